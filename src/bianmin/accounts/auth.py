@@ -1,0 +1,54 @@
+"""Authentication for the API: session log-in (staff in the browser) or an API key (systems
+and devices), sent as `Authorization: Bearer <key>` or `X-Api-Key: <key>`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+from ninja.security import APIKeyHeader, HttpBearer, django_auth
+
+from bianmin.core.audit import client_ip
+
+from .models import ApiKey
+
+# Writing last_used_at on every request would turn each read into a write; once a minute is enough.
+_LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def authenticate_key(request, raw_key: str | None) -> ApiKey | None:
+    if not raw_key:
+        return None
+    key = (
+        ApiKey.objects.select_related("area", "site__area", "window")
+        .filter(digest=ApiKey.digest_of(raw_key.strip()), revoked_at__isnull=True)
+        .first()
+    )
+    if key is None:
+        return None
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at > _LAST_USED_RESOLUTION:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now, last_used_ip=client_ip(request))
+        key.last_used_at = now
+    request.api_key = key
+    return key
+
+
+class BearerKey(HttpBearer):
+    openapi_description = "接口密钥：Authorization: Bearer <密钥>"
+
+    def authenticate(self, request, token):
+        return authenticate_key(request, token)
+
+
+class HeaderKey(APIKeyHeader):
+    param_name = "X-Api-Key"
+
+    def authenticate(self, request, key):
+        return authenticate_key(request, key)
+
+
+# Routes for outside systems accept either header; staff routes accept the session too.
+key_auth = [BearerKey(), HeaderKey()]
+staff_or_key_auth = [django_auth, BearerKey(), HeaderKey()]
+staff_auth = [django_auth]

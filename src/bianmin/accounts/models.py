@@ -1,0 +1,109 @@
+import hashlib
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .roles import CAPABILITIES, Role
+
+
+class User(AbstractUser):
+    """A staff member. Citizens do not log in: they use links, numbers and public pages."""
+
+    display_name = models.CharField(_("姓名"), max_length=50, blank=True)
+    mobile = models.CharField(_("手机号码"), max_length=11, blank=True)
+    failed_logins = models.PositiveIntegerField(_("连续登录失败次数"), default=0)
+    locked_until = models.DateTimeField(_("锁定至"), null=True, blank=True)
+    password_changed_at = models.DateTimeField(_("密码修改时间"), null=True, blank=True)
+    is_demo = models.BooleanField(_("演示账号"), default=False, help_text=_("演示数据创建的账号，对外开放前必须删除"))
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    def __str__(self):
+        return self.display_name or self.username
+
+    def set_password(self, raw_password):
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
+
+    def is_locked(self) -> bool:
+        return self.locked_until is not None and self.locked_until > timezone.now()
+
+    def capabilities_at(self, area) -> set[str]:
+        """Capabilities this user holds over `area` (through assignments at it or above it)."""
+        caps: set[str] = set()
+        for assignment in self.active_assignments():
+            if area.path.startswith(assignment.area.path):
+                caps |= CAPABILITIES.get(assignment.role, frozenset())
+        return caps
+
+    def active_assignments(self):
+        # Cached per request-bound instance: the scope rule asks for this on every query.
+        cached = getattr(self, "_assignments_cache", None)
+        if cached is None:
+            cached = list(self.role_assignments.select_related("area").filter(active=True))
+            self._assignments_cache = cached
+        return cached
+
+
+class RoleAssignment(models.Model):
+    user = models.ForeignKey(User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="role_assignments")
+    role = models.CharField(_("角色"), max_length=30, choices=Role.choices)
+    area = models.ForeignKey("regions.Area", verbose_name=_("所辖区划"), on_delete=models.PROTECT, related_name="+")
+    site = models.ForeignKey(
+        "regions.ServiceSite", verbose_name=_("所在场所"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", help_text=_("窗口人员、中心负责人所在的服务场所（可选）"),
+    )
+    active = models.BooleanField(_("有效"), default=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("角色分配")
+        verbose_name_plural = _("角色分配")
+        constraints = [models.UniqueConstraint(fields=["user", "role", "area"], name="uniq_role_assignment")]
+
+    def __str__(self):
+        return f"{self.user} · {self.get_role_display()} · {self.area}"
+
+
+class ApiKey(models.Model):
+    """A key for an outside system or a device. Only a SHA-256 digest is stored: the key is
+    shown once at creation. Keys are long random strings, so a fast hash is safe here."""
+
+    class Kind(models.TextChoices):
+        SYSTEM = "system", _("外部系统")
+        DEVICE = "device", _("评价器/终端设备")
+
+    name = models.CharField(_("名称"), max_length=100)
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices, default=Kind.SYSTEM)
+    prefix = models.CharField(_("前缀"), max_length=12, db_index=True, help_text=_("用于识别密钥，不是密钥本身"))
+    digest = models.CharField(_("摘要"), max_length=64, unique=True)
+    area = models.ForeignKey("regions.Area", verbose_name=_("授权区划"), on_delete=models.PROTECT, related_name="+")
+    site = models.ForeignKey("regions.ServiceSite", verbose_name=_("授权场所"), null=True, blank=True,
+                             on_delete=models.PROTECT, related_name="+")
+    window = models.ForeignKey("regions.Window", verbose_name=_("绑定窗口"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="+")
+    scopes = models.JSONField(_("权限范围"), default=list, blank=True, help_text=_("例如 cases.intake、evaluations.device"))
+    created_by = models.ForeignKey(User, verbose_name=_("创建人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(_("最近使用地址"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("接口密钥")
+        verbose_name_plural = _("接口密钥")
+
+    def __str__(self):
+        return f"{self.name}（{self.prefix}…）"
+
+    @staticmethod
+    def digest_of(raw_key: str) -> str:
+        return hashlib.sha256(raw_key.encode()).hexdigest()
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

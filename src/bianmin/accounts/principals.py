@@ -1,0 +1,49 @@
+"""Turning a request's user or API key into a Principal for the scope rule."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from bianmin.core.audit import client_ip
+from bianmin.core.principal import ANONYMOUS, Grant, Principal
+
+from .roles import CAPABILITIES
+
+# What an API key's scope names grant, as capabilities at its area.
+KEY_SCOPE_CAPABILITIES: dict[str, frozenset[str]] = {
+    "cases.intake": frozenset({"view", "case.intake"}),
+    "evaluations.device": frozenset({"evaluation.device"}),
+    "evaluations.kiosk": frozenset({"evaluation.kiosk"}),
+    "evaluations.provincial": frozenset({"evaluation.provincial"}),
+    "appeals.12345": frozenset({"view", "appeal.intake"}),
+    "open311": frozenset({"appeal.open311"}),
+}
+
+
+def principal_for_user(user, *, ip: str | None = None) -> Principal:
+    if user is None or not user.is_authenticated:
+        return ANONYMOUS
+    grants = [Grant(a.area.path, CAPABILITIES.get(a.role, frozenset())) for a in user.active_assignments()]
+    return Principal(label=user.username, grants=grants, user=user, ip=ip)
+
+
+def principal_for_key(key, *, ip: str | None = None) -> Principal:
+    caps: set[str] = set()
+    for scope in key.scopes or []:
+        caps |= KEY_SCOPE_CAPABILITIES.get(scope, frozenset())
+    path = key.site.area.path if key.site_id else key.area.path
+    return Principal(label=f"key:{key.name}", grants=[Grant(path, frozenset(caps))], api_key=key, ip=ip)
+
+
+def principal_of(request: HttpRequest) -> Principal:
+    """The principal of a request, computed once per request."""
+    cached = getattr(request, "_bianmin_principal", None)
+    if cached is not None:
+        return cached
+    key = getattr(request, "api_key", None)
+    if key is not None:
+        principal = principal_for_key(key, ip=client_ip(request))
+    else:
+        principal = principal_for_user(getattr(request, "user", None), ip=client_ip(request))
+    request._bianmin_principal = principal
+    return principal

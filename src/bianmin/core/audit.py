@@ -1,0 +1,48 @@
+"""Writing the audit log. Services call `audit()` inside their transaction, so an audit row
+exists exactly when the change does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Model
+
+from .models import AuditEntry
+from .principal import Principal
+
+
+def client_ip(request) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def audit(
+    *,
+    actor: Principal | None,
+    action: str,
+    target: Model | None = None,
+    target_type: str = "",
+    target_id: str = "",
+    label: str = "",
+    area_code: str = "",
+    changes: dict[str, Any] | None = None,
+    user_agent: str = "",
+) -> AuditEntry:
+    if target is not None:
+        target_type = target_type or f"{target._meta.app_label}.{target._meta.model_name}"
+        target_id = target_id or str(target.pk)
+        label = label or str(target)[:200]
+    user = getattr(actor, "user", None) if actor else None
+    return AuditEntry.objects.create(
+        actor=user,
+        actor_label=(actor.label if actor else "system")[:150],
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        target_label=label[:200],
+        area_code=area_code,
+        changes=changes or {},
+        ip=actor.ip if actor else None,
+        user_agent=user_agent[:200],
+    )

@@ -1,0 +1,64 @@
+"""Domain errors raised by services and selectors; the API and views turn them into the
+error shape of DESIGN.md: {"code", "message" (Chinese), "field"} with the matching status."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None, extra: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code:
+            self.code = code
+        self.extra = extra or {}
+
+    def as_dict(self) -> dict:
+        data = {"code": self.code, "message": self.message, "field": self.field}
+        data.update(self.extra)
+        return data
+
+
+class NotFound(DomainError):
+    """Also raised for records outside the caller's scope, so that existence is not revealed."""
+
+    status = 404
+    code = "not_found"
+
+
+class Invalid(DomainError):
+    status = 422
+    code = "invalid"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
+class TooLarge(DomainError):
+    status = 413
+    code = "too_large"
+
+
+class UnsupportedType(DomainError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class RateLimited(DomainError):
+    status = 429
+    code = "rate_limited"

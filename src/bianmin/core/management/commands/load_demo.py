@@ -1,0 +1,15 @@
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "载入演示城市（福州市）的演示数据：区划、服务场所、演示账号等。"
+
+    def handle(self, *args, **options):
+        call_command("load_areas", verbosity=options["verbosity"])
+        from bianmin.regions.demo import load_demo_sites
+        from bianmin.accounts.demo import load_demo_accounts
+
+        load_demo_sites()
+        load_demo_accounts()
+        self.stdout.write("演示数据载入完成")

@@ -1,0 +1,43 @@
+"""Who is acting: a logged-in staff user or an API key. Both reduce to a set of (area path,
+capabilities) grants, which the scope rule reads. Citizens are anonymous principals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Grant:
+    path: str
+    capabilities: frozenset[str]
+
+
+@dataclass
+class Principal:
+    label: str
+    grants: list[Grant] = field(default_factory=list)
+    user: object | None = None  # accounts.User when a person acts
+    api_key: object | None = None  # accounts.ApiKey when a system or device acts
+    ip: str | None = None
+
+    def area_paths_for(self, capability: str) -> list[str]:
+        paths = sorted({g.path for g in self.grants if capability in g.capabilities})
+        # Drop paths already covered by a shorter one, so the SQL stays small.
+        kept: list[str] = []
+        for p in paths:
+            if not any(p.startswith(k) for k in kept):
+                kept.append(p)
+        return kept
+
+    def sees_area(self, area) -> bool:
+        return any(area.path.startswith(g.path) for g in self.grants)
+
+    def can(self, capability: str, area) -> bool:
+        return any(area.path.startswith(g.path) and capability in g.capabilities for g in self.grants)
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.user is None and self.api_key is None
+
+
+ANONYMOUS = Principal(label="anonymous")

@@ -1,0 +1,2 @@
+def load_demo_sites():
+    """Placeholder until the sites demo lands."""

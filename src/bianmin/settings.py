@@ -1,0 +1,216 @@
+"""Settings, read from the environment.
+
+Environment variables:
+    DATABASE_URL      default sqlite:///<BIANMIN_VAR>/bianmin.sqlite3
+    SECRET_KEY        required when BIANMIN_DEBUG is off (a random per-install key is generated
+                      under var/ for the demo, never committed)
+    BIANMIN_DEBUG     "1" for development
+    BIANMIN_VAR       folder for the SQLite file, uploads and generated keys (default ./var)
+    ALLOWED_HOSTS     comma-separated; default loopback names
+    BIANMIN_HTTPS     "1" when served behind TLS (secure cookies, HSTS, redirect)
+    REDIS_URL         optional shared cache (rate limits) for several app servers
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _env_flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+VAR_DIR = Path(os.environ.get("BIANMIN_VAR", Path.cwd() / "var")).resolve()
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = _env_flag("BIANMIN_DEBUG")
+HTTPS = _env_flag("BIANMIN_HTTPS")
+
+
+def _secret_key() -> str:
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    # A per-install key kept outside the repository, so that sessions survive restarts.
+    key_file = VAR_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(64))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver").split(",") if h.strip()]
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "bianmin.core",
+    "bianmin.accounts",
+    "bianmin.regions",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "bianmin.accounts.middleware.InactivityTimeoutMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "bianmin.urls"
+WSGI_APPLICATION = "bianmin.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- database -------------------------------------------------------------------------------
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'bianmin.sqlite3'}"),
+        conn_max_age=600,
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Server-grade SQLite: WAL lets readers run beside one writer; IMMEDIATE transactions take the
+    # write lock at BEGIN, so concurrent writers queue on the busy timeout instead of failing
+    # with "database is locked" when a read lock cannot be upgraded.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": (
+            "PRAGMA journal_mode=WAL;"
+            "PRAGMA synchronous=NORMAL;"
+            "PRAGMA busy_timeout=30000;"
+            "PRAGMA foreign_keys=ON;"
+            "PRAGMA cache_size=-65536;"
+            "PRAGMA mmap_size=268435456;"
+            "PRAGMA temp_store=MEMORY;"
+        ),
+    }
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- auth -----------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "staff-home"
+LOGOUT_REDIRECT_URL = "public-home"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "bianmin.accounts.passwords.CharacterClassValidator"},
+]
+# 等保 level 3: lockout after repeated failures, log-out on inactivity, periodic password change.
+BIANMIN_LOCKOUT_ATTEMPTS = int(os.environ.get("BIANMIN_LOCKOUT_ATTEMPTS", 5))
+BIANMIN_LOCKOUT_MINUTES = int(os.environ.get("BIANMIN_LOCKOUT_MINUTES", 30))
+BIANMIN_IDLE_TIMEOUT_MINUTES = int(os.environ.get("BIANMIN_IDLE_TIMEOUT_MINUTES", 30))
+BIANMIN_PASSWORD_MAX_AGE_DAYS = int(os.environ.get("BIANMIN_PASSWORD_MAX_AGE_DAYS", 90))
+
+SESSION_COOKIE_AGE = 12 * 3600
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if not HTTPS:
+    # Plain HTTP on loopback or an intranet behind a TLS proxy that is not declared: the
+    # checks for HTTPS-only settings do not apply. Declare BIANMIN_HTTPS=1 behind TLS.
+    SILENCED_SYSTEM_CHECKS = ["security.W004", "security.W008", "security.W012", "security.W016"]
+
+# --- i18n -----------------------------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文")]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+# --- static and uploads ---------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": VAR_DIR / "media"}},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = DEBUG
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("BIANMIN_MAX_BODY_BYTES", 2 * 1024 * 1024))
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+
+# --- caches (rate limits are shared through the cache: the database unless Redis is set) -----
+if os.environ.get("REDIS_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "bianmin_cache"}}
+
+# --- background work ------------------------------------------------------------------------
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("BIANMIN_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+
+# --- outside systems ------------------------------------------------------------------------
+# Each gateway is a dotted path to a class; the console backend writes to the log and var/outbox/.
+BIANMIN_GATEWAYS = {
+    "sms": os.environ.get("BIANMIN_SMS_GATEWAY", "bianmin.core.gateways.FileGateway"),
+    "notify": os.environ.get("BIANMIN_NOTIFY_GATEWAY", "bianmin.core.gateways.FileGateway"),
+}
+BIANMIN_SMS_HTTP_URL = os.environ.get("BIANMIN_SMS_HTTP_URL", "")
+BIANMIN_SMS_HTTP_TOKEN = os.environ.get("BIANMIN_SMS_HTTP_TOKEN", "")
+BIANMIN_PUBLIC_BASE_URL = os.environ.get("BIANMIN_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("BIANMIN_LOG_LEVEL", "WARNING")},
+    "loggers": {"bianmin": {"level": os.environ.get("BIANMIN_LOG_LEVEL", "INFO")}},
+}

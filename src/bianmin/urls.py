@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from bianmin.api import api
+from bianmin.core.health import healthz
+
+from . import views
+
+admin.site.site_header = "便民 政务服务平台 管理后台"
+admin.site.site_title = "便民管理后台"
+admin.site.index_title = "数据管理"
+
+urlpatterns = [
+    path("", views.public_home, name="public-home"),
+    path("staff/", views.staff_home, name="staff-home"),
+    path("healthz", healthz, name="healthz"),
+    path("api/", api.urls),
+    path("accounts/", include("bianmin.accounts.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,10 @@
+import pytest
+
+
+@pytest.mark.django_db
+def test_healthz_reports_database_and_migrations(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["database"] is True and body["migrations_applied"] is True
+    assert body["version"]
