@@ -135,9 +135,15 @@ def version(request):
 
 def _register_routers() -> None:
     """Apps add their routers here, in the spine's order."""
+    from bianmin.appeals.api import router as appeals_router
+    from bianmin.cases.api import router as cases_router
+    from bianmin.catalog.api import router as catalog_router
+    from bianmin.evaluations.api import router as evaluations_router
+    from bianmin.followups.api import router as followups_router
     from bianmin.regions.api import router as regions_router
 
-    api.add_router("/v1/", regions_router)
+    for router in (regions_router, catalog_router, cases_router, evaluations_router, followups_router, appeals_router):
+        api.add_router("/v1/", router)
 
 
 _register_routers()

@@ -63,6 +63,11 @@ INSTALLED_APPS = [
     "bianmin.core",
     "bianmin.accounts",
     "bianmin.regions",
+    "bianmin.catalog",
+    "bianmin.cases",
+    "bianmin.evaluations",
+    "bianmin.followups",
+    "bianmin.appeals",
 ]
 
 MIDDLEWARE = [
@@ -121,6 +126,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA temp_store=MEMORY;"
         ),
     }
+    # A file, not memory: the concurrency tests need several connections to one database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

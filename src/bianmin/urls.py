@@ -17,4 +17,10 @@ urlpatterns = [
     path("api/", api.urls),
     path("accounts/", include("bianmin.accounts.urls")),
     path("admin/", admin.site.urls),
+    path("regions/", include("bianmin.regions.urls")),
+    path("catalog/", include("bianmin.catalog.urls")),
+    path("cases/", include("bianmin.cases.urls")),
+    path("evaluations/", include("bianmin.evaluations.urls")),
+    path("followups/", include("bianmin.followups.urls")),
+    path("appeals/", include("bianmin.appeals.urls")),
 ]
