@@ -24,9 +24,10 @@ PASSWORD = "Test-Passw0rd!"
 @pytest.fixture
 def areas(db):
     """The demo city's real division codes: city, two districts, their townships and villages."""
+    from django.conf import settings
+
     from bianmin.regions.models import Area
     from bianmin.regions.services import areas_load, read_area_file
-    from django.conf import settings
 
     info = read_area_file(settings.BASE_DIR / "regions" / "data" / "350100-2023.csv")
     wanted = [r for r in info.rows if r["code"] == CITY or r["code"].startswith(("350102", "350103"))]
