@@ -53,6 +53,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     print("正在迁移数据库……", flush=True)
     call_command("migrate", interactive=False, verbosity=0)
     call_command("createcachetable", verbosity=0)
+    call_command("seed_calendar", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     if not args.no_demo and database_is_empty():
         print("数据库为空，正在载入演示数据（福州市）……", flush=True)

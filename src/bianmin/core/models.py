@@ -63,6 +63,10 @@ class CalendarDay(models.Model):
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
     name = models.CharField(_("名称"), max_length=50, blank=True)
     source = models.CharField(_("来源"), max_length=100, blank=True)
+    edited = models.BooleanField(
+        _("已人工维护"), default=False,
+        help_text=_("管理员新增或修改过的日期，自动导入（seed_calendar）不会覆盖"),
+    )
 
     class Meta:
         verbose_name = _("工作日历特殊日")
@@ -80,6 +84,10 @@ class CalendarYear(models.Model):
     year = models.PositiveIntegerField(_("年份"), unique=True)
     confirmed = models.BooleanField(_("已按国务院公布安排确认"), default=False)
     source = models.CharField(_("来源"), max_length=200, blank=True)
+    edited = models.BooleanField(
+        _("已人工维护"), default=False,
+        help_text=_("管理员维护的年度：自动导入（seed_calendar）不再改动该年度及其中的日期"),
+    )
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
@@ -120,3 +128,23 @@ class OutboxMessage(models.Model):
         verbose_name_plural = _("外发消息")
         ordering = ["id"]
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+
+class RateCounter(models.Model):
+    """One fixed-window rate-limit counter, used when the shared cache is the database.
+
+    Django's DatabaseCache implements ``incr`` as a read followed by a write, so two servers
+    counting at once can both read 4 and both write 5. This table is incremented with one
+    ``UPDATE … SET count = count + 1`` instead, which both engines apply atomically. Rows
+    outlive their window only until ``ratelimit.purge_expired()`` runs."""
+
+    bucket = models.CharField(_("计数键"), max_length=250, unique=True)
+    count = models.PositiveIntegerField(_("次数"), default=0)
+    expires_at = models.DateTimeField(_("过期时间"), db_index=True)
+
+    class Meta:
+        verbose_name = _("限流计数")
+        verbose_name_plural = _("限流计数")
+
+    def __str__(self):
+        return f"{self.bucket}={self.count}"
