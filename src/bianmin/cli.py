@@ -1,4 +1,4 @@
-"""The `bianmin` command: `up`, `manage`, `worker`, `demo`."""
+"""The `bianmin` command: `up`, `manage`, `worker`, `demo`, `backup`, `restore`."""
 
 from __future__ import annotations
 
@@ -111,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_worker(argv[1:])
     if argv and argv[0] == "demo":
         return cmd_demo(argv[1:])
+    if argv and argv[0] in ("backup", "restore"):
+        return cmd_manage(argv)
 
     parser = argparse.ArgumentParser(prog="bianmin", description="便民 政务服务平台")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -125,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("manage", help="Django 管理命令，例如 bianmin manage createsuperuser")
     sub.add_parser("worker", help="运行后台任务（短信、回访名单、超期提醒等）")
     sub.add_parser("demo", help="载入演示数据；--scale N 生成 N 条办件规模的数据")
+    sub.add_parser("backup", help="备份数据库和上传文件：bianmin backup [目录]")
+    sub.add_parser("restore", help="从备份恢复：bianmin restore 目录 --yes")
     args = parser.parse_args(argv)
     if args.command == "up":
         return cmd_up(args)
