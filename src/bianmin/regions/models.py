@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -22,6 +23,11 @@ class Area(models.Model):
     path = models.CharField(_("路径"), max_length=255, unique=True, editable=False)
     is_functional_zone = models.BooleanField(_("功能区"), default=False, help_text=_("如高新区：非行政区划，代码为本地编码"))
     urban_rural_code = models.CharField(_("城乡分类代码"), max_length=3, blank=True)
+    # A functional zone (高新区) is not in the statistical tree: its townships stay under their
+    # county (闽侯县) and the zone "administers" them (托管). Kept as a relation, not as parentage,
+    # so the official codes and paths never change.
+    administers = models.ManyToManyField("self", verbose_name=_("托管区划"), symmetrical=False, blank=True,
+                                         related_name="administered_by", help_text=_("功能区托管的乡镇（街道）"))
 
     class Meta:
         verbose_name = _("行政区划")
@@ -81,6 +87,24 @@ class ServiceSite(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        if (self.lng is None) != (self.lat is None):
+            raise ValidationError({"lng": _("经度和纬度应同时填写")})
+        if self.lng is not None and not (-180 <= self.lng <= 180 and -90 <= self.lat <= 90):
+            raise ValidationError({"lng": _("经纬度超出范围（经度 -180~180，纬度 -90~90）")})
+        if self.parent_site_id is not None:
+            parent = self.parent_site
+            if parent.pk is not None and parent.pk == self.pk:
+                raise ValidationError({"parent_site": _("上级场所不能是自身")})
+            if parent.kind != self.Kind.CENTER:
+                raise ValidationError({"parent_site": _("上级场所应为便民服务中心")})
+            if self.area_id is not None and not self.area.is_within(parent.area):
+                raise ValidationError({"parent_site": _("站点所属区划应在上级便民服务中心的区划之内")})
+
+    @property
+    def has_location(self) -> bool:
+        return self.lng is not None and self.lat is not None
 
 
 class Window(models.Model):
