@@ -1,6 +1,10 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
+from bianmin.accounts.menu import menu_for
+from bianmin.accounts.principals import principal_of
+from bianmin.accounts.roles import CAPABILITIES
+
 
 def public_home(request):
     return render(request, "public_home.html")
@@ -9,4 +13,9 @@ def public_home(request):
 @login_required
 def staff_home(request):
     assignments = request.user.active_assignments()
-    return render(request, "staff_home.html", {"assignments": assignments})
+    principal = principal_of(request)
+    return render(request, "staff_home.html", {
+        "assignments": assignments,
+        "menu": menu_for(principal, request.user),
+        "has_capabilities": any(CAPABILITIES.get(a.role) for a in assignments),
+    })

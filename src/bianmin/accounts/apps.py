@@ -8,3 +8,10 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401  (audit of log-ins and log-outs)
+        from .menu import STAFF_ONLY, register
+        from .roles import Cap
+
+        register("修改密码", "accounts:password_change", None, group="账号与安全", order=900)
+        register("审计日志", "accounts:audit", Cap.AUDIT_VIEW, group="账号与安全", order=910)
+        register("管理后台（用户、角色、密钥、区划、日历）", "admin:index", STAFF_ONLY, group="账号与安全", order=920)
+        register("接口文档", "api:openapi-view", None, group="账号与安全", order=930)

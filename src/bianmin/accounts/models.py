@@ -1,4 +1,5 @@
 import hashlib
+from datetime import timedelta
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -16,6 +17,9 @@ class User(AbstractUser):
     failed_logins = models.PositiveIntegerField(_("连续登录失败次数"), default=0)
     locked_until = models.DateTimeField(_("锁定至"), null=True, blank=True)
     password_changed_at = models.DateTimeField(_("密码修改时间"), null=True, blank=True)
+    must_change_password = models.BooleanField(
+        _("须修改密码"), default=False, help_text=_("管理员设置的初始密码或重置后的密码，下次登录须先修改"),
+    )
     is_demo = models.BooleanField(_("演示账号"), default=False, help_text=_("演示数据创建的账号，对外开放前必须删除"))
 
     class Meta:
@@ -31,6 +35,18 @@ class User(AbstractUser):
 
     def is_locked(self) -> bool:
         return self.locked_until is not None and self.locked_until > timezone.now()
+
+    def password_expired(self) -> bool:
+        """等保: periodic password change. Passwords set through set_password() carry their date;
+        a row without one (created without a password) is judged by must_change_password only."""
+        from django.conf import settings
+
+        if self.must_change_password:
+            return True
+        if self.password_changed_at is None:
+            return False
+        max_age = timedelta(days=settings.BIANMIN_PASSWORD_MAX_AGE_DAYS)
+        return timezone.now() - self.password_changed_at > max_age
 
     def capabilities_at(self, area) -> set[str]:
         """Capabilities this user holds over `area` (through assignments at it or above it)."""
@@ -68,6 +84,12 @@ class RoleAssignment(models.Model):
     def __str__(self):
         return f"{self.user} · {self.get_role_display()} · {self.area}"
 
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.site_id and self.area_id and not self.site.area.is_within(self.area):
+            raise ValidationError({"site": "所在场所不在所辖区划范围内"})
+
 
 class ApiKey(models.Model):
     """A key for an outside system or a device. Only a SHA-256 digest is stored: the key is
@@ -96,6 +118,7 @@ class ApiKey(models.Model):
     class Meta:
         verbose_name = _("接口密钥")
         verbose_name_plural = _("接口密钥")
+        ordering = ["-created_at", "-id"]
 
     def __str__(self):
         return f"{self.name}（{self.prefix}…）"
@@ -107,3 +130,17 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        errors = {}
+        if self.site_id and self.area_id and not self.site.area.is_within(self.area):
+            errors["site"] = "授权场所不在授权区划范围内"
+        if self.window_id:
+            if not self.site_id:
+                errors["window"] = "绑定窗口时须同时指定所在场所"
+            elif self.window.site_id != self.site_id:
+                errors["window"] = "绑定窗口不属于授权场所"
+        if errors:
+            raise ValidationError(errors)
