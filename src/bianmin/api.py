@@ -135,6 +135,7 @@ def version(request):
 
 def _register_routers() -> None:
     """Apps add their routers here, in the spine's order."""
+    from bianmin.accounts.api import router as accounts_router
     from bianmin.appeals.api import router as appeals_router
     from bianmin.cases.api import router as cases_router
     from bianmin.catalog.api import router as catalog_router
@@ -142,7 +143,7 @@ def _register_routers() -> None:
     from bianmin.followups.api import router as followups_router
     from bianmin.regions.api import router as regions_router
 
-    for router in (regions_router, catalog_router, cases_router, evaluations_router, followups_router, appeals_router):
+    for router in (accounts_router, regions_router, catalog_router, cases_router, evaluations_router, followups_router, appeals_router):
         api.add_router("/v1/", router)
 
 
