@@ -1,0 +1,112 @@
+"""Fixed-window rate limits shared by every app server and worker.
+
+``hit(key, limit, window_seconds)`` counts one event for ``key`` in the current window and
+says whether it is still within ``limit``; ``check_rate`` raises ``RateLimited`` (429, Chinese
+message) instead. Windows are aligned to the epoch (a 60-second window runs from :00 to :59),
+so a burst straddling a boundary can pass up to twice the limit: the usual price of fixed
+windows, acceptable for anti-abuse and log-in lock-outs.
+
+Where the count lives: nothing another server must see may stay in one process's memory
+(DESIGN.md), so the counter is shared.
+
+- With Redis configured (``REDIS_URL``), Django's cache: ``cache.add(key, 0)`` then
+  ``cache.incr(key)``, both atomic in Redis.
+- Otherwise the default cache is Django's DatabaseCache, whose ``incr`` is a ``get`` followed
+  by a ``set`` (checked in django/core/cache/backends/base.py): two servers counting at once
+  both read 4 and both write 5, so a burst would slip past the limit. The count is then kept in
+  the ``RateCounter`` table and raised with one ``UPDATE … SET count = count + 1``, atomic on
+  both SQLite and PostgreSQL.
+
+Call ``hit`` outside the transaction of a write that may roll back (typically in the view,
+before the service): on the database the count is part of the surrounding transaction, so a
+failed log-in that rolls back would otherwise not be counted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from datetime import UTC, datetime, timedelta
+
+from django.core.cache import caches
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .errors import RateLimited
+from .models import RateCounter
+
+_ATOMIC_BACKENDS = ("django.core.cache.backends.redis.RedisCache",)
+
+
+def _cache_is_atomic(cache) -> bool:
+    path = f"{cache.__class__.__module__}.{cache.__class__.__qualname__}"
+    return path in _ATOMIC_BACKENDS
+
+
+def _bucket(key: str, window_seconds: int, now: float) -> tuple[str, int]:
+    window = int(now // window_seconds)
+    raw = f"{key}:{window_seconds}:{window}"
+    if len(raw) > 200:  # long keys (e.g. URLs) would not fit the column or a memcached key
+        raw = f"h:{hashlib.sha256(raw.encode()).hexdigest()}"
+    return f"rl:{raw}", (window + 1) * window_seconds
+
+
+def _count_in_database(bucket: str, expires_at: datetime) -> int:
+    with transaction.atomic():
+        if not RateCounter.objects.filter(bucket=bucket).update(count=F("count") + 1):
+            try:
+                with transaction.atomic():
+                    RateCounter.objects.create(bucket=bucket, count=1, expires_at=expires_at)
+                return 1
+            except IntegrityError:  # created by another request meanwhile
+                RateCounter.objects.filter(bucket=bucket).update(count=F("count") + 1)
+        # Our update holds the row lock until commit, so this reads our own increment.
+        return RateCounter.objects.filter(bucket=bucket).values_list("count", flat=True).get()
+
+
+def count(key: str, window_seconds: int, *, now: float | None = None) -> int:
+    """Record one event for ``key`` and return how many the current window holds."""
+    if window_seconds <= 0:
+        raise ValueError("window_seconds must be positive")
+    now = time.time() if now is None else now
+    bucket, window_end = _bucket(key, window_seconds, now)
+    cache = caches["default"]
+    if _cache_is_atomic(cache):
+        ttl = max(int(window_end - now) + 1, 1)
+        cache.add(bucket, 0, timeout=ttl)
+        try:
+            return cache.incr(bucket)
+        except ValueError:  # evicted between add and incr
+            cache.add(bucket, 1, timeout=ttl)
+            return 1
+    expires_at = datetime.fromtimestamp(window_end, tz=UTC)
+    return _count_in_database(bucket, expires_at)
+
+
+def hit(key: str, limit: int, window_seconds: int, *, now: float | None = None) -> bool:
+    """Count one event; True while the window holds at most ``limit`` events (this one included)."""
+    return count(key, window_seconds, now=now) <= limit
+
+
+def check_rate(key: str, limit: int, window_seconds: int, *, message: str | None = None,
+               now: float | None = None) -> None:
+    """Count one event and raise ``RateLimited`` (429) past ``limit``."""
+    if not hit(key, limit, window_seconds, now=now):
+        retry_after = window_seconds - int((time.time() if now is None else now) % window_seconds)
+        raise RateLimited(
+            message or f"操作过于频繁，请{_human(retry_after)}后再试",
+            extra={"retry_after": retry_after},
+        )
+
+
+def _human(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds}秒"
+    minutes = -(-seconds // 60)
+    return f"{minutes}分钟"
+
+
+def purge_expired(now: datetime | None = None) -> int:
+    """Delete counters of windows that have ended; returns how many."""
+    return RateCounter.objects.filter(expires_at__lt=now or timezone.now() - timedelta(seconds=1)).delete()[0]

@@ -1,0 +1,64 @@
+"""Background jobs of the core mechanisms (run by ``bianmin worker``).
+
+``deliver_outbox`` sends what is due and, when messages are still waiting (backing off), puts
+itself back on the queue for the moment the earliest becomes due. ``wake_delivery`` (called
+when a message is enqueued) adds a run now unless one is already waiting to run by then, so
+the queue holds at most a couple of these jobs however many messages are written. Running it
+twice at once is harmless: claims are exclusive (see ``outbox``).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.db.models import Q
+from django.utils import timezone
+from django_tasks import task
+
+log = logging.getLogger(__name__)
+
+
+@task()
+def deliver_outbox(limit: int = 100) -> dict:
+    from .outbox import deliver_due, next_due_at
+
+    stats = deliver_due(limit=limit)
+    due = next_due_at()
+    if due is not None:
+        wake_delivery(run_after=max(due, timezone.now()))
+    return stats.as_dict()
+
+
+def _already_waiting(run_after: datetime) -> bool:
+    """Whether a deliver_outbox job is queued to run no later than ``run_after`` (only the
+    database backend can tell; elsewhere assume not)."""
+    try:
+        from django_tasks_db.models import DBTaskResult, get_date_max
+    except ImportError:  # pragma: no cover - the database backend is a dependency
+        return False
+    from django_tasks import TaskResultStatus, default_task_backend
+
+    if default_task_backend.__class__.__module__.split(".")[0] != "django_tasks_db":
+        return False
+    return (
+        DBTaskResult.objects.filter(task_path=deliver_outbox.module_path, status=TaskResultStatus.READY)
+        .filter(Q(run_after=get_date_max()) | Q(run_after__lte=run_after))
+        .exists()
+    )
+
+
+def wake_delivery(run_after: datetime | None = None) -> None:
+    """Queue a deliver_outbox run at ``run_after`` (now by default) unless one is already due by then."""
+    when = run_after or timezone.now()
+    if _already_waiting(when):
+        return
+    job = deliver_outbox.using(run_after=run_after) if run_after else deliver_outbox
+    job.enqueue()
+
+
+@task()
+def purge_rate_counters() -> int:
+    from .ratelimit import purge_expired
+
+    return purge_expired()
