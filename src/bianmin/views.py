@@ -7,7 +7,10 @@ from bianmin.accounts.roles import CAPABILITIES
 
 
 def public_home(request):
-    return render(request, "public_home.html")
+    # The finder belongs to regions (areas and sites); this module only routes to it.
+    from bianmin.regions.views import public_home as finder
+
+    return finder(request)
 
 
 @login_required

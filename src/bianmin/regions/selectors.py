@@ -113,6 +113,11 @@ def travel_minutes(distance_m: float, mode: str) -> float:
     return distance_m * DETOUR_FACTOR / SPEED_M_PER_MIN[mode]
 
 
+def estimate_minutes(distance_m: float, mode: str) -> int:
+    """Estimated travel time shown to people: whole minutes, rounded up, at least one."""
+    return max(1, math.ceil(travel_minutes(distance_m, mode) - 1e-9))
+
+
 @dataclass
 class NearbySite:
     site: ServiceSite
@@ -161,7 +166,7 @@ def sites_nearby(
         d = haversine_m(lng, lat, site.lng, site.lat)
         t = travel_minutes(d, mode)
         if t <= minutes:
-            found.append(NearbySite(site=site, distance_m=round(d), minutes=max(1, math.ceil(t - 1e-9))))
+            found.append(NearbySite(site=site, distance_m=round(d), minutes=estimate_minutes(d, mode)))
     found.sort(key=lambda n: (n.distance_m, n.site.code))
     return found[:limit]
 
