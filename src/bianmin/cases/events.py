@@ -1,0 +1,80 @@
+"""Typed constructors for the case timeline (Saleor's order/events.py pattern): one function per
+event type, each writing one `CaseEvent` row, so the timeline's vocabulary lives in one place."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.utils import timezone
+
+from bianmin.core.principal import Principal
+
+from .models import Case, CaseEvent
+
+T = CaseEvent.Type
+
+
+def _event(case: Case, type_: str, actor: Principal | None, **data) -> CaseEvent:
+    return CaseEvent.objects.create(
+        case=case, type=type_, at=timezone.now(),
+        actor=getattr(actor, "user", None) if actor else None,
+        actor_label=(actor.label if actor else "system")[:150],
+        data={k: v for k, v in data.items() if v not in (None, "", [])},
+    )
+
+
+def submitted(case, actor, *, channel: str) -> CaseEvent:
+    return _event(case, T.SUBMITTED, actor, channel=channel)
+
+
+def updated(case, actor, *, fields: list[str]) -> CaseEvent:
+    return _event(case, T.UPDATED, actor, fields=fields)
+
+
+def accepted(case, actor, *, number: str, promised_due_on: date, legal_due_on: date) -> CaseEvent:
+    return _event(case, T.ACCEPTED, actor, number=number, promised_due_on=promised_due_on.isoformat(),
+                  legal_due_on=legal_due_on.isoformat())
+
+
+def not_accepted(case, actor, *, reason: str) -> CaseEvent:
+    return _event(case, T.NOT_ACCEPTED, actor, reason=reason)
+
+
+def correction_requested(case, actor, *, materials: list[str], note: str, clock_running: bool) -> CaseEvent:
+    return _event(case, T.CORRECTION_REQUESTED, actor, materials=materials, note=note, clock_running=clock_running)
+
+
+def correction_received(case, actor, *, paused_days: int) -> CaseEvent:
+    return _event(case, T.CORRECTION_RECEIVED, actor, paused_days=paused_days)
+
+
+def started(case, actor) -> CaseEvent:
+    return _event(case, T.STARTED, actor)
+
+
+def completed(case, actor, *, result: str, reason: str, on_time: bool) -> CaseEvent:
+    return _event(case, T.COMPLETED, actor, result=result, reason=reason, on_time=on_time)
+
+
+def withdrawn(case, actor, *, reason: str) -> CaseEvent:
+    return _event(case, T.WITHDRAWN, actor, reason=reason)
+
+
+def transferred(case, actor, *, from_site: str, to_site: str, note: str) -> CaseEvent:
+    return _event(case, T.TRANSFERRED, actor, from_site=from_site, to_site=to_site, note=note)
+
+
+def visit(case, actor, *, site: str, purpose: str, count: int) -> CaseEvent:
+    return _event(case, T.VISIT, actor, site=site, purpose=purpose, count=count)
+
+
+def material(case, actor, *, name: str, file_name: str = "", sha256: str = "") -> CaseEvent:
+    return _event(case, T.MATERIAL, actor, name=name, file_name=file_name, sha256=sha256)
+
+
+def overdue(case, *, due_on: date) -> CaseEvent:
+    return _event(case, T.OVERDUE, None, due_on=due_on.isoformat())
+
+
+def assigned(case, actor, *, owner: str) -> CaseEvent:
+    return _event(case, T.ASSIGNED, actor, owner=owner)

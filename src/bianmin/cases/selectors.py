@@ -1,0 +1,177 @@
+"""Every read of cases, already scoped to the caller's areas.
+
+A case is seen by the sites on both sides of a transfer: the handling site (`site`) and the site
+that received the application (`received_site`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from bianmin.accounts.roles import Cap
+from bianmin.core.calendar import add_working_days
+from bianmin.core.errors import NotFound
+from bianmin.core.masking import mask_mobile, mask_name
+from bianmin.core.principal import Principal
+from bianmin.core.scoping import scope_filter
+
+from .models import CLOCK_STATES, OPEN_STATES, Case, State
+
+DEADLINE_FILTERS = ("overdue", "due_soon", "on_time", "paused")
+
+
+def case_scope(principal: Principal, capability: str = Cap.VIEW) -> Q:
+    return scope_filter(principal, capability, area_field="site__area") | scope_filter(
+        principal, capability, area_field="received_site__area")
+
+
+def cases_visible(principal: Principal, capability: str = Cap.VIEW) -> QuerySet[Case]:
+    return Case.objects.filter(case_scope(principal, capability))
+
+
+def case_get(*, principal: Principal, case_id: int) -> Case:
+    case = (
+        cases_visible(principal)
+        .select_related("item__standard_item", "site__area", "received_site__area", "window", "owner", "authorized_by")
+        .filter(pk=case_id)
+        .first()
+    )
+    if case is None:
+        raise NotFound("未找到该办件")
+    return case
+
+
+def cases_queue(
+    *,
+    principal: Principal,
+    state: str | None = None,
+    deadline: str | None = None,
+    item_id: int | None = None,
+    window_id: int | None = None,
+    site_id: int | None = None,
+    mine: bool = False,
+    open_only: bool = True,
+    q: str | None = None,
+    today: date | None = None,
+) -> QuerySet[Case]:
+    """The clerk's queue: open cases of the caller's sites, most urgent first, with filters."""
+    today = today or timezone.localdate()
+    qs = cases_visible(principal, Cap.VIEW).select_related("item__standard_item", "site", "window", "owner")
+    if state:
+        qs = qs.filter(state=state)
+    elif open_only:
+        qs = qs.filter(state__in=OPEN_STATES)
+    if deadline == "overdue":
+        qs = qs.filter(state__in=CLOCK_STATES, promised_due_on__lt=today)
+    elif deadline == "due_soon":
+        # One working day or less left: due today or on the next working day.
+        qs = qs.filter(state__in=CLOCK_STATES, promised_due_on__gte=today,
+                       promised_due_on__lte=add_working_days(today, 1))
+    elif deadline == "on_time":
+        qs = qs.filter(state__in=CLOCK_STATES, promised_due_on__gt=add_working_days(today, 1))
+    elif deadline == "paused":
+        qs = qs.filter(state=State.CORRECTION)
+    if item_id:
+        qs = qs.filter(item_id=item_id)
+    if window_id:
+        qs = qs.filter(window_id=window_id)
+    if site_id:
+        qs = qs.filter(site_id=site_id)
+    if mine and getattr(principal, "user", None) is not None:
+        qs = qs.filter(owner=principal.user)
+    if q:
+        q = q.strip()
+        qs = qs.filter(Q(acceptance_number__icontains=q) | Q(item__standard_item__name__icontains=q)
+                       | Q(external_id=q))
+    # Cases without a due date (not yet accepted) come after those on the clock.
+    return qs.order_by("promised_due_on", "submitted_at", "id") if deadline else qs.order_by(
+        "-overdue", "promised_due_on", "submitted_at", "id")
+
+
+def cases_overdue(*, principal: Principal, today: date | None = None) -> QuerySet[Case]:
+    today = today or timezone.localdate()
+    return (cases_visible(principal).filter(state__in=CLOCK_STATES, promised_due_on__lt=today)
+            .select_related("item__standard_item", "site", "owner").order_by("promised_due_on", "id"))
+
+
+def cases_multi_trip(since: datetime | date, until: datetime | date, scope: Principal) -> QuerySet[Case]:
+    """跑多趟: cases submitted in [since, until) whose applicant came more than once (the
+    follow-up desk calls them). `scope` is the caller's principal."""
+    return (cases_visible(scope).filter(visit_count__gt=1, submitted_at__gte=since, submitted_at__lt=until)
+            .select_related("item__standard_item", "site").order_by("submitted_at", "id"))
+
+
+def site_summary(*, principal: Principal, today: date | None = None) -> list[dict]:
+    """The manager's view: per site, open cases, overdue, due soon, completed this month."""
+    from django.db.models import Count
+
+    today = today or timezone.localdate()
+    soon = add_working_days(today, 1)
+    month_start = today.replace(day=1)
+    rows = (
+        cases_visible(principal).values("site_id", "site__name")
+        .annotate(
+            open=Count("id", filter=Q(state__in=OPEN_STATES)),
+            overdue=Count("id", filter=Q(state__in=CLOCK_STATES, promised_due_on__lt=today)),
+            due_soon=Count("id", filter=Q(state__in=CLOCK_STATES, promised_due_on__gte=today,
+                                          promised_due_on__lte=soon)),
+            correction=Count("id", filter=Q(state=State.CORRECTION)),
+            completed_month=Count("id", filter=Q(state=State.COMPLETED, completed_on__gte=month_start)),
+            multi_trip=Count("id", filter=Q(visit_count__gt=1, submitted_at__date__gte=month_start)),
+        )
+        .order_by("site__name")
+    )
+    return list(rows)
+
+
+@dataclass(frozen=True)
+class TrackResult:
+    number: str
+    item: str
+    site: str
+    state: str
+    submitted_on: date
+    accepted_on: date | None
+    promised_due_on: date | None
+    completed_on: date | None
+    applicant: str
+    steps: list[tuple[str, str]]
+
+
+def case_track(*, number: str, mobile_last4: str) -> TrackResult | None:
+    """The citizen's progress check: the acceptance number and the last four digits of the phone.
+    A mismatch reveals nothing (not even whether the number exists): the caller shows one message."""
+    number = (number or "").strip()
+    last4 = (mobile_last4 or "").strip()
+    if not number or len(last4) != 4 or not last4.isdigit():
+        return None
+    case = (Case.objects.select_related("item__standard_item", "site").filter(acceptance_number=number).first())
+    if case is None or not case.mobile.endswith(last4):
+        return None
+    steps = [(timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M"), str(e.get_type_display()))
+             for e in case.events.exclude(type__in=["visit", "material", "assigned", "updated"]).order_by("at", "id")]
+    return TrackResult(
+        number=case.acceptance_number, item=case.item.standard_item.name, site=case.site.name,
+        state=case.get_state_display(), submitted_on=timezone.localtime(case.submitted_at).date(),
+        accepted_on=case.accepted_on, promised_due_on=case.promised_due_on, completed_on=case.completed_on,
+        applicant=mask_name(case.applicant_name) if case.applicant_kind == Case.ApplicantKind.PERSON
+        else case.applicant_name, steps=steps,
+    )
+
+
+def masked_applicant(case: Case) -> dict:
+    """The applicant as lists and exports show it (PIPL: masked by default)."""
+    from bianmin.core.masking import mask_credit_code, mask_id_number
+
+    person = case.applicant_kind == Case.ApplicantKind.PERSON
+    return {
+        "kind": case.applicant_kind,
+        "name": mask_name(case.applicant_name) if person else case.applicant_name,
+        "id_number": mask_id_number(case.id_number) if person else "",
+        "credit_code": "" if person else mask_credit_code(case.credit_code),
+        "contact_name": mask_name(case.contact_name),
+        "mobile": mask_mobile(case.mobile),
+    }
