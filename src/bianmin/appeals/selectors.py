@@ -1,0 +1,281 @@
+"""Every read of appeals, already scoped to the caller's areas (Cap.VIEW on ``area``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from bianmin.accounts.roles import Cap
+from bianmin.core import masking
+from bianmin.core.errors import NotFound
+from bianmin.core.principal import Principal
+from bianmin.core.scoping import get_scoped, require, scoped
+
+from .models import OPEN_STATUSES, Appeal, AppealEvent, ImportJob, PartyType, RectificationRequest, Satisfaction, Status
+
+
+def appeals_visible(principal: Principal) -> QuerySet[Appeal]:
+    return scoped(Appeal.objects.select_related("area", "site", "owner", "item__standard_item", "department",
+                                                "escalated_to"), principal, Cap.VIEW)
+
+
+def appeal_list(
+    principal: Principal,
+    *,
+    owner=None,
+    status: str | None = None,
+    site_id: int | None = None,
+    area=None,
+    overdue: bool = False,
+    escalated: bool = False,
+    q: str = "",
+    today: dt.date | None = None,
+) -> QuerySet[Appeal]:
+    today = today or timezone.localdate()
+    qs = appeals_visible(principal)
+    if owner is not None:
+        qs = qs.filter(owner=owner)
+    if status == "open":
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    elif status:
+        qs = qs.filter(status=status)
+    if site_id:
+        qs = qs.filter(site_id=site_id)
+    if area is not None:
+        qs = qs.filter(area__path__startswith=area.path)
+    if overdue:
+        qs = qs.filter(status__in=OPEN_STATUSES, due_date__lt=today)
+    if escalated:
+        qs = qs.filter(escalated_to__isnull=False, status__in=OPEN_STATUSES)
+    if q:
+        qs = qs.filter(Q(number__icontains=q) | Q(work_order_no__icontains=q) | Q(title__icontains=q))
+    return qs
+
+
+def appeal_get(principal: Principal, *, number: str) -> Appeal:
+    return get_scoped(appeals_visible(principal), principal, Cap.VIEW, number=number)
+
+
+def appeal_events(appeal: Appeal) -> QuerySet[AppealEvent]:
+    return appeal.events.select_related("actor", "department").order_by("at", "id")
+
+
+def appeal_track(*, number: str, phone_last4: str) -> Appeal:
+    """The citizen's view: the number and the last four digits of the phone given. Any mismatch
+    is 'not found', so a number alone reveals nothing. Anonymous appeals have no phone to match."""
+    number, phone_last4 = (number or "").strip().upper(), (phone_last4 or "").strip()
+    if not number or len(phone_last4) != 4 or not phone_last4.isdigit():
+        raise NotFound("未找到该诉求，请核对诉求编号和手机号后四位")
+    appeal = Appeal.objects.select_related("area").filter(number=number).exclude(mobile="").first()
+    if appeal is None or not appeal.mobile.endswith(phone_last4):
+        raise NotFound("未找到该诉求，请核对诉求编号和手机号后四位")
+    return appeal
+
+
+def public_events(appeal: Appeal) -> list[AppealEvent]:
+    """What the appellant sees: steps and replies, never internal notes or staff names."""
+    shown = {AppealEvent.Kind.REGISTERED, AppealEvent.Kind.ASSIGNED, AppealEvent.Kind.CONTACTED,
+             AppealEvent.Kind.STARTED, AppealEvent.Kind.REPLIED, AppealEvent.Kind.FOLLOWED_UP,
+             AppealEvent.Kind.CLOSED, AppealEvent.Kind.REOPENED}
+    return [e for e in appeal.events.order_by("at", "id") if e.kind in shown]
+
+
+def masked_party(appeal: Appeal) -> dict:
+    """The appellant as lists show them: masked by default (unmasking is an audited service)."""
+    if appeal.party_type == PartyType.ANONYMOUS:
+        return {"name": "匿名", "mobile": "", "id_number": "", "enterprise_name": "", "credit_code": ""}
+    return {
+        "name": masking.mask_name(appeal.name),
+        "mobile": masking.mask_mobile(appeal.mobile),
+        "id_number": masking.mask_id_number(appeal.id_number),
+        "enterprise_name": appeal.enterprise_name,
+        "credit_code": masking.mask_credit_code(appeal.credit_code),
+    }
+
+
+def import_job_get(principal: Principal, *, job_id: int) -> ImportJob:
+    return get_scoped(ImportJob.objects.all(), principal, Cap.VIEW, pk=job_id)
+
+
+def rectification_requests(principal: Principal) -> QuerySet[RectificationRequest]:
+    return scoped(RectificationRequest.objects.select_related("area"), principal, Cap.VIEW)
+
+
+# --- high-frequency analysis ---------------------------------------------------------------
+
+@dataclass
+class Group:
+    key: str
+    label: str
+    count: int
+    previous: int
+    appeal_ids: list[int] = field(default_factory=list)
+
+    @property
+    def change(self) -> int:
+        return self.count - self.previous
+
+    @property
+    def change_pct(self) -> int | None:
+        return None if not self.previous else round((self.count - self.previous) * 100 / self.previous)
+
+
+GROUPINGS = {
+    "item": ("item_id", "item__standard_item__name"),
+    "department": ("department_id", "department__name"),
+    "area": (None, None),  # the township (or the child of the chosen area) the appeal falls in
+    "topic": (None, None),  # jieba keywords of title and content
+}
+
+
+def previous_period(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """The period of the same length just before [start, end]."""
+    length = (end - start).days + 1
+    return start - dt.timedelta(days=length), start - dt.timedelta(days=1)
+
+
+def _period_qs(principal: Principal, area, start: dt.date, end: dt.date) -> QuerySet[Appeal]:
+    begin = timezone.make_aware(dt.datetime.combine(start, dt.time.min))
+    finish = timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min))
+    return appeals_visible(principal).filter(area__path__startswith=area.path,
+                                             registered_at__gte=begin, registered_at__lt=finish)
+
+
+def _child_of(area, path: str) -> str | None:
+    """The code of `area`'s child that `path` runs through (None when the appeal sits at `area`)."""
+    rest = path[len(area.path):]
+    return rest.split("/", 1)[0] if rest else None
+
+
+TOPIC_LIMIT = 20000  # appeals read per period for topics; more than any township sees in a month
+
+
+def _topic_counts(rows) -> tuple[Counter, dict[str, list[int]]]:
+    from bianmin.core import search
+
+    counts: Counter = Counter()
+    ids: dict[str, list[int]] = defaultdict(list)
+    for pk, title, content in rows:
+        words = set(search.keywords(f"{title}。{content[:300]}", limit=5))
+        for w in words:
+            if len(w) >= 2:
+                counts[w] += 1
+                ids[w].append(pk)
+    return counts, ids
+
+
+def appeal_groups(principal: Principal, *, area, by: str, start: dt.date, end: dt.date, limit: int = 10) -> list[Group]:
+    """The top groups of appeals in [start, end] within `area`, with the previous period's count."""
+    require(principal, Cap.VIEW, area)
+    if by not in GROUPINGS:
+        raise NotFound("分组方式无效", field="by")
+    prev_start, prev_end = previous_period(start, end)
+    cur = _period_qs(principal, area, start, end)
+    prev = _period_qs(principal, area, prev_start, prev_end)
+    groups: list[Group] = []
+    if by in ("item", "department"):
+        key_field, label_field = GROUPINGS[by]
+        rows = cur.exclude(**{f"{key_field}__isnull": True}).values(key_field, label_field).annotate(n=Count("id")).order_by("-n")[:limit]
+        keys = [r[key_field] for r in rows]
+        before = dict(prev.filter(**{f"{key_field}__in": keys}).values_list(key_field).annotate(n=Count("id")))
+        for r in rows:
+            ids = list(cur.filter(**{key_field: r[key_field]}).values_list("id", flat=True)[:1000])
+            groups.append(Group(str(r[key_field]), r[label_field] or "", r["n"], before.get(r[key_field], 0), ids))
+    elif by == "area":
+        from bianmin.regions.models import Area
+
+        def by_child(qs):
+            counts: Counter = Counter()
+            ids: dict[str, list[int]] = defaultdict(list)
+            for pk, path in qs.values_list("id", "area__path").iterator():
+                child = _child_of(area, path) or area.code
+                counts[child] += 1
+                if len(ids[child]) < 1000:
+                    ids[child].append(pk)
+            return counts, ids
+
+        counts, ids = by_child(cur)
+        before, _ = by_child(prev)
+        names = dict(Area.objects.filter(code__in=list(counts)).values_list("code", "name"))
+        for code, n in counts.most_common(limit):
+            groups.append(Group(code, names.get(code, code), n, before.get(code, 0), ids[code]))
+    else:
+        counts, ids = _topic_counts(cur.values_list("id", "title", "content")[:TOPIC_LIMIT])
+        top = counts.most_common(limit)
+        before, _ = _topic_counts(prev.values_list("id", "title", "content")[:TOPIC_LIMIT]) if top else (Counter(), {})
+        for word, n in top:
+            groups.append(Group(word, word, n, before.get(word, 0), ids[word][:1000]))
+    return groups
+
+
+# --- KPIs ------------------------------------------------------------------------------------
+
+@dataclass
+class Kpi:
+    code: str
+    name: str
+    total: int
+    responded: int
+    replied: int
+    replied_on_time: int
+    due: int
+    followed_up: int
+    resolved: int
+    satisfied: int
+
+    @staticmethod
+    def _rate(a: int, b: int) -> float | None:
+        return round(a * 100 / b, 1) if b else None
+
+    @property
+    def response_rate(self):  # 响应率: appeals answered by a call or a reply
+        return self._rate(self.responded, self.total)
+
+    @property
+    def on_time_rate(self):  # 按时答复率: of appeals due in the period (or replied), replied by the due date
+        return self._rate(self.replied_on_time, self.due)
+
+    @property
+    def resolution_rate(self):  # 解决率: of appeals followed up, those the citizen says are solved
+        return self._rate(self.resolved, self.followed_up)
+
+    @property
+    def satisfaction_rate(self):  # 满意率: 满意 + 基本满意 among those followed up
+        return self._rate(self.satisfied, self.followed_up)
+
+
+def appeal_kpis(principal: Principal, *, area, start: dt.date, end: dt.date, today: dt.date | None = None) -> list[Kpi]:
+    """KPIs of appeals registered in [start, end], per child area of `area`, plus a total row."""
+    from bianmin.regions.models import Area
+
+    require(principal, Cap.VIEW, area)
+    today = today or timezone.localdate()
+    rows = _period_qs(principal, area, start, end).values_list(
+        "area__path", "status", "contacted_at", "replied_at", "replied_on_time", "due_date", "satisfaction", "resolved")
+    per: dict[str, list[int]] = defaultdict(lambda: [0] * 8)
+    for path, status, contacted, replied, on_time, due, sat, resolved in rows.iterator():
+        child = _child_of(area, path) or area.code
+        for key in (child, "__all__"):
+            k = per[key]
+            k[0] += 1
+            k[1] += bool(contacted or replied)
+            k[2] += bool(replied)
+            k[3] += bool(on_time)
+            # An appeal counts towards the on-time rate once it is replied or its due date passed.
+            k[4] += bool(replied or due < today)
+            k[5] += bool(sat)
+            k[6] += bool(resolved)
+            k[7] += sat in (Satisfaction.SATISFIED, Satisfaction.BASIC)
+    names = dict(Area.objects.filter(code__in=[c for c in per if c != "__all__"]).values_list("code", "name"))
+    result = [Kpi(code, names.get(code, code), *per[code]) for code in sorted(c for c in per if c != "__all__")]
+    if "__all__" in per:
+        result.append(Kpi(area.code, f"{area.name}合计", *per["__all__"]))
+    return result
+
+
+def status_counts(qs: QuerySet[Appeal]) -> dict[str, int]:
+    return {Status(s).label: n for s, n in qs.values_list("status").annotate(n=Count("id"))}
