@@ -224,6 +224,8 @@ class Item(models.Model):
                                       on_delete=models.PROTECT, related_name="authorized_items")
     transfer_to_site = models.ForeignKey(ServiceSite, verbose_name=_("转办至"), null=True, blank=True,
                                          on_delete=models.PROTECT, related_name="transferred_items")
+    local_elements = models.JSONField(_("本地化要素"), default=dict, blank=True,
+                                      help_text=_("本市未列入共享要素的指南要素的本地取值"))
     stationed = models.BooleanField(_("已进驻"), default=True)
     active = models.BooleanField(_("有效"), default=True)
     published_version = models.PositiveIntegerField(_("已发布版本"), default=0)

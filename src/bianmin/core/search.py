@@ -211,6 +211,15 @@ def synonyms_of(term: str) -> frozenset[str]:
     return _synonym_index.get(term, frozenset({term}))
 
 
+def _meaningful(tokens: list[str]) -> list[str]:
+    """Drop filler: stopwords, words made only of stopword characters (想开, 要办), and single
+    characters when longer words are present (砍树要办什么证 → 砍树)."""
+    kept = [t for t in tokens if t not in STOPWORDS and not all(ch in STOPWORDS for ch in t)]
+    if any(len(t) > 1 for t in kept):
+        kept = [t for t in kept if len(t) > 1 or t.isdigit()]
+    return kept
+
+
 @dataclass(frozen=True)
 class Query:
     """A parsed query: the phrases that count as an exact name, and the term groups to match."""
@@ -222,7 +231,7 @@ class Query:
 
 def parse_query(q: str) -> Query:
     text = normalize(q)
-    tokens = [t for t in cut(text) if t not in STOPWORDS]
+    tokens = _meaningful(cut(text))
     core = "".join(tokens)
     phrases = set(synonyms_of(text)) | set(synonyms_of(core)) if text else set()
     phrases.discard("")
@@ -273,9 +282,14 @@ def dice(a: Iterable[str], b: Iterable[str]) -> float:
     return 2 * len(sa & sb) / (len(sa) + len(sb))
 
 
+def query_grams(query: Query) -> list[str]:
+    """The character bigrams of a query's meaningful words (for the typo-tolerant fallback)."""
+    return bigrams("".join(_meaningful(cut(query.text))) or query.text)
+
+
 def fuzzy_rank(query: Query, candidates: Iterable[Candidate], *, threshold: float = 0.45) -> list[Candidate]:
     """The typo-tolerant fallback: bigram similarity of the query with the name or an alias."""
-    qgrams = bigrams("".join(t for t in cut(query.text) if t not in STOPWORDS) or query.text)
+    qgrams = query_grams(query)
     scored = []
     for c in candidates:
         best = max([dice(qgrams, bigrams(c.name))] + [dice(qgrams, bigrams(a)) for a in c.aliases])

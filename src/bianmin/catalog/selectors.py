@@ -1,0 +1,415 @@
+"""Every read of the catalog.
+
+Published guides are public (no log-in): active, non-classified items at active sites. Staff reads
+go through the scope rule (catalog.edit / stationing.edit / view at the record's area)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from bianmin.core import search
+from bianmin.core.errors import Invalid, NotFound
+from bianmin.core.principal import Principal
+from bianmin.core.scoping import get_scoped, scoped
+from bianmin.regions.models import Area, ServiceSite
+
+from .conf import ELEMENT_LABELS, LOCALLY_OVERRIDABLE, mandatory_departments, shared_elements
+from .models import Department, GuideVersion, Item, ItemMapping, Material, StandardItem, Stationing
+from .services import INDEX
+
+# ---------------------------------------------------------------------------------------------
+# Guides (public)
+
+
+def _public_items() -> QuerySet[Item]:
+    return (
+        Item.objects.filter(active=True, standard_item__active=True, standard_item__is_classified=False)
+        .filter(Q(site__isnull=True) | Q(site__active=True))
+        .select_related("standard_item__competent_department", "standard_item__parent", "area", "site", "window",
+                        "authorized_by", "transfer_to_site")
+    )
+
+
+def guide_elements(item: Item) -> dict[str, Any]:
+    """Every element a guide shows, as plain JSON: shared elements from the standard item (or a
+    local value where the city does not share that element), then the local elements."""
+    si = item.standard_item
+    shared = shared_elements()
+
+    def element(name: str) -> Any:
+        if name in LOCALLY_OVERRIDABLE and name not in shared and item.local_elements.get(name):
+            return item.local_elements[name]
+        return getattr(si, name)
+
+    materials = [
+        {"name": m.name, "trust_level": m.trust_level, "required": m.required,
+         "original_copies": m.original_copies, "copies": m.copies, "source": m.source, "notes": m.notes}
+        for m in si.materials.all()
+    ]
+    site = item.site
+    return {
+        "code": si.code,
+        "implementation_code": item.implementation_code,
+        "name": si.name,
+        "aliases": si.alias_list,
+        "item_type": si.get_item_type_display(),
+        "tier": si.get_tier_display(),
+        "handling_kind": si.get_handling_kind_display() if si.handling_kind else "",
+        "parent_code": si.parent.code if si.parent_id else "",
+        "competent_department": si.competent_department.name,
+        "implementing_body": si.implementing_body,
+        "implementing_body_name": item.implementing_body_name,
+        "legal_basis": si.legal_basis,
+        "service_object": element("service_object"),
+        "acceptance_conditions": element("acceptance_conditions"),
+        "materials": materials,
+        "flow": element("flow"),
+        "special_steps": element("special_steps"),
+        "legal_limit_days": si.legal_limit_days,
+        "promised_limit_days": item.promised_limit_days,
+        "fee": element("fee"),
+        "result_name": element("result_name"),
+        "visits_needed": item.visits_needed,
+        "promise_kind": item.get_promise_kind_display(),
+        "mode": item.get_mode_display(),
+        "authorized_by": item.authorized_by.name if item.authorized_by_id else "",
+        "transfer_to_site": item.transfer_to_site.name if item.transfer_to_site_id else "",
+        "area_code": item.area.code,
+        "area": item.area.name,
+        "site_code": site.code if site else "",
+        "site": site.name if site else "",
+        "address": item.address or (site.address if site else ""),
+        "window": f"{item.window.number}号窗口 {item.window.name}" if item.window_id else "",
+        "phone": item.phone or (site.phone if site else ""),
+        "complaint_phone": item.complaint_phone or (site.complaint_phone if site else ""),
+        "hours": item.hours or (site.hours if site else ""),
+        "notes": item.notes,
+        "standard_version": si.version,
+    }
+
+
+GUIDE_LABELS = {
+    **ELEMENT_LABELS,
+    "implementation_code": "实施编码", "implementing_body_name": "实施机构", "promised_limit_days": "承诺办结时限",
+    "visits_needed": "到现场次数", "promise_kind": "办件类型", "mode": "办理方式", "authorized_by": "授权部门",
+    "transfer_to_site": "转办至", "area_code": "区划代码", "area": "实施区划", "site_code": "场所编码",
+    "site": "服务场所", "address": "办理地点", "window": "窗口", "phone": "咨询电话", "complaint_phone": "监督投诉电话",
+    "hours": "办理时间", "notes": "备注", "standard_version": "标准化事项版本", "parent_code": "上级事项编码",
+}
+
+
+def guide_get(*, code: str, site_code: str | None = None) -> Item:
+    """A published guide by its implementation code, or by item code at a site. Unknown → 404."""
+    code = (code or "").strip()
+    qs = _public_items().prefetch_related("standard_item__materials")
+    item = qs.filter(implementation_code=code).first()
+    if item is None and site_code:
+        item = qs.filter(standard_item__code=code, site__code=site_code).first()
+        if item is None:
+            raise NotFound(f"服务场所“{site_code}”没有事项“{code}”", field="code")
+    if item is None:
+        raise NotFound(f"事项“{code}”不存在", field="code")
+    return item
+
+
+def standard_guide_get(*, code: str) -> StandardItem:
+    si = (StandardItem.objects.filter(code=(code or "").strip(), active=True, is_classified=False)
+          .select_related("competent_department").prefetch_related("materials").first())
+    if si is None:
+        raise NotFound(f"事项“{code}”不存在", field="code")
+    return si
+
+
+def standard_implementations(*, standard_item: StandardItem) -> QuerySet[Item]:
+    return _public_items().filter(standard_item=standard_item).order_by("area__code", "site__code")
+
+
+def site_public_get(*, code: str) -> ServiceSite:
+    site = ServiceSite.objects.filter(code=(code or "").strip(), active=True).select_related("area").first()
+    if site is None:
+        raise NotFound(f"服务场所“{code}”不存在", field="site")
+    return site
+
+
+def site_items(*, site: ServiceSite) -> QuerySet[Item]:
+    """本中心可办事项清单: the site's active, public items, by department then code."""
+    return (_public_items().filter(site=site)
+            .order_by("standard_item__competent_department__category", "standard_item__code"))
+
+
+def guide_versions(*, item: Item) -> QuerySet[GuideVersion]:
+    return item.guide_versions.order_by("-number")
+
+
+def guide_diff(*, older: dict[str, Any], newer: dict[str, Any]) -> list[dict[str, Any]]:
+    """Field-by-field differences between two guide snapshots, in display order."""
+    out = []
+    for key in list(dict.fromkeys([*older.keys(), *newer.keys()])):
+        a, b = older.get(key), newer.get(key)
+        if a != b:
+            if key == "materials":
+                a = "；".join(f"{m['name']}（{m['trust_level']}）" for m in (a or []))
+                b = "；".join(f"{m['name']}（{m['trust_level']}）" for m in (b or []))
+            out.append({"field": key, "label": GUIDE_LABELS.get(key, key), "old": a, "new": b})
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Search
+
+
+@dataclass
+class SearchResult:
+    standard_item: StandardItem
+    fuzzy: bool = False
+    items: list[Item] = field(default_factory=list)
+
+
+CANDIDATE_LIMIT = 1000
+MAX_QUERY_LENGTH = 100
+
+
+def _area_filter(qs: QuerySet, area: Area | None, prefix: str = "items__") -> QuerySet:
+    if area is None:
+        return qs
+    return qs.filter(**{f"{prefix}area__path__startswith": area.path, f"{prefix}active": True})
+
+
+def _candidates(ids: list[int], area: Area | None, extra: Q | None = None) -> list[search.Candidate]:
+    qs = StandardItem.objects.filter(active=True, is_classified=False)
+    cond = Q(pk__in=ids) if ids else Q(pk__in=[])
+    if extra is not None:
+        cond |= extra
+    qs = _area_filter(qs.filter(cond), area).distinct()
+    return [
+        search.Candidate(id=r["id"], code=r["code"], name=r["name"], aliases=tuple(StandardItem(aliases=r["aliases"]).alias_list),
+                         text_tokens=frozenset(r["search_text"].split()))
+        for r in qs.values("id", "code", "name", "aliases", "search_text")
+    ]
+
+
+def catalog_search(*, q: str, area: Area | None = None, limit: int = 20) -> list[SearchResult]:
+    """Chinese search over names, aliases, conditions and materials; the same on every engine.
+    Exact name, then alias, then term hits; a typo-tolerant fallback when nothing matches."""
+    q = (q or "").strip()
+    if not q:
+        raise Invalid("请输入要查找的事项名称或关键词", field="q")
+    if len(q) > MAX_QUERY_LENGTH:
+        raise Invalid(f"关键词不能超过{MAX_QUERY_LENGTH}个字", field="q")
+    if not (1 <= limit <= 100):
+        raise Invalid("返回条数 limit 应在 1 至 100 之间", field="limit")
+    query = search.parse_query(q)
+    fuzzy = False
+    ranked: list[search.Candidate] = []
+    exact = Q(name__in=list(query.phrases)) if query.phrases else None
+    if query.groups:
+        ids = INDEX.match(query.groups, require_all=True, limit=CANDIDATE_LIMIT)
+        if not ids and len(query.groups) > 1:
+            ids = INDEX.match(query.groups, require_all=False, limit=CANDIDATE_LIMIT)
+        cands = _candidates(ids, area, exact)
+        ranked = search.rank(query, cands)
+    elif exact is not None:
+        ranked = search.rank(query, _candidates([], area, exact))
+    if not ranked:
+        grams = search.query_grams(query)
+        ids = INDEX.match([[g] for g in grams], column="grams", require_all=False, limit=CANDIDATE_LIMIT)
+        ranked = search.fuzzy_rank(query, _candidates(ids, area))
+        fuzzy = True
+    ranked = ranked[:limit]
+    by_id = StandardItem.objects.select_related("competent_department").in_bulk([c.id for c in ranked])
+    return [SearchResult(standard_item=by_id[c.id], fuzzy=fuzzy) for c in ranked if c.id in by_id]
+
+
+def items_of(*, standard_items: list[StandardItem], area: Area | None) -> dict[int, list[Item]]:
+    """Where each found item can be handled (public items in the area, sites first)."""
+    qs = _public_items().filter(standard_item__in=standard_items)
+    if area is not None:
+        qs = qs.filter(area__path__startswith=area.path)
+    out: dict[int, list[Item]] = defaultdict(list)
+    for it in qs.order_by("area__code", "site__code")[:2000]:
+        out[it.standard_item_id].append(it)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Mappings
+
+
+def mapping_resolve(*, system: str, external_code: str) -> ItemMapping | None:
+    """The mapping of an outside code, or None (the caller reports it with
+    services.mapping_report_unmapped; a code is never guessed)."""
+    if system not in ItemMapping.System.values:
+        raise Invalid("外部系统应为 provincial_hall、construction 或 hotline_12345", field="system")
+    return (ItemMapping.objects.select_related("standard_item", "item__standard_item", "item__site")
+            .filter(system=system, external_code=(external_code or "").strip()).first())
+
+
+# ---------------------------------------------------------------------------------------------
+# Staff reads (scoped)
+
+
+def standard_items_list(*, q: str = "", department: str = "") -> QuerySet[StandardItem]:
+    """Standard items are the city's shared catalog: readable by every staff member."""
+    qs = StandardItem.objects.select_related("competent_department", "parent")
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(code__icontains=q) | Q(aliases__icontains=q))
+    if department:
+        qs = qs.filter(competent_department__category=department)
+    return qs.order_by("code")
+
+
+def standard_item_get(*, code: str) -> StandardItem:
+    si = (StandardItem.objects.select_related("competent_department__area", "parent")
+          .prefetch_related(Prefetch("materials", queryset=Material.objects.order_by("position", "id")))
+          .filter(code=(code or "").strip()).first())
+    if si is None:
+        raise NotFound(f"事项“{code}”不存在", field="code")
+    return si
+
+
+def items_scoped(*, principal: Principal, capability: str, site: ServiceSite | None = None) -> QuerySet[Item]:
+    qs = scoped(Item.objects.select_related("standard_item__competent_department", "area", "site", "window"),
+                principal, capability)
+    if site is not None:
+        qs = qs.filter(site=site)
+    return qs
+
+
+def item_get_scoped(*, principal: Principal, capability: str, pk: int) -> Item:
+    return get_scoped(Item.objects.select_related("standard_item__competent_department", "area", "site"),
+                      principal, capability, pk=pk)
+
+
+def site_get_scoped(*, principal: Principal, capability: str, code: str) -> ServiceSite:
+    return get_scoped(ServiceSite.objects.select_related("area"), principal, capability, code=code)
+
+
+def stationings_scoped(*, principal: Principal, capability: str, site: ServiceSite | None = None) -> QuerySet[Stationing]:
+    qs = scoped(Stationing.objects.select_related("department", "site__area", "window"), principal, capability,
+                area_field="site__area")
+    if site is not None:
+        qs = qs.filter(site=site)
+    return qs
+
+
+def stationing_get_scoped(*, principal: Principal, capability: str, pk: int) -> Stationing:
+    return get_scoped(Stationing.objects.select_related("department", "site__area", "window"), principal, capability,
+                      area_field="site__area", pk=pk)
+
+
+def departments_for_site(*, site: ServiceSite) -> QuerySet[Department]:
+    """Departments that may station at a site: those of the site's area and the areas above it."""
+    paths = []
+    area = site.area
+    while area is not None:
+        paths.append(area.pk)
+        area = area.parent
+    return Department.objects.filter(area_id__in=paths, active=True).order_by("category", "code")
+
+
+# ---------------------------------------------------------------------------------------------
+# "应进必进" compliance
+
+
+@dataclass
+class SiteCompliance:
+    site: ServiceSite
+    district: Area | None
+    missing_departments: list[str]
+    separate_offices: list[str]
+    missing_items: list[StandardItem]
+    required_items: int
+    stationed_items: int
+
+    @property
+    def compliant(self) -> bool:
+        return not (self.missing_departments or self.separate_offices or self.missing_items)
+
+
+@dataclass
+class ComplianceRollup:
+    area: Area
+    sites: int = 0
+    compliant_sites: int = 0
+    missing_departments: int = 0
+    missing_items: int = 0
+    required_items: int = 0
+    stationed_items: int = 0
+
+    @property
+    def rate(self) -> float:
+        return round(100.0 * self.stationed_items / self.required_items, 1) if self.required_items else 100.0
+
+
+@dataclass
+class ComplianceReport:
+    area: Area
+    sites: list[SiteCompliance]
+    districts: list[ComplianceRollup]
+    total: ComplianceRollup
+    mandatory: tuple[str, ...]
+
+
+def _district_of(area: Area) -> Area | None:
+    a = area
+    while a is not None and a.level not in (Area.Level.DISTRICT, Area.Level.CITY):
+        a = a.parent
+    return a if a is not None and a.level == Area.Level.DISTRICT else None
+
+
+def compliance_report(*, area: Area, principal: Principal | None = None, capability: str = "view") -> ComplianceReport:
+    """For each township center: mandatory departments not stationed (or still keeping a separate
+    office) and non-classified township items not stationed; for each village station: village
+    items not stationed. Rolled up by district and in total. Scoped when a principal is given."""
+    sites_qs = ServiceSite.objects.filter(active=True, kind__in=[ServiceSite.Kind.CENTER, ServiceSite.Kind.STATION],
+                                          area__path__startswith=area.path).select_related("area__parent__parent")
+    if principal is not None:
+        sites_qs = scoped(sites_qs, principal, capability)
+    sites = list(sites_qs.order_by("area__code", "code"))
+    mandatory = mandatory_departments()
+    required: dict[str, list[StandardItem]] = {"township": [], "village": []}
+    for si in StandardItem.objects.filter(active=True, is_classified=False).order_by("code"):
+        for level in ("township", "village"):
+            if level in si.level_list:
+                required[level].append(si)
+    site_ids = [s.pk for s in sites]
+    stationed: dict[int, set[int]] = defaultdict(set)
+    for site_id, si_id in Item.objects.filter(site_id__in=site_ids, active=True, stationed=True).values_list(
+            "site_id", "standard_item_id"):
+        stationed[site_id].add(si_id)
+    present: dict[int, set[str]] = defaultdict(set)
+    separate: dict[int, list[str]] = defaultdict(list)
+    for st in Stationing.objects.filter(site_id__in=site_ids, active=True).select_related("department"):
+        present[st.site_id].add(st.department.category)
+        if st.keeps_separate_office:
+            separate[st.site_id].append(st.department.name)
+    rows = []
+    for site in sites:
+        is_center = site.kind == ServiceSite.Kind.CENTER
+        needed = required["township" if is_center else "village"]
+        missing = [si for si in needed if si.pk not in stationed[site.pk]]
+        rows.append(SiteCompliance(
+            site=site, district=_district_of(site.area),
+            missing_departments=[d for d in mandatory if d not in present[site.pk]] if is_center else [],
+            separate_offices=sorted(separate[site.pk]) if is_center else [],
+            missing_items=missing, required_items=len(needed), stationed_items=len(needed) - len(missing),
+        ))
+    districts: dict[int, ComplianceRollup] = {}
+    total = ComplianceRollup(area=area)
+    for row in rows:
+        targets = [total]
+        if row.district is not None:
+            targets.append(districts.setdefault(row.district.pk, ComplianceRollup(area=row.district)))
+        for t in targets:
+            t.sites += 1
+            t.compliant_sites += int(row.compliant)
+            t.missing_departments += len(row.missing_departments)
+            t.missing_items += len(row.missing_items)
+            t.required_items += row.required_items
+            t.stationed_items += row.stationed_items
+    return ComplianceReport(area=area, sites=rows, districts=sorted(districts.values(), key=lambda d: d.area.code),
+                            total=total, mandatory=mandatory)
