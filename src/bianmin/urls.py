@@ -23,4 +23,5 @@ urlpatterns = [
     path("evaluations/", include("bianmin.evaluations.urls")),
     path("followups/", include("bianmin.followups.urls")),
     path("appeals/", include("bianmin.appeals.urls")),
+    path("open311/v2/", include("bianmin.appeals.open311_urls")),
 ]

@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
@@ -78,6 +79,11 @@ def clean_party(*, kind: str, party_type: str, name: str = "", mobile: str = "",
         raise Invalid("请填写诉求人姓名", field="name")
     if not mobile and not email:
         raise Invalid("请填写联系电话或电子邮箱", field="mobile")
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError as exc:
+            raise Invalid("电子邮箱格式错误", field="email") from exc
     if mobile:
         mobile = _validated(validators.validate_mobile, mobile, "mobile")
     if id_number:

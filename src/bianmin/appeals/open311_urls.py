@@ -1,0 +1,15 @@
+"""Open311 GeoReport v2 routes, included at /open311/v2/ by bianmin/urls.py."""
+
+from django.urls import re_path
+
+from . import open311
+
+FMT = r"\.(?P<fmt>json|xml)$"
+
+urlpatterns = [
+    re_path(r"^discovery" + FMT, open311.discovery, name="open311-discovery"),
+    re_path(r"^services" + FMT, open311.services, name="open311-services"),
+    re_path(r"^services/(?P<code>[\w-]{1,40})" + FMT, open311.service_definition, name="open311-service"),
+    re_path(r"^requests" + FMT, open311.requests_view, name="open311-requests"),
+    re_path(r"^requests/(?P<request_id>[\w-]{1,40})" + FMT, open311.request_detail, name="open311-request"),
+]
