@@ -144,9 +144,10 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # Django's own validators with Chinese messages (accounts/passwords.py).
+    {"NAME": "bianmin.accounts.passwords.UserAttributeSimilarityValidator"},
+    {"NAME": "bianmin.accounts.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "bianmin.accounts.passwords.CommonPasswordValidator"},
     {"NAME": "bianmin.accounts.passwords.CharacterClassValidator"},
 ]
 # 等保 level 3: lockout after repeated failures, log-out on inactivity, periodic password change.

@@ -1,5 +1,11 @@
+"""Password rules (等保 level 3: length, complexity, no common or personal passwords).
+
+Django 5.2 changed some validator messages and its zh_Hans catalogue has not caught up, so the
+validators used in settings carry their Chinese messages here."""
+
 import re
 
+from django.contrib.auth import password_validation as pv
 from django.core.exceptions import ValidationError
 
 
@@ -13,3 +19,29 @@ class CharacterClassValidator:
 
     def get_help_text(self):
         return "密码须包含大写字母、小写字母、数字、符号中的至少三类。"
+
+
+class MinimumLengthValidator(pv.MinimumLengthValidator):
+    def get_error_message(self):
+        return f"密码过短：至少需要 {self.min_length} 个字符"
+
+    def get_help_text(self):
+        return f"密码至少 {self.min_length} 个字符。"
+
+
+class CommonPasswordValidator(pv.CommonPasswordValidator):
+    def get_error_message(self):
+        return "密码过于常见，请换一个"
+
+    def get_help_text(self):
+        return "不能使用常见密码。"
+
+
+class UserAttributeSimilarityValidator(pv.UserAttributeSimilarityValidator):
+    DEFAULT_USER_ATTRIBUTES = ("username", "display_name", "mobile", "email")
+
+    def get_error_message(self):
+        return "密码与%(verbose_name)s过于相似"
+
+    def get_help_text(self):
+        return "密码不能与用户名、姓名、手机号码等个人信息相似。"
