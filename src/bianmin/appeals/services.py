@@ -416,13 +416,13 @@ def appeal_close(*, actor: Principal, appeal: Appeal, text: str = "") -> Appeal:
     return appeal
 
 
-def appeal_unmask(*, actor: Principal, appeal: Appeal) -> dict:
-    """The full personal data of an appellant, for someone allowed to see it; audited."""
-    require(actor, Cap.UNMASK, appeal.area)
-    with transaction.atomic():
-        _audit(actor, AuditEntry.Action.UNMASK, appeal, {"fields": ["name", "mobile", "id_number"]})
-    return {"name": appeal.name, "mobile": appeal.mobile, "id_number": appeal.id_number, "email": appeal.email,
-            "enterprise_name": appeal.enterprise_name, "credit_code": appeal.credit_code}
+def appeal_unmask(*, actor: Principal, appeal: Appeal, reason: str = "") -> dict:
+    """The full personal data of an appellant for someone holding Cap.UNMASK at its area; each
+    field is revealed through the accounts' audited ``unmask`` service."""
+    from bianmin.accounts.services import unmask
+
+    return {field: unmask(actor=actor, record=appeal, field=field, reason=reason)
+            for field in ("name", "mobile", "id_number", "credit_code") if getattr(appeal, field)}
 
 
 # --- deadlines ------------------------------------------------------------------------------
