@@ -12,12 +12,19 @@ The ``make_*`` helpers build valid numbers for tests and demo data.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from typing import Annotated
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from pydantic import AfterValidator
+
+def _normalise(value: str | None) -> str:
+    """Full-width characters typed with a Chinese input method (１２３ｘ) become ASCII; the
+    patterns below then accept ASCII only (Python's \\d would take any script's digits)."""
+    return unicodedata.normalize("NFKC", value or "").strip().upper()
+
 
 # --- 居民身份证号码 (GB 11643-1999) -----------------------------------------------------------
 
@@ -39,7 +46,7 @@ ID_PROVINCE_CODES = frozenset(
 # Nobody alive was born before this; older dates are typing mistakes.
 ID_EARLIEST_BIRTH = date(1900, 1, 1)
 
-_ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
+_ID_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")  # not \d: that matches any script's digits
 
 
 def id_number_check_char(first17: str) -> str:
@@ -50,12 +57,12 @@ def id_number_check_char(first17: str) -> str:
 
 def validate_id_number(value: str) -> str:
     """A valid 18-character 居民身份证号码, returned with an upper-case X."""
-    number = (value or "").strip().upper()
+    number = _normalise(value)
     if not number:
         raise ValidationError("请填写身份证号码", code="id_number_required")
     if len(number) != 18:
         raise ValidationError("身份证号码应为18位", code="id_number_length")
-    if not _ID_SHAPE.match(number):
+    if not _ID_SHAPE.fullmatch(number):
         raise ValidationError("身份证号码格式错误：前17位应为数字，最后一位为数字或X", code="id_number_format")
     if number[:2] not in ID_PROVINCE_CODES:
         raise ValidationError("身份证号码中的地区码无效", code="id_number_area")
@@ -91,7 +98,7 @@ def id_number_birth_date(number: str) -> date:
 
 CREDIT_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_CREDIT_SHAPE = re.compile(rf"^[{CREDIT_CHARSET}]{{2}}\d{{6}}[{CREDIT_CHARSET}]{{10}}$")
+_CREDIT_SHAPE = re.compile(rf"^[{CREDIT_CHARSET}]{{2}}[0-9]{{6}}[{CREDIT_CHARSET}]{{10}}$")
 CREDIT_CHECKSUM_CODE = "credit_code_checksum"
 
 # GB 11714 organisation code (the entity identifier inside a credit code); only used to make
@@ -115,12 +122,12 @@ def validate_credit_code(value: str, *, allow_pilot_override: bool = False) -> s
     caller whose user may override (and who records that they did) passes
     ``allow_pilot_override=True`` and gets the code back; every other fault is always an error.
     """
-    code = (value or "").strip().upper()
+    code = _normalise(value)
     if not code:
         raise ValidationError("请填写统一社会信用代码", code="credit_code_required")
     if len(code) != 18:
         raise ValidationError("统一社会信用代码应为18位", code="credit_code_length")
-    if not _CREDIT_SHAPE.match(code):
+    if not _CREDIT_SHAPE.fullmatch(code):
         raise ValidationError(
             "统一社会信用代码格式错误：只能包含数字和除 I、O、S、V、Z 以外的大写字母，第3至8位为行政区划码",
             code="credit_code_format",
@@ -158,16 +165,16 @@ def make_credit_code(area_code: str = "350100", serial: int = 1, *, authority: s
 
 # --- mobile -----------------------------------------------------------------------------------
 
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 
 
 def validate_mobile(value: str) -> str:
     """An 11-digit mainland mobile number. Spaces and dashes people type are removed; the
     carrier is not inferred (numbers move between carriers)."""
-    number = re.sub(r"[\s-]", "", value or "")
+    number = re.sub(r"[\s-]", "", _normalise(value))
     if not number:
         raise ValidationError("请填写手机号码", code="mobile_required")
-    if not _MOBILE.match(number):
+    if not _MOBILE.fullmatch(number):
         raise ValidationError("手机号码格式错误：应为1开头的11位数字", code="mobile_format")
     return number
 
