@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -206,7 +206,7 @@ def case_submit(
             CaseMaterial(case=case, name=m.name, required=m.required, trust_level=m.trust_level, position=i)
             for i, m in enumerate(standard.materials.all())
         ])
-        events.submitted(case, actor, channel=channel)
+        events.submitted(case, actor, at=now, channel=channel)
         if record_visit if record_visit is not None else channel == Case.Channel.WINDOW:
             _add_visit(case, actor, site=site, purpose="递交申请", at=now)
         _audit(actor, case, AuditEntry.Action.CREATE, {"item": standard.code, "channel": channel,
@@ -307,8 +307,9 @@ def _next_acceptance_number(site: ServiceSite, day: date) -> str:
     return f"{site.code}-{day:%Y%m%d}-{counter.last:04d}"
 
 
-def case_accept(*, actor: Principal, case_id: int) -> Case:
+def case_accept(*, actor: Principal, case_id: int, now: datetime | None = None) -> Case:
     """受理: an acceptance number, the day the clock starts, and the two due dates."""
+    now = now or timezone.now()
     with transaction.atomic():
         case = _locked_case(actor, case_id)
         transition_for("accept", case.state)
@@ -316,10 +317,10 @@ def case_accept(*, actor: Principal, case_id: int) -> Case:
             target = case.item.transfer_to_site
             raise Conflict(f"该事项为业务转办，须转至“{target.name if target else '上级服务中心'}”受理",
                            code="transfer_required")
-        today = _today()
+        today = timezone.localdate(now)
         case.acceptance_number = _next_acceptance_number(case.site, today)
         case.state = State.ACCEPTED
-        case.accepted_at = timezone.now()
+        case.accepted_at = now
         case.accepted_on = today
         case.promised_due_on, case.legal_due_on = due_dates(
             accepted_on=today, legal_limit_days=case.legal_limit_days, promised_limit_days=case.promised_limit_days,
@@ -328,7 +329,7 @@ def case_accept(*, actor: Principal, case_id: int) -> Case:
             case.owner = actor.user
         _save(case, ["acceptance_number", "state", "accepted_at", "accepted_on", "promised_due_on", "legal_due_on",
                      "owner"])
-        events.accepted(case, actor, number=case.acceptance_number, promised_due_on=case.promised_due_on,
+        events.accepted(case, actor, at=now, number=case.acceptance_number, promised_due_on=case.promised_due_on,
                         legal_due_on=case.legal_due_on)
         _audit(actor, case, AuditEntry.Action.TRANSITION, {"action": "accept", "to": case.state,
                                                            "number": case.acceptance_number})
@@ -345,24 +346,25 @@ def _reason(reason: str, field: str = "reason", what: str = "理由") -> str:
     return text
 
 
-def case_reject(*, actor: Principal, case_id: int, reason: str) -> Case:
+def case_reject(*, actor: Principal, case_id: int, reason: str, now: datetime | None = None) -> Case:
     """不予受理, with the reason the applicant is told."""
     reason = _reason(reason, what="不予受理理由")
+    now = now or timezone.now()
     with transaction.atomic():
         case = _locked_case(actor, case_id)
         transition_for("reject", case.state)
         case.state = State.NOT_ACCEPTED
         case.reason = reason
-        case.completed_at = timezone.now()
+        case.completed_at = now
         case.completed_on = _today()
         _save(case, ["state", "reason", "completed_at", "completed_on"])
-        events.not_accepted(case, actor, reason=reason)
+        events.not_accepted(case, actor, at=now, reason=reason)
         _audit(actor, case, AuditEntry.Action.TRANSITION, {"action": "reject", "to": case.state})
         _on_commit(signals.case_closed_without_decision, case)
     return case
 
 
-def case_request_correction(*, actor: Principal, case_id: int, materials: list[str], note: str = "") -> Case:
+def case_request_correction(*, actor: Principal, case_id: int, materials: list[str], note: str = "", now: datetime | None = None) -> Case:
     """一次性告知补正: the missing materials, listed once. After acceptance the clock stops."""
     names = [m.strip() for m in materials if m and m.strip()]
     if not names:
@@ -370,29 +372,31 @@ def case_request_correction(*, actor: Principal, case_id: int, materials: list[s
     if any(len(n) > 200 for n in names):
         raise Invalid("材料名称不能超过200字", field="materials")
     note = (note or "").strip()[:300]
+    now = now or timezone.now()
     with transaction.atomic():
         case = _locked_case(actor, case_id)
         transition_for("request_correction", case.state)
         clock_running = case.state in (State.ACCEPTED, State.IN_PROGRESS)
-        today = _today()
+        today = timezone.localdate(now)
         Suspension.objects.create(case=case, reason=note or "补正材料", missing_materials=names, started_on=today,
                                   clock_running=clock_running)
         case.state_before_correction = case.state
         case.state = State.CORRECTION
         case.suspended_since = today if clock_running else None
         _save(case, ["state", "state_before_correction", "suspended_since"])
-        events.correction_requested(case, actor, materials=names, note=note, clock_running=clock_running)
+        events.correction_requested(case, actor, at=now, materials=names, note=note, clock_running=clock_running)
         _audit(actor, case, AuditEntry.Action.TRANSITION, {"action": "request_correction", "to": case.state,
                                                            "materials": names})
     return case
 
 
-def case_receive_correction(*, actor: Principal, case_id: int) -> Case:
+def case_receive_correction(*, actor: Principal, case_id: int, now: datetime | None = None) -> Case:
     """补正材料收齐: the pause ends; its working days push both due dates."""
+    now = now or timezone.now()
     with transaction.atomic():
         case = _locked_case(actor, case_id)
         t = transition_for("receive_correction", case.state)
-        today = _today()
+        today = timezone.localdate(now)
         suspension = case.suspensions.filter(ended_on__isnull=True).order_by("-id").first()
         paused = 0
         if suspension is not None:
@@ -414,64 +418,67 @@ def case_receive_correction(*, actor: Principal, case_id: int) -> Case:
                 case.overdue = False  # the pause moved the deadline past today
             fields += ["promised_due_on", "legal_due_on", "overdue"]
         _save(case, fields)
-        events.correction_received(case, actor, paused_days=paused)
+        events.correction_received(case, actor, at=now, paused_days=paused)
         _audit(actor, case, AuditEntry.Action.TRANSITION, {"action": "receive_correction", "to": case.state,
                                                            "paused_days": paused})
     return case
 
 
-def case_start(*, actor: Principal, case_id: int) -> Case:
+def case_start(*, actor: Principal, case_id: int, now: datetime | None = None) -> Case:
+    now = now or timezone.now()
     with transaction.atomic():
         case = _locked_case(actor, case_id)
         transition_for("start", case.state)
         case.state = State.IN_PROGRESS
         _save(case, ["state"])
-        events.started(case, actor)
+        events.started(case, actor, at=now)
         _audit(actor, case, AuditEntry.Action.TRANSITION, {"action": "start", "to": case.state})
     return case
 
 
-def case_complete(*, actor: Principal, case_id: int, result: str, reason: str = "") -> Case:
+def case_complete(*, actor: Principal, case_id: int, result: str, reason: str = "", now: datetime | None = None) -> Case:
     """办结: approved, or denied with the reason."""
     if result not in Case.Result.values:
         raise Invalid("办理结果应为准予或不予批准", field="result")
     reason = _reason(reason, what="不予批准理由") if result == Case.Result.DENIED else (reason or "").strip()[:1000]
+    now = now or timezone.now()
     with transaction.atomic():
         case = _locked_case(actor, case_id)
         transition_for("complete", case.state)
-        today = _today()
+        today = timezone.localdate(now)
         case.state = State.COMPLETED
         case.result = result
         case.reason = reason
-        case.completed_at = timezone.now()
+        case.completed_at = now
         case.completed_on = today
         on_time = case.promised_due_on is None or today <= case.promised_due_on
         _save(case, ["state", "result", "reason", "completed_at", "completed_on"])
-        events.completed(case, actor, result=result, reason=reason, on_time=on_time)
+        events.completed(case, actor, at=now, result=result, reason=reason, on_time=on_time)
         _audit(actor, case, AuditEntry.Action.TRANSITION, {"action": "complete", "to": case.state, "result": result})
         _on_commit(signals.case_completed, case)
     return case
 
 
 def case_withdraw(*, actor: Principal, case_id: int, reason: str = "", capability: str = Cap.CASE_HANDLE,
-                  area_field: str = "site__area") -> Case:
+                  area_field: str = "site__area", now: datetime | None = None) -> Case:
     """撤回: the applicant withdraws (recorded by the clerk, or sent by the outside system that
     took the application in, with its intake capability at the receiving site)."""
     reason = (reason or "").strip()[:1000] or "申请人主动撤回"
+    now = now or timezone.now()
     with transaction.atomic():
         case = _locked_case(actor, case_id, capability, area_field=area_field)
         transition_for("withdraw", case.state)
-        today = _today()
+        today = timezone.localdate(now)
         if case.state == State.CORRECTION:
             case.suspensions.filter(ended_on__isnull=True).update(ended_on=today)
         case.state = State.WITHDRAWN
         case.state_before_correction = ""
         case.suspended_since = None
         case.reason = reason
-        case.completed_at = timezone.now()
+        case.completed_at = now
         case.completed_on = today
         _save(case, ["state", "state_before_correction", "suspended_since", "reason", "completed_at", "completed_on"])
-        events.withdrawn(case, actor, reason=reason)
+        events.withdrawn(case, actor, at=now, reason=reason)
         _audit(actor, case, AuditEntry.Action.TRANSITION, {"action": "withdraw", "to": case.state})
         _on_commit(signals.case_closed_without_decision, case)
     return case
@@ -485,9 +492,10 @@ def case_withdraw_external(*, actor: Principal, source: str, external_id: str, r
                          area_field="received_site__area")
 
 
-def case_transfer(*, actor: Principal, case_id: int, note: str = "") -> Case:
+def case_transfer(*, actor: Principal, case_id: int, note: str = "", now: datetime | None = None) -> Case:
     """业务转办: a village/community station forwards a submitted case of a 业务转办 item to the
     site the item names. The case moves to that site's queue; the station keeps seeing it."""
+    now = now or timezone.now()
     with transaction.atomic():
         case = _locked_case(actor, case_id)
         transition_for("transfer", case.state)
@@ -500,20 +508,21 @@ def case_transfer(*, actor: Principal, case_id: int, note: str = "") -> Case:
         if target is None:
             raise Conflict("该事项未指定转办场所", code="transfer_not_allowed")
         transfer = Transfer.objects.create(case=case, from_site=case.site, to_site=target, note=(note or "")[:300],
-                                           at=timezone.now(), by_label=actor.label[:150])
+                                           at=now, by_label=actor.label[:150])
         from_name = case.site.name
         case.site = target
         case.owner = None
         _save(case, ["site", "owner"])
-        events.transferred(case, actor, from_site=from_name, to_site=target.name, note=transfer.note)
+        events.transferred(case, actor, at=now, from_site=from_name, to_site=target.name, note=transfer.note)
         _audit(actor, case, AuditEntry.Action.TRANSITION, {"action": "transfer", "from": case.received_site.code,
                                                            "to": target.code})
         transaction.on_commit(lambda: signals.case_transferred.send(sender=Case, case=case, transfer=transfer))
     return case
 
 
-def case_assign(*, actor: Principal, case_id: int, owner) -> Case:
+def case_assign(*, actor: Principal, case_id: int, owner, now: datetime | None = None) -> Case:
     """指定经办人: a manager gives the case to a clerk of the site."""
+    now = now or timezone.now()
     with transaction.atomic():
         case = _locked_case(actor, case_id, Cap.CASE_MANAGE)
         if not case.is_open:
@@ -522,7 +531,7 @@ def case_assign(*, actor: Principal, case_id: int, owner) -> Case:
             raise Invalid("该人员无权办理本场所的办件", field="owner")
         case.owner = owner
         _save(case, ["owner"])
-        events.assigned(case, actor, owner=str(owner) if owner else "")
+        events.assigned(case, actor, at=now, owner=str(owner) if owner else "")
         _audit(actor, case, AuditEntry.Action.UPDATE, {"owner": owner.username if owner else None})
     return case
 
@@ -535,13 +544,14 @@ def _add_visit(case: Case, actor: Principal | None, *, site: ServiceSite, purpos
                                  recorded_by=(actor.label if actor else "system")[:150])
     Case.objects.filter(pk=case.pk).update(visit_count=F("visit_count") + 1)
     case.visit_count += 1
-    events.visit(case, actor, site=site.name, purpose=purpose, count=case.visit_count)
+    events.visit(case, actor, at=visit.at, site=site.name, purpose=purpose, count=case.visit_count)
     return visit
 
 
-def case_visit_record(*, actor: Principal, case_id: int, purpose: str = "", site: ServiceSite | None = None) -> Visit:
+def case_visit_record(*, actor: Principal, case_id: int, purpose: str = "", site: ServiceSite | None = None, now: datetime | None = None) -> Visit:
     """跑动: the applicant came to a site for this case (a second one makes it 跑多趟)."""
     purpose = (purpose or "").strip() or "现场办理"
+    now = now or timezone.now()
     with transaction.atomic():
         case = Case.objects.select_for_update(of=("self",)).select_related("site__area", "received_site__area").filter(
             pk=case_id).filter(
@@ -551,7 +561,7 @@ def case_visit_record(*, actor: Principal, case_id: int, purpose: str = "", site
             raise NotFound("未找到该办件")
         site = site or (case.site if actor.can(Cap.CASE_HANDLE, case.site.area) else case.received_site)
         require(actor, Cap.CASE_HANDLE, site.area)
-        visit = _add_visit(case, actor, site=site, purpose=purpose)
+        visit = _add_visit(case, actor, site=site, purpose=purpose, at=now)
         _audit(actor, case, AuditEntry.Action.CREATE, {"visit": visit.pk, "site": site.code})
     return visit
 
@@ -604,8 +614,9 @@ def store_file(*, data: bytes, name: str) -> StoredFile:
 
 
 def case_material_attach(*, actor: Principal, case_id: int, material_id: int, data: bytes | None = None,
-                         file_name: str = "") -> CaseMaterial:
+                         file_name: str = "", now: datetime | None = None) -> CaseMaterial:
     """Mark a checklist line as received, with an uploaded file when one is given."""
+    now = now or timezone.now()
     with transaction.atomic():
         case = _locked_case(actor, case_id)
         if not case.is_open:
@@ -621,7 +632,7 @@ def case_material_attach(*, actor: Principal, case_id: int, material_id: int, da
             fields += ["file", "file_name"]
         material.received = True
         material.save(update_fields=fields)
-        events.material(case, actor, name=material.name, file_name=material.file_name,
+        events.material(case, actor, at=now, name=material.name, file_name=material.file_name,
                         sha256=material.file.sha256 if material.file_id else "")
         _audit(actor, case, AuditEntry.Action.UPDATE, {"material": material.name, "file": material.file_name})
     return material
