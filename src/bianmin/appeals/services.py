@@ -126,7 +126,7 @@ def _event(appeal: Appeal, kind: str, actor: Principal | None, *, text: str = ""
             recipient="12345",
             payload={
                 "work_order_no": appeal.work_order_no, "number": appeal.number, "event": kind,
-                "status": appeal.status, "status_label": Status(appeal.status).label,
+                "status": appeal.status, "status_label": str(Status(appeal.status).label),
                 "text": text if kind in (AppealEvent.Kind.REPLIED, AppealEvent.Kind.CLOSED) else "",
                 "at": event.at.isoformat(),
             },

@@ -1,0 +1,152 @@
+import pytest
+from conftest import GUDONG
+
+from bianmin.appeals import services
+from bianmin.appeals.models import AppealEvent, Satisfaction, Status
+from bianmin.core.errors import Conflict, Forbidden, Invalid, NotFound
+from bianmin.core.models import AuditEntry, OutboxMessage
+
+from .conftest import CREDIT_CODE
+
+
+@pytest.fixture
+def citizen_appeal(register):
+    return register(None, channel="web")
+
+
+def test_manager_assigns_one_owner_with_co_departments(citizen_appeal, manager, clerk, department, as_principal):
+    appeal = services.appeal_assign(actor=as_principal(manager), appeal=citizen_appeal, owner=clerk,
+                                    co_departments=[department])
+    assert appeal.status == Status.ASSIGNED and appeal.owner == clerk
+    assert list(appeal.co_handlings.values_list("department__name", flat=True)) == ["鼓东街道民政办"]
+    event = appeal.events.get(kind=AppealEvent.Kind.ASSIGNED)
+    assert "鼓东街道民政办" in event.text
+    assert AuditEntry.objects.filter(target_id=str(appeal.pk), action="transition").exists()
+
+
+def test_clerk_who_is_not_first_receiver_cannot_assign(citizen_appeal, clerk, as_principal):
+    with pytest.raises(Forbidden):
+        services.appeal_assign(actor=as_principal(clerk), appeal=citizen_appeal, owner=clerk)
+
+
+def test_first_receiver_may_pass_it_on(register, clerk, make_user, as_principal):
+    appeal = register(clerk)
+    colleague = make_user("window_clerk", GUDONG)
+    appeal = services.appeal_assign(actor=as_principal(clerk), appeal=appeal, owner=colleague)
+    assert appeal.owner == colleague and appeal.first_receiver == clerk
+
+
+def test_owner_must_work_in_the_area(citizen_appeal, manager, guxi_clerk, as_principal):
+    with pytest.raises(Invalid) as exc:
+        services.appeal_assign(actor=as_principal(manager), appeal=citizen_appeal, owner=guxi_clerk)
+    assert exc.value.field == "owner"
+
+
+def test_other_township_cannot_see_or_touch(register, clerk, guxi_clerk, as_principal):
+    from bianmin.appeals.selectors import appeal_get
+
+    appeal = register(clerk)
+    with pytest.raises(NotFound):
+        appeal_get(as_principal(guxi_clerk), number=appeal.number)
+    with pytest.raises(NotFound):
+        services.appeal_reply(actor=as_principal(guxi_clerk), appeal=appeal, reply="越权答复")
+
+
+def test_only_owner_or_manager_handles(register, clerk, make_user, manager, as_principal):
+    appeal = register(clerk)
+    other = make_user("window_clerk", GUDONG)
+    with pytest.raises(Forbidden):
+        services.appeal_add_note(actor=as_principal(other), appeal=appeal, text="不是我的")
+    services.appeal_add_note(actor=as_principal(manager), appeal=appeal, text="负责人代为协调")
+
+
+def test_enterprise_appeal_needs_the_call_first(register, clerk, department, as_principal):
+    appeal = register(clerk, party_type="enterprise", enterprise_name="福州某某科技有限公司", credit_code=CREDIT_CODE)
+    me = as_principal(clerk)
+    with pytest.raises(Conflict) as exc:
+        services.appeal_add_note(actor=me, appeal=appeal, text="联系市场监管所", department=department)
+    assert exc.value.code == "pre_contact_required"
+    with pytest.raises(Conflict):
+        services.appeal_reply(actor=me, appeal=appeal, reply="答复")
+    appeal = services.appeal_log_contact(actor=me, appeal=appeal, text="已电话联系企业负责人，了解诉求")
+    assert appeal.status == Status.CONTACTED and appeal.contacted_at
+    appeal = services.appeal_add_note(actor=me, appeal=appeal, text="联系民政办核实", department=department)
+    assert appeal.status == Status.IN_PROGRESS
+    coordination = appeal.events.get(kind=AppealEvent.Kind.COORDINATION)
+    assert coordination.department == department
+
+
+def test_full_loop_with_reopen_when_unsatisfied(register, clerk, make_user, as_principal):
+    agent = make_user("followup_agent", GUDONG)
+    me = as_principal(clerk)
+    appeal = register(clerk)
+    appeal = services.appeal_add_note(actor=me, appeal=appeal, text="核实排队情况")
+    appeal = services.appeal_reply(actor=me, appeal=appeal, reply="已增开窗口")
+    assert appeal.status == Status.REPLIED and appeal.replied_on_time is True
+    first_due = appeal.due_date
+    appeal = services.appeal_follow_up(actor=as_principal(agent), appeal=appeal,
+                                       satisfaction=Satisfaction.UNSATISFIED, resolved=False, text="仍然排队")
+    assert appeal.status == Status.REOPENED and appeal.reopen_count == 1 and appeal.due_date >= first_due
+    appeal = services.appeal_reply(actor=me, appeal=appeal, reply="已调整取号规则")
+    appeal = services.appeal_follow_up(actor=as_principal(agent), appeal=appeal,
+                                       satisfaction=Satisfaction.SATISFIED, resolved=True)
+    assert appeal.status == Status.FOLLOWED_UP
+    appeal = services.appeal_close(actor=me, appeal=appeal)
+    assert appeal.status == Status.CLOSED and appeal.closed_at
+    kinds = list(appeal.events.values_list("kind", flat=True))
+    assert kinds == ["registered", "assigned", "note", "replied", "followed_up", "reopened", "replied",
+                     "followed_up", "closed"]
+    with pytest.raises(Conflict) as exc:
+        services.appeal_add_note(actor=me, appeal=appeal, text="再补充")
+    assert "已办结" in exc.value.message
+
+
+def test_reply_needs_text_and_close_needs_follow_up(register, clerk, as_principal):
+    me = as_principal(clerk)
+    appeal = register(clerk)
+    with pytest.raises(Invalid):
+        services.appeal_reply(actor=me, appeal=appeal, reply="   ")
+    appeal = services.appeal_reply(actor=me, appeal=appeal, reply="答复内容")
+    with pytest.raises(Conflict) as exc:
+        services.appeal_close(actor=me, appeal=appeal)
+    assert exc.value.code == "followup_required"
+
+
+def test_anonymous_suggestion_closes_without_follow_up(register, clerk, as_principal):
+    me = as_principal(clerk)
+    appeal = register(clerk, kind="suggestion", party_type="anonymous")
+    appeal = services.appeal_reply(actor=me, appeal=appeal, reply="感谢建议")
+    with pytest.raises(Conflict):
+        services.appeal_follow_up(actor=me, appeal=appeal, satisfaction="satisfied", resolved=True)
+    assert services.appeal_close(actor=me, appeal=appeal).status == Status.CLOSED
+
+
+def test_transition_table_refuses_skipping(citizen_appeal, manager, as_principal):
+    with pytest.raises(Conflict) as exc:
+        services.appeal_reply(actor=as_principal(manager), appeal=citizen_appeal, reply="未分派就答复")
+    assert exc.value.code == "invalid_transition"
+
+
+def test_work_order_steps_go_back_to_12345_through_the_outbox(register, clerk, as_principal):
+    me = as_principal(clerk)
+    appeal = register(clerk)
+    appeal.work_order_no = "GD2026000001"
+    appeal.save()
+    services.appeal_log_contact(actor=me, appeal=appeal, text="已联系")
+    services.appeal_reply(actor=me, appeal=appeal, reply="已处理完毕")
+    messages = OutboxMessage.objects.filter(channel="hotline12345").order_by("id")
+    assert [m.payload["event"] for m in messages] == ["contacted", "replied"]
+    assert {m.ordering_key for m in messages} == {"12345:GD2026000001"}
+    assert messages.last().payload["text"] == "已处理完毕"
+
+
+def test_unmasking_is_audited(register, clerk, manager, as_principal):
+    from bianmin.appeals.selectors import masked_party
+
+    appeal = register(clerk)
+    assert masked_party(appeal)["mobile"] == "138****5678"
+    with pytest.raises(Forbidden):
+        services.appeal_unmask(actor=as_principal(clerk), appeal=appeal)
+    full = services.appeal_unmask(actor=as_principal(manager), appeal=appeal, reason="回电")
+    assert full["mobile"] == "13812345678"
+    assert AuditEntry.objects.filter(action="unmask", target_id=str(appeal.pk)).count() == 2
