@@ -246,6 +246,9 @@ class SeedResult(NamedTuple):
     days_removed: int
 
 
+_FULL_NAMES = {"清明": "清明节", "端午": "端午节", "中秋": "中秋节"}
+
+
 def _official_schedule(year: int) -> dict[date, tuple[str, str]] | None:
     """{date: (kind, Chinese name)} from chinesecalendar, or None when it does not know the
     year (it raises past its last year and knows nothing before 2004)."""
@@ -257,10 +260,11 @@ def _official_schedule(year: int) -> dict[date, tuple[str, str]] | None:
         return None
 
     def chinese(name: str) -> str:
-        for member in chinese_calendar.Holiday:
-            if member.value[0] == name:
-                return member.value[1]
-        return name
+        try:
+            short = chinese_calendar.Holiday(name).chinese
+        except ValueError:
+            return name
+        return _FULL_NAMES.get(short, short)
 
     result: dict[date, tuple[str, str]] = {d: (HOLIDAY, chinese(v)) for d, v in days.items()}
     result.update({d: (WORKDAY, f"{chinese(v)}调休上班") for d, v in workdays.items()})
