@@ -227,3 +227,11 @@ def test_demo_sites_load_into_the_demo_city(db):
     zone = Area.objects.get(code="350199000000")
     assert zone.name == "高新区" and zone.administers.count() == 3
     assert load_demo_sites().created == 0
+
+
+def test_functional_zone_children_and_sites_through_the_api(city, tmp_path, client):
+    sites_load(rows=read_site_file(write(tmp_path, "sites.csv", SITE_FILE)).rows)
+    children = client.get("/api/v1/areas/990199/children").json()
+    assert [a["name"] for a in children] == ["春风街道", "柳镇"]
+    assert client.get("/api/v1/areas/990199").json()["is_functional_zone"] is True
+    assert [s["code"] for s in client.get("/api/v1/areas/990199/sites").json()["items"]] == ["ZX1", "ZK1", "ZD1"]
