@@ -206,7 +206,8 @@ def standard_item_create(*, actor: Principal | None, code: str, name: str, item_
                       legal_limit_days=legal_limit_days, **elements)
     _validated(si)
     mats = _material_objects(si, materials)
-    _refresh_search_fields(si, [m.name for m in mats])
+    if index:
+        _refresh_search_fields(si, [m.name for m in mats])
     try:
         with transaction.atomic():
             si.save()

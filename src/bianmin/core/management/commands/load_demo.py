@@ -7,9 +7,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         call_command("load_areas", verbosity=options["verbosity"])
-        from bianmin.regions.demo import load_demo_sites
         from bianmin.accounts.demo import load_demo_accounts
+        from bianmin.regions.demo import load_demo_sites
 
         load_demo_sites()
+        from bianmin.catalog.demo import load_demo_catalog
+
+        load_demo_catalog()
         load_demo_accounts()
         self.stdout.write("演示数据载入完成")
