@@ -98,16 +98,20 @@ class ServiceSiteAdmin(_ScopedSiteMixin, admin.ModelAdmin):
     def save_formset(self, request, form, formset, change):
         actor = _actor(request)
         site = form.instance
+        # The admin's change message reads these, as BaseModelFormSet.save() would have set them.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for inline_form in formset.forms:
             if not inline_form.has_changed() or not inline_form.cleaned_data:
                 continue
             data = inline_form.cleaned_data
             if inline_form.instance.pk is None:
-                services.window_create(actor=actor, site=site, number=data["number"], name=data["name"],
-                                       active=data.get("active", True))
+                window = services.window_create(actor=actor, site=site, number=data["number"], name=data["name"],
+                                                active=data.get("active", True))
+                formset.new_objects.append(window)
             else:
-                services.window_update(actor=actor, window=inline_form.instance, name=data["name"],
-                                       active=data.get("active", True))
+                window = services.window_update(actor=actor, window=inline_form.instance, name=data["name"],
+                                                active=data.get("active", True))
+                formset.changed_objects.append((window, [f for f in inline_form.changed_data if f != "number"]))
 
 
 @admin.register(Window)
