@@ -96,6 +96,8 @@ def enqueue(
         raise ValueError(f"invalid outbox channel {channel!r}")
     if not dedupe_key:
         raise ValueError("dedupe_key is required")
+    if not isinstance(payload, dict):
+        raise TypeError("payload must be a dict")
     json.dumps(payload)  # fail here, in the writer, rather than in the worker
 
     existing = OutboxMessage.objects.filter(dedupe_key=dedupe_key).first()
@@ -109,7 +111,7 @@ def enqueue(
         ordering_key=ordering_key or "",
         next_attempt_at=not_before or timezone.now(),
     )
-    message.full_clean(validate_unique=False)
+    message.full_clean(exclude=["payload"], validate_unique=False)  # {} is a valid payload
     try:
         with transaction.atomic():  # a savepoint: losing the race must not break the caller
             message.save()
@@ -143,7 +145,7 @@ def outbox_retry(*, actor: Principal | None, message_ids: list[int]) -> int:
             message.status = PENDING
             message.attempts = 0
             message.next_attempt_at = now
-            message.full_clean(validate_unique=False)
+            message.full_clean(exclude=["payload"], validate_unique=False)
             message.save(update_fields=["status", "attempts", "next_attempt_at"])
             audit(actor=actor, action=AuditEntry.Action.TRANSITION, target=message,
                   label=f"外发消息 {message.pk}（{message.channel}）",
@@ -210,8 +212,19 @@ def deliver_due(now: datetime | None = None, limit: int = 100) -> DeliveryStats:
     """Send what is due. Safe to run in several workers at once."""
     now = now or timezone.now()
     stats = DeliveryStats()
-    batch = _claim(now, limit)
-    stats.claimed = len(batch)
+    # Several rounds: sending the first message of an ordering key makes the next one
+    # claimable. Each round claims only due messages and leaves every claimed one sent, backing
+    # off or failed, so the rounds end.
+    while stats.claimed < limit:
+        batch = _claim(now, limit - stats.claimed)
+        if not batch:
+            break
+        stats.claimed += len(batch)
+        _send_batch(batch, stats, now)
+    return stats
+
+
+def _send_batch(batch: list[OutboxMessage], stats: DeliveryStats, now: datetime) -> None:
     for message in batch:
         error: str | None = None
         permanent = False
@@ -235,7 +248,6 @@ def deliver_due(now: datetime | None = None, limit: int = 100) -> DeliveryStats:
             stats.retried += 1
             log.warning("outbox: message %s (%s) attempt %s failed: %s", message.pk, message.channel,
                         message.attempts, error)
-    return stats
 
 
 def next_due_at() -> datetime | None:

@@ -37,9 +37,9 @@ def _already_waiting(run_after: datetime) -> bool:
         from django_tasks_db.models import DBTaskResult, get_date_max
     except ImportError:  # pragma: no cover - the database backend is a dependency
         return False
-    from django_tasks import TaskResultStatus, default_task_backend
+    from django_tasks import TaskResultStatus
 
-    if default_task_backend.__class__.__module__.split(".")[0] != "django_tasks_db":
+    if deliver_outbox.get_backend().__class__.__module__.split(".")[0] != "django_tasks_db":
         return False
     return (
         DBTaskResult.objects.filter(task_path=deliver_outbox.module_path, status=TaskResultStatus.READY)

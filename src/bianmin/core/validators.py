@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from pydantic import AfterValidator
 
+
 def _normalise(value: str | None) -> str:
     """Full-width characters typed with a Chinese input method (１２３ｘ) become ASCII; the
     patterns below then accept ASCII only (Python's \\d would take any script's digits)."""
