@@ -2,14 +2,12 @@
 (API key with scope ``cases.intake``). Thin: parse, call a service or selector, shape the answer.
 Personal data is masked in every answer."""
 
-from __future__ import annotations
-
 from datetime import date
 
 from django.db.models import Q
 from django.http import HttpResponse
 from django.utils import timezone
-from ninja import File, Router, Schema
+from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
@@ -214,6 +212,7 @@ def create_case(request, payload: CaseCreateIn):
     item = Item.objects.select_related("standard_item", "window").filter(pk=payload.item_id).first()
     if item is None:
         raise Invalid("事项不存在", field="item_id")
+    _check_item(item, site, "item_id")
     window = None
     if payload.window_id:
         window = Window.objects.filter(pk=payload.window_id).first()
@@ -221,7 +220,7 @@ def create_case(request, payload: CaseCreateIn):
             raise Invalid("窗口不存在", field="window_id")
     case = services.case_submit(actor=principal, site=site, item=item, applicant=payload.to_applicant(),
                                 window=window, summary=payload.summary)
-    return 201, _detail(request, case.pk)
+    return Status(201, _detail(request, case.pk))
 
 
 @router.get("/cases/multi-trip", response=list[CaseOut], auth=staff_auth, summary="跑多趟办件（回访用）")
@@ -288,7 +287,7 @@ def transfer(request, case_id: int, payload: TransferIn):
 @router.post("/cases/{case_id}/visits", response={201: CaseDetailOut}, auth=staff_auth, summary="登记一次跑动")
 def record_visit(request, case_id: int, payload: VisitIn):
     services.case_visit_record(actor=principal_of(request), case_id=case_id, purpose=payload.purpose)
-    return 201, _detail(request, case_id)
+    return Status(201, _detail(request, case_id))
 
 
 @router.post("/cases/{case_id}/materials/{material_id}", response=CaseDetailOut, auth=staff_auth,
@@ -340,7 +339,16 @@ def _intake_target(request, payload: IntakeIn) -> tuple[ServiceSite, Item]:
         if standard is not None and standard.is_classified:
             raise Invalid("涉密事项不通过平台办理", field="item_code")
         raise Invalid(f"“{site.name}”未提供该事项", field="item_code")
+    _check_item(item, site, "item_code")
     return site, item
+
+
+def _check_item(item: Item, site: ServiceSite, field: str) -> None:
+    """The service's check, reported under the name the caller sent the item by."""
+    try:
+        services.check_item_for_site(item, site)
+    except Invalid as exc:
+        raise Invalid(exc.message, field=field) from None
 
 
 @router.put("/intake/cases/{external_id}", response=CaseOut, auth=key_auth, tags=["办件接入"],
