@@ -1,0 +1,89 @@
+"""Every read of 好差评, already scoped to the caller's areas (scope rule: area_field="area")."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+
+from bianmin.accounts.roles import Cap
+from bianmin.core.principal import Principal
+from bianmin.core.scoping import get_scoped, scoped
+
+from .models import Evaluation, ProvincialReport, ReasonOption
+
+
+def evaluation_list(*, actor: Principal, grade: int | None = None, channel: str | None = None,
+                    bad_only: bool = False, flagged: bool | None = None, site_id: int | None = None,
+                    date_from=None, date_to=None) -> QuerySet[Evaluation]:
+    qs = scoped(Evaluation.objects.select_related("case", "site", "window", "item__standard_item"),
+                actor, Cap.VIEW, area_field="area")
+    if grade:
+        qs = qs.filter(grade=grade)
+    if channel:
+        qs = qs.filter(channel=channel)
+    if bad_only:
+        qs = qs.filter(grade__lte=2)
+    if flagged is True:
+        qs = qs.exclude(flag="")
+    if flagged is False:
+        qs = qs.filter(flag="")
+    if site_id:
+        qs = qs.filter(site_id=site_id)
+    if date_from:
+        qs = qs.filter(evaluated_at__date__gte=date_from)
+    if date_to:
+        qs = qs.filter(evaluated_at__date__lte=date_to)
+    return qs.order_by("-evaluated_at", "-id")
+
+
+def evaluation_get(*, actor: Principal, evaluation_id: int) -> Evaluation:
+    return get_scoped(Evaluation.objects.select_related("case", "site", "window", "item__standard_item"),
+                      actor, Cap.VIEW, area_field="area", pk=evaluation_id)
+
+
+def case_for_staff(*, actor: Principal, case_id: int, capability: str = Cap.VIEW):
+    from bianmin.cases.models import Case
+
+    return get_scoped(Case.objects.select_related("site__area", "window", "item__standard_item"),
+                      actor, capability, area_field="site__area", pk=case_id)
+
+
+def case_by_acceptance_number(*, actor: Principal, capability: str, acceptance_number: str):
+    from bianmin.cases.models import Case
+
+    return get_scoped(Case.objects.select_related("site__area"), actor, capability, area_field="site__area",
+                      acceptance_number=(acceptance_number or "").strip())
+
+
+def reasons_active() -> QuerySet[ReasonOption]:
+    return ReasonOption.objects.filter(active=True).order_by("order", "id")
+
+
+def report_status(*, actor: Principal) -> dict:
+    qs = scoped(ProvincialReport.objects.all(), actor, Cap.VIEW, area_field="area")
+    counts = dict(qs.values_list("message__status").annotate(n=Count("id")).values_list("message__status", "n"))
+    return {"sent": counts.get("sent", 0), "pending": counts.get("pending", 0), "failed": counts.get("failed", 0)}
+
+
+def report_list(*, actor: Principal, status: str | None = None) -> QuerySet[ProvincialReport]:
+    qs = scoped(ProvincialReport.objects.select_related("message", "evaluation__case", "area"), actor, Cap.VIEW,
+                area_field="area")
+    if status:
+        qs = qs.filter(message__status=status)
+    return qs.order_by("-created_at", "-id")
+
+
+def latest_link_for_window(*, actor: Principal, window_id: int):
+    """The evaluation link of the latest completed case of a window, for the window screen."""
+    from bianmin.cases.models import Case
+    from bianmin.regions.models import Window
+
+    window = get_scoped(Window.objects.select_related("site__area"), actor, Cap.VIEW, area_field="site__area",
+                        pk=window_id)
+    case = (Case.objects.filter(window=window, state="completed", evaluation_link__isnull=False,
+                                evaluation_link__used_at__isnull=True)
+            .select_related("evaluation_link").order_by("-completed_at", "-id").first())
+    return window, case
+
+
+def flagged_count(*, actor: Principal) -> int:
+    return scoped(Evaluation.objects.filter(~Q(flag=""), flag_reviewed=False), actor, Cap.VIEW, area_field="area").count()

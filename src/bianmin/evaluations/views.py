@@ -1,0 +1,230 @@
+"""好差评 pages: the citizen's evaluation page (no log-in, no JavaScript, phone-first), the
+completion slip and window screen with the QR code, and the staff pages (list, paper/phone
+record, flagged evaluations, provincial reporting status). Thin: services and selectors do the work."""
+
+from __future__ import annotations
+
+import functools
+import uuid
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from bianmin.accounts.principals import principal_of
+from bianmin.accounts.roles import Cap
+from bianmin.core.errors import DomainError, Invalid
+
+from . import selectors, services
+from .models import ASPECTS, Channel, Evaluation, Grade
+
+
+def _qr():
+    from bianmin.core import qr
+
+    return qr
+
+
+def domain_errors(view):
+    """Render a domain error (404 out of scope, 403, 409, 429…) as a Chinese page."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except DomainError as exc:
+            return render(request, "evaluations/problem.html", {"title": "无法完成操作", "message": exc.message},
+                          status=exc.status)
+
+    return wrapper
+
+
+# --- the citizen's page ------------------------------------------------------------------------
+
+def _form_context(link, *, values=None, error=None, field=None):
+    case = link.case
+    aspect_set = services.aspect_set_for(Channel.QR, case)
+    values = values or {}
+    return {
+        "link": link, "case": case, "item_name": case.item.standard_item.name if case.item_id else "",
+        "grades": [(g.value, g.label) for g in sorted(Grade, key=lambda g: -g.value)],
+        "aspects": [(k, label, values.get(f"aspect_{k}", "")) for k, label in ASPECTS[aspect_set] if k != "overall"],
+        "aspect_grades": [(g.value, g.label) for g in sorted(Grade, key=lambda g: -g.value)],
+        "reasons": list(selectors.reasons_active()), "values": values, "error": error, "field": field,
+        "chosen_reasons": values.get("reasons", []), "idempotency_key": values.get("idempotency_key") or uuid.uuid4().hex,
+        "text_limit": services.conf.text_limit(),
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def public_form(request, token: str):
+    via = request.GET.get("via", "qr")
+    if via not in ("qr", "sms", "web"):
+        via = "qr"
+    if request.user.is_authenticated:
+        return render(request, "evaluations/problem.html", {
+            "title": "工作人员账号不能评价",
+            "message": "评价须由办事群众本人进行。工作人员不得代替、诱导或干预群众评价；请退出登录后再将链接交给办事群众。",
+        }, status=403)
+    if request.method == "POST":
+        values = {
+            "grade": request.POST.get("grade", ""), "text": request.POST.get("text", ""),
+            "reasons": request.POST.getlist("reasons"), "idempotency_key": request.POST.get("idempotency_key", "")[:100],
+        }
+        aspects = {}
+        for key, _label in ASPECTS["onsite"] + ASPECTS["online"]:
+            raw = request.POST.get(f"aspect_{key}")
+            if raw:
+                values[f"aspect_{key}"] = raw
+                aspects[key] = raw
+        try:
+            if not values["grade"]:
+                raise Invalid("请选择评价等级", field="grade")
+            submission = services.evaluation_submit_by_link(
+                token=token, grade=values["grade"], actor=principal_of(request), via=via, aspects=aspects,
+                reasons=values["reasons"], text=values["text"], idempotency_key=values["idempotency_key"] or None)
+        except services.LinkProblem as problem:
+            return render(request, "evaluations/problem.html", {"title": problem.title, "message": problem.message},
+                          status=problem.status)
+        except Invalid as exc:
+            try:
+                link = services.link_resolve(token)
+            except services.LinkProblem as problem:
+                return render(request, "evaluations/problem.html", {"title": problem.title, "message": problem.message},
+                              status=problem.status)
+            return render(request, "evaluations/form.html",
+                          _form_context(link, values=values, error=exc.message, field=exc.field), status=422)
+        except DomainError as exc:
+            return render(request, "evaluations/problem.html", {"title": "无法提交评价", "message": exc.message},
+                          status=exc.status)
+        return render(request, "evaluations/thanks.html", {"evaluation": submission.evaluation,
+                                                           "additional_days": services.conf.additional_period_days()})
+    try:
+        link = services.link_resolve(token)
+    except services.LinkProblem as problem:
+        return render(request, "evaluations/problem.html", {"title": problem.title, "message": problem.message},
+                      status=problem.status)
+    return render(request, "evaluations/form.html", _form_context(link))
+
+
+# --- QR code, completion slip, window screen ---------------------------------------------------
+
+@login_required
+@domain_errors
+def case_slip(request, case_id: int):
+    case = selectors.case_for_staff(actor=principal_of(request), case_id=case_id)
+    if case.state != "completed":
+        raise services.Conflict("办件尚未办结，暂无评价二维码")
+    link = services.evaluation_link_issue(case=case, send_sms=False)
+    url = services.link_url(link, via="qr")
+    return render(request, "evaluations/slip.html", {"case": case, "link": link, "url": url,
+                                                     "svg": _qr().qr_svg(url)})
+
+
+@login_required
+@domain_errors
+def case_qr(request, case_id: int, fmt: str):
+    case = selectors.case_for_staff(actor=principal_of(request), case_id=case_id)
+    if case.state != "completed":
+        raise services.Conflict("办件尚未办结，暂无评价二维码")
+    link = services.evaluation_link_issue(case=case, send_sms=False)
+    url = services.link_url(link, via="qr")
+    if fmt == "svg":
+        return HttpResponse(_qr().qr_svg(url), content_type="image/svg+xml")
+    return HttpResponse(_qr().qr_png(url), content_type="image/png")
+
+
+@login_required
+@domain_errors
+def window_screen(request, window_id: int):
+    window, case = selectors.latest_link_for_window(actor=principal_of(request), window_id=window_id)
+    context = {"window": window, "case": case}
+    if case is not None:
+        url = services.link_url(case.evaluation_link, via="qr")
+        context.update({"url": url, "svg": _qr().qr_svg(url)})
+    return render(request, "evaluations/window_screen.html", context)
+
+
+# --- staff pages ------------------------------------------------------------------------------
+
+@login_required
+@domain_errors
+def evaluation_list(request):
+    actor = principal_of(request)
+    grade = request.GET.get("grade") or None
+    channel = request.GET.get("channel") or None
+    qs = selectors.evaluation_list(actor=actor, grade=int(grade) if grade and grade.isdigit() else None,
+                                   channel=channel if channel in Channel.values else None,
+                                   bad_only=request.GET.get("bad") == "1",
+                                   flagged=True if request.GET.get("flagged") == "1" else None)
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    return render(request, "evaluations/list.html", {
+        "page": page, "grades": [(g.value, g.label) for g in Grade], "channels": Channel.choices,
+        "grade": grade or "", "channel": channel or "", "bad": request.GET.get("bad") == "1",
+        "flagged": request.GET.get("flagged") == "1", "flagged_count": selectors.flagged_count(actor=actor),
+        "status": selectors.report_status(actor=actor),
+    })
+
+
+@login_required
+@domain_errors
+@require_http_methods(["GET", "POST"])
+def record(request, case_id: int):
+    actor = principal_of(request)
+    case = selectors.case_for_staff(actor=actor, case_id=case_id, capability=Cap.EVALUATION_RECORD)
+    error = None
+    values = {"channel": "phone"}
+    if request.method == "POST":
+        values = {"grade": request.POST.get("grade", ""), "text": request.POST.get("text", ""),
+                  "reasons": request.POST.getlist("reasons"), "channel": request.POST.get("channel", "phone")}
+        try:
+            if values["channel"] not in ("paper", "phone"):
+                raise Invalid("请选择纸质或电话评价", field="channel")
+            if not values["grade"]:
+                raise Invalid("请选择评价等级", field="grade")
+            services.evaluation_submit(case_id=case.pk, channel=values["channel"], actor=actor, grade=values["grade"],
+                                       reasons=values["reasons"], text=values["text"])
+        except Invalid as exc:
+            error = exc.message
+        else:
+            from django.contrib import messages
+
+            messages.success(request, "评价已录入，并标注为工作人员代录。")
+            return redirect("evaluations:list")
+    return render(request, "evaluations/record.html", {
+        "case": case, "grades": [(g.value, g.label) for g in sorted(Grade, key=lambda g: -g.value)],
+        "reasons": list(selectors.reasons_active()), "values": values, "error": error,
+    }, status=422 if error else 200)
+
+
+@login_required
+@domain_errors
+@require_http_methods(["GET", "POST"])
+def flagged(request):
+    actor = principal_of(request)
+    if request.method == "POST":
+        services.evaluation_flag_review(actor=actor, evaluation_id=int(request.POST.get("evaluation_id", 0) or 0),
+                                        keep_in_figures=request.POST.get("decision") == "keep",
+                                        note=request.POST.get("note", ""))
+        return redirect("evaluations:flagged")
+    qs = selectors.evaluation_list(actor=actor, flagged=True).filter(flag_reviewed=False)
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    return render(request, "evaluations/flagged.html", {"page": page})
+
+
+@login_required
+@domain_errors
+def reports(request):
+    actor = principal_of(request)
+    status = request.GET.get("status") or None
+    if status not in (None, "sent", "pending", "failed"):
+        status = None
+    page = Paginator(selectors.report_list(actor=actor, status=status), 50).get_page(request.GET.get("page"))
+    return render(request, "evaluations/reports.html", {"page": page, "status": status or "",
+                                                        "counts": selectors.report_status(actor=actor)})
+
+
+def evaluation_detail_url(evaluation: Evaluation) -> str:
+    return f"/evaluations/?grade={evaluation.grade}"
