@@ -150,8 +150,8 @@ def test_round_trip_with_georeport_client(transactional_db, areas, live_server):
         assert [r["service_request_id"] for r in listed] == [number]
 
     # The reply reaches the Open311 client as status and status notes.
-    from bianmin.accounts.principals import principal_for_user
     from bianmin.accounts.models import RoleAssignment, User
+    from bianmin.accounts.principals import principal_for_user
     from bianmin.appeals.services import appeal_assign, appeal_reply
 
     boss = User.objects.create(username="boss", display_name="负责人")

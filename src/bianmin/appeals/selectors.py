@@ -15,7 +15,16 @@ from bianmin.core.errors import NotFound
 from bianmin.core.principal import Principal
 from bianmin.core.scoping import get_scoped, require, scoped
 
-from .models import OPEN_STATUSES, Appeal, AppealEvent, ImportJob, PartyType, RectificationRequest, Satisfaction, Status
+from .models import (
+    OPEN_STATUSES,
+    Appeal,
+    AppealEvent,
+    ImportJob,
+    PartyType,
+    RectificationRequest,
+    Satisfaction,
+    Status,
+)
 
 
 def appeals_visible(principal: Principal) -> QuerySet[Appeal]:
@@ -255,9 +264,9 @@ def appeal_kpis(principal: Principal, *, area, start: dt.date, end: dt.date, tod
     require(principal, Cap.VIEW, area)
     today = today or timezone.localdate()
     rows = _period_qs(principal, area, start, end).values_list(
-        "area__path", "status", "contacted_at", "replied_at", "replied_on_time", "due_date", "satisfaction", "resolved")
+        "area__path", "contacted_at", "replied_at", "replied_on_time", "due_date", "satisfaction", "resolved")
     per: dict[str, list[int]] = defaultdict(lambda: [0] * 8)
-    for path, status, contacted, replied, on_time, due, sat, resolved in rows.iterator():
+    for path, contacted, replied, on_time, due, sat, resolved in rows.iterator():
         child = _child_of(area, path) or area.code
         for key in (child, "__all__"):
             k = per[key]

@@ -25,13 +25,13 @@ from . import signals, workflow
 from .deadlines import DeadlineCalculator
 from .models import (
     ANONYMOUS_KINDS,
+    OPEN_STATUSES,
     Appeal,
     AppealEvent,
     AppealKind,
     Attachment,
     Channel,
     CoHandling,
-    OPEN_STATUSES,
     PartyType,
     RectificationRequest,
     Satisfaction,

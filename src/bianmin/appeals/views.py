@@ -1,0 +1,414 @@
+"""Appeal pages: owners (my appeals, deadlines), managers (by site, overdue, escalated, analysis,
+KPIs, 12345 import) and citizens (file an appeal, track it). Thin: parse, call a service or a
+selector, render. Everything a person reads is Chinese; text from users is auto-escaped."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from bianmin.accounts.principals import principal_of
+from bianmin.accounts.roles import Cap
+from bianmin.core import ratelimit
+from bianmin.core.audit import client_ip
+from bianmin.core.errors import DomainError, NotFound
+
+from . import importer, selectors, services
+from .models import (
+    ANONYMOUS_KINDS,
+    AppealKind,
+    Channel,
+    ImportJob,
+    PartyType,
+    RectificationRequest,
+    Satisfaction,
+    Status,
+)
+
+STAFF_CHANNELS = [Channel.PHONE, Channel.RECEPTION, Channel.SUGGESTION_BOX, Channel.EMAIL, Channel.HOTLINE_12345,
+                  Channel.EVALUATION, Channel.FOLLOWUP]
+SUBMIT_LIMIT = (5, 3600)  # web submissions per address per hour
+TRACK_LIMIT = (20, 600)  # tracking attempts per address per 10 minutes: numbers cannot be guessed
+
+
+def _areas(principal, capability, levels=("township", "village", "district")):
+    from bianmin.regions.models import Area
+
+    return Area.objects.filter(_area_q(principal, capability), level__in=levels).order_by("code")
+
+
+def _area_q(principal, capability):
+    from django.db.models import Q
+
+    paths = principal.area_paths_for(capability)
+    if not paths:
+        return Q(pk__in=[])
+    q = Q()
+    for p in paths:
+        q |= Q(path__startswith=p)
+    return q
+
+
+def _get_area(principal, capability, code):
+    from bianmin.regions.models import Area
+
+    area = Area.objects.filter(_area_q(principal, capability), code=(code or "").strip()).first()
+    if area is None:
+        raise NotFound("请选择所属区划", field="area")
+    return area
+
+
+def _top_area(principal, capability):
+    from bianmin.regions.models import Area
+
+    paths = principal.area_paths_for(capability)
+    return Area.objects.filter(path=paths[0]).first() if paths else None
+
+
+def _period(request) -> tuple[dt.date, dt.date]:
+    today = timezone.localdate()
+    try:
+        start = dt.date.fromisoformat(request.GET.get("start", ""))
+    except ValueError:
+        start = today.replace(day=1)
+    try:
+        end = dt.date.fromisoformat(request.GET.get("end", ""))
+    except ValueError:
+        end = today
+    if end < start:
+        start, end = end, start
+    return start, end
+
+
+# --- owners ---------------------------------------------------------------------------------
+
+@login_required
+def mine(request):
+    principal = principal_of(request)
+    qs = selectors.appeal_list(principal, owner=request.user, status=request.GET.get("status") or "open").order_by("due_date", "id")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "appeals/list.html", {
+        "title": "我负责的诉求", "page": page, "today": timezone.localdate(), "mine": True,
+        "statuses": Status.choices, "status": request.GET.get("status") or "open",
+    })
+
+
+@login_required
+def manage(request):
+    principal = principal_of(request)
+    from bianmin.regions.models import ServiceSite
+
+    site_id = request.GET.get("site") or None
+    qs = selectors.appeal_list(
+        principal, status=request.GET.get("status") or None, site_id=int(site_id) if (site_id or "").isdigit() else None,
+        overdue=request.GET.get("overdue") == "1", escalated=request.GET.get("escalated") == "1",
+        q=(request.GET.get("q") or "").strip()[:50],
+    ).order_by("due_date", "id")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    sites = ServiceSite.objects.filter(_site_q(principal)).order_by("code")[:300]
+    return render(request, "appeals/list.html", {
+        "title": "诉求管理", "page": page, "today": timezone.localdate(), "mine": False, "sites": sites,
+        "statuses": Status.choices, "status": request.GET.get("status") or "", "params": request.GET,
+    })
+
+
+def _site_q(principal):
+    from django.db.models import Q
+
+    paths = principal.area_paths_for(Cap.VIEW)
+    if not paths:
+        return Q(pk__in=[])
+    q = Q()
+    for p in paths:
+        q |= Q(area__path__startswith=p)
+    return q
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def detail(request, number: str):
+    principal = principal_of(request)
+    try:
+        appeal = selectors.appeal_get(principal, number=number)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    unmasked = None
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            unmasked = _act(request, principal, appeal, action)
+            if action != "unmask":
+                messages.success(request, "已保存")
+                return redirect("appeals:detail", number=appeal.number)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        appeal = selectors.appeal_get(principal, number=number)
+    from bianmin.accounts.models import User
+    from bianmin.catalog.models import Department
+
+    staff = User.objects.filter(is_active=True, role_assignments__active=True,
+                                role_assignments__area__path__in=_path_chain(appeal.area)).distinct().order_by("username")[:200] \
+        if principal.can(Cap.APPEAL_HANDLE, appeal.area) else []
+    candidates = list(staff) + list(User.objects.filter(
+        is_active=True, role_assignments__active=True,
+        role_assignments__area__path__startswith=appeal.area.path).distinct()[:200])
+    seen, owners = set(), []
+    for u in candidates:
+        if u.pk not in seen:
+            seen.add(u.pk)
+            owners.append(u)
+    departments = Department.objects.filter(area__path__in=_path_chain(appeal.area), active=True).order_by("code")[:200]
+    return render(request, "appeals/detail.html", {
+        "appeal": appeal, "party": selectors.masked_party(appeal), "unmasked": unmasked,
+        "events": selectors.appeal_events(appeal), "owners": owners, "departments": departments,
+        "co_handlings": appeal.co_handlings.select_related("department"),
+        "attachments": appeal.attachments.all(), "satisfactions": Satisfaction.choices,
+        "can_manage": principal.can(Cap.APPEAL_MANAGE, appeal.area),
+        "can_unmask": principal.can(Cap.UNMASK, appeal.area),
+        "is_owner": appeal.owner_id == request.user.pk, "today": timezone.localdate(),
+    })
+
+
+def _path_chain(area) -> list[str]:
+    """The paths of an area and the areas above it (staff there may own its appeals)."""
+    parts = area.path.rstrip("/").split("/")
+    return ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+
+
+def _act(request, principal, appeal, action):
+    from bianmin.accounts.models import User
+    from bianmin.catalog.models import Department
+
+    post = request.POST
+    text = post.get("text", "")
+    if action == "assign":
+        owner = User.objects.filter(pk=post.get("owner") or 0, is_active=True).first()
+        deps = list(Department.objects.filter(pk__in=[d for d in post.getlist("co_departments") if d.isdigit()]))
+        return services.appeal_assign(actor=principal, appeal=appeal, owner=owner, co_departments=deps, note=text)
+    if action == "contact":
+        return services.appeal_log_contact(actor=principal, appeal=appeal, text=text)
+    if action == "note":
+        dep = Department.objects.filter(pk=post.get("department") or 0).first() if (post.get("department") or "").isdigit() else None
+        return services.appeal_add_note(actor=principal, appeal=appeal, text=text, department=dep)
+    if action == "reply":
+        return services.appeal_reply(actor=principal, appeal=appeal, reply=text)
+    if action == "follow_up":
+        return services.appeal_follow_up(actor=principal, appeal=appeal, satisfaction=post.get("satisfaction", ""),
+                                         resolved=post.get("resolved") == "1", text=text)
+    if action == "close":
+        return services.appeal_close(actor=principal, appeal=appeal, text=text)
+    if action == "unmask":
+        return services.appeal_unmask(actor=principal, appeal=appeal, reason=text)
+    raise NotFound("未知操作")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def new(request):
+    """Staff entry for phone, reception, suggestion-box (and e-mail read by hand) appeals."""
+    principal = principal_of(request)
+    areas = _areas(principal, Cap.APPEAL_HANDLE)
+    values = request.POST if request.method == "POST" else {}
+    if request.method == "POST":
+        try:
+            area = _get_area(principal, Cap.APPEAL_HANDLE, values.get("area"))
+            if values.get("channel") not in STAFF_CHANNELS:
+                raise NotFound("请选择诉求渠道", field="channel")
+            from bianmin.regions.models import ServiceSite
+
+            site = ServiceSite.objects.filter(pk=values.get("site") or 0, area__path__startswith=area.path).first() \
+                if (values.get("site") or "").isdigit() else None
+            appeal = services.appeal_register(
+                actor=principal, kind=values.get("kind", ""), channel=values.get("channel"), area=area, site=site,
+                title=values.get("title", ""), content=values.get("content", ""),
+                party_type=values.get("party_type", PartyType.PERSON), name=values.get("name", ""),
+                mobile=values.get("mobile", ""), id_number=values.get("id_number", ""), email=values.get("email", ""),
+                enterprise_name=values.get("enterprise_name", ""), credit_code=values.get("credit_code", ""),
+                address=values.get("address", ""), attachments=request.FILES.getlist("attachments"),
+            )
+            messages.success(request, f"已登记，诉求编号 {appeal.number}。您是首接负责人。")
+            return redirect("appeals:detail", number=appeal.number)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+    from bianmin.regions.models import ServiceSite
+
+    return render(request, "appeals/new.html", {
+        "areas": areas, "kinds": AppealKind.choices, "channels": [(c.value, c.label) for c in STAFF_CHANNELS],
+        "party_types": PartyType.choices, "values": values,
+        "sites": ServiceSite.objects.filter(_site_q(principal)).order_by("code")[:300],
+    })
+
+
+# --- managers -------------------------------------------------------------------------------
+
+@login_required
+def analysis(request):
+    principal = principal_of(request)
+    areas = _areas(principal, Cap.VIEW, levels=("city", "district", "township"))
+    code = request.GET.get("area") or ""
+    area = areas.filter(code=code).first() if code else _top_area(principal, Cap.VIEW)
+    if area is None:
+        raise Http404("无可查看的区划")
+    start, end = _period(request)
+    by = request.GET.get("by") or "item"
+    if by not in selectors.GROUPINGS:
+        by = "item"
+    groups = selectors.appeal_groups(principal, area=area, by=by, start=start, end=end, limit=15)
+    prev_start, prev_end = selectors.previous_period(start, end)
+    return render(request, "appeals/analysis.html", {
+        "areas": areas, "area": area, "start": start, "end": end, "by": by, "groups": groups,
+        "prev_start": prev_start, "prev_end": prev_end,
+        "groupings": [(k, RectificationRequest.GroupBy(k).label) for k in selectors.GROUPINGS],
+        "can_rectify": principal.can(Cap.APPEAL_MANAGE, area),
+        "requests": selectors.rectification_requests(principal)[:20],
+    })
+
+
+@login_required
+@require_POST
+def rectify(request):
+    principal = principal_of(request)
+    post = request.POST
+    try:
+        area = _get_area(principal, Cap.APPEAL_MANAGE, post.get("area"))
+        start, end = dt.date.fromisoformat(post.get("start", "")), dt.date.fromisoformat(post.get("end", ""))
+        by, key = post.get("by", ""), post.get("key", "")
+        group = next((g for g in selectors.appeal_groups(principal, area=area, by=by, start=start, end=end, limit=50)
+                      if g.key == key), None)
+        if group is None:
+            raise NotFound("该分组在本统计期没有诉求", field="key")
+        req = services.rectification_request_create(
+            actor=principal, area=area, group_by=by, group_key=group.key, group_label=group.label,
+            period_start=start, period_end=end, appeal_ids=group.appeal_ids, note=post.get("note", ""))
+        messages.success(request, f"已发起整改：{req.group_label}（{req.appeal_count}件），待整改台账接收")
+    except ValueError:
+        messages.error(request, "统计期格式错误")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect(f"{reverse('appeals:analysis')}?area={post.get('area', '')}&by={post.get('by', '')}"
+                    f"&start={post.get('start', '')}&end={post.get('end', '')}")
+
+
+@login_required
+def kpi(request):
+    principal = principal_of(request)
+    areas = _areas(principal, Cap.VIEW, levels=("city", "district", "township"))
+    code = request.GET.get("area") or ""
+    area = areas.filter(code=code).first() if code else _top_area(principal, Cap.VIEW)
+    if area is None:
+        raise Http404("无可查看的区划")
+    start, end = _period(request)
+    return render(request, "appeals/kpi.html", {
+        "areas": areas, "area": area, "start": start, "end": end,
+        "rows": selectors.appeal_kpis(principal, area=area, start=start, end=end),
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_upload(request):
+    principal = principal_of(request)
+    areas = _areas(principal, Cap.APPEAL_MANAGE, levels=("city", "district", "township"))
+    if request.method == "POST":
+        try:
+            area = _get_area(principal, Cap.APPEAL_MANAGE, request.POST.get("area"))
+            upload = request.FILES.get("file")
+            if upload is None:
+                raise NotFound("请选择文件", field="file")
+            job = importer.import_job_create(actor=principal, upload=upload, area=area)
+            return redirect("appeals:import_job", job_id=job.pk)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+    jobs = ImportJob.objects.filter(_area_q_prefixed(principal, Cap.VIEW))[:20]
+    return render(request, "appeals/import.html", {"areas": areas, "jobs": jobs, "columns": list(importer.COLUMNS)})
+
+
+def _area_q_prefixed(principal, capability):
+    from django.db.models import Q
+
+    paths = principal.area_paths_for(capability)
+    if not paths:
+        return Q(pk__in=[])
+    q = Q()
+    for p in paths:
+        q |= Q(area__path__startswith=p)
+    return q
+
+
+@login_required
+def import_job(request, job_id: int):
+    try:
+        job = selectors.import_job_get(principal_of(request), job_id=job_id)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    return render(request, "appeals/import_job.html", {"job": job, "errors": job.errors[:500]})
+
+
+# --- citizens -------------------------------------------------------------------------------
+
+def _challenge(request) -> str:
+    """A small arithmetic question, answered on the page: no captcha service from outside. The
+    answer lives in the session (database-backed, so every app server sees it)."""
+    a, b = secrets.randbelow(9) + 1, secrets.randbelow(9) + 1
+    request.session["appeal_challenge"] = a + b
+    return f"{a} + {b} = ?"
+
+
+@require_http_methods(["GET", "POST"])
+def submit(request):
+    from bianmin.regions.models import Area
+
+    areas = Area.objects.filter(level__in=("township", "district")).order_by("code")
+    values = request.POST if request.method == "POST" else {}
+    error = None
+    if request.method == "POST":
+        expected = request.session.pop("appeal_challenge", None)
+        try:
+            ratelimit.check_rate(f"appeal-submit:{client_ip(request)}", *SUBMIT_LIMIT,
+                                 message="提交过于频繁，请稍后再试")
+            answer = (values.get("challenge") or "").strip()
+            if expected is None or not answer.isdigit() or int(answer) != expected:
+                raise NotFound("验证题答案不正确，请重新计算", field="challenge")
+            area = areas.filter(code=values.get("area", "")).first()
+            if area is None:
+                raise NotFound("请选择诉求所在的乡镇（街道）", field="area")
+            kind = values.get("kind", "")
+            anonymous = values.get("anonymous") == "1" and kind in ANONYMOUS_KINDS
+            appeal = services.appeal_register(
+                actor=None, kind=kind, channel=Channel.WEB, area=area, title=values.get("title", ""),
+                content=values.get("content", ""), party_type=PartyType.ANONYMOUS if anonymous else PartyType.PERSON,
+                name=values.get("name", ""), mobile=values.get("mobile", ""), email=values.get("email", ""),
+            )
+            return render(request, "appeals/submitted.html", {"appeal": appeal})
+        except DomainError as exc:
+            error = exc.message
+    return render(request, "appeals/submit.html", {
+        "areas": areas, "kinds": AppealKind.choices, "values": values, "error": error,
+        "challenge": _challenge(request), "anonymous_kinds": "、".join(str(AppealKind(k).label) for k in ANONYMOUS_KINDS),
+    }, status=400 if error else 200)
+
+
+def track(request):
+    number = (request.GET.get("number") or "").strip()
+    last4 = (request.GET.get("phone4") or "").strip()
+    appeal = error = None
+    if number or last4:
+        try:
+            ratelimit.check_rate(f"appeal-track:{client_ip(request)}", *TRACK_LIMIT, message="查询过于频繁，请稍后再试")
+            appeal = selectors.appeal_track(number=number, phone_last4=last4)
+        except DomainError as exc:
+            error = exc.message
+    status = 200 if not error else (429 if "频繁" in error else 404)
+    return render(request, "appeals/track.html", {
+        "appeal": appeal, "error": error, "number": number, "phone4": last4,
+        "events": selectors.public_events(appeal) if appeal else [],
+    }, status=status)
