@@ -185,6 +185,7 @@ USE_TZ = True
 # --- static and uploads ---------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]  # the project-wide files (site.css …) outside any app
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": VAR_DIR / "media"}},
     "staticfiles": {"BACKEND": "bianmin.core.staticfiles.StaticStorage"},
