@@ -175,3 +175,58 @@ def masked_applicant(case: Case) -> dict:
         "contact_name": mask_name(case.contact_name),
         "mobile": mask_mobile(case.mobile),
     }
+
+
+def sites_for_intake(*, principal: Principal) -> QuerySet:
+    """Active service sites (not kiosks) where the caller may take in cases."""
+    from bianmin.regions.models import ServiceSite
+
+    return (ServiceSite.objects.filter(active=True).exclude(kind=ServiceSite.Kind.KIOSK)
+            .filter(scope_filter(principal, Cap.CASE_HANDLE, area_field="area"))
+            .select_related("area").order_by("area__path", "code"))
+
+
+def items_for_intake(*, site) -> QuerySet:
+    """The items a site offers that the platform handles (never classified ones)."""
+    from bianmin.catalog.models import Item
+
+    return (Item.objects.filter(active=True, standard_item__active=True, standard_item__is_classified=False)
+            .filter(Q(site=site) | Q(site__isnull=True, area=site.area))
+            .select_related("standard_item").order_by("standard_item__name"))
+
+
+def items_seen(*, principal: Principal) -> QuerySet:
+    """Items of the caller's sites, for the queue's item filter."""
+    from bianmin.catalog.models import Item
+
+    return (Item.objects.filter(scope_filter(principal, Cap.VIEW, area_field="area"), active=True)
+            .select_related("standard_item").order_by("standard_item__name")[:300])
+
+
+def windows_seen(*, principal: Principal) -> QuerySet:
+    from bianmin.regions.models import Window
+
+    return (Window.objects.filter(scope_filter(principal, Cap.VIEW, area_field="site__area"), active=True)
+            .select_related("site").order_by("site__name", "number")[:200])
+
+
+def clerks_of_site(*, site) -> list:
+    """Users who may handle cases at `site` (for the manager's assignment)."""
+    from bianmin.accounts.models import RoleAssignment
+    from bianmin.accounts.roles import CAPABILITIES
+
+    roles = [r for r, caps in CAPABILITIES.items() if Cap.CASE_HANDLE in caps]
+    paths = [p for p in _ancestor_paths(site.area.path)]
+    assignments = (RoleAssignment.objects.filter(active=True, role__in=roles, area__path__in=paths)
+                   .select_related("user").order_by("user__username"))
+    seen, users = set(), []
+    for a in assignments:
+        if a.user_id not in seen and a.user.is_active:
+            seen.add(a.user_id)
+            users.append(a.user)
+    return users
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    parts = [p for p in path.split("/") if p]
+    return ["".join(f"{p}/" for p in parts[:i]) for i in range(1, len(parts) + 1)]
