@@ -212,7 +212,7 @@ def main() -> None:
             kiosk(code, "hall", c["name"], offset((c["lng"], c["lat"]), 0.01, 90), "自助区 7×24 小时开放", c["address"] + " 自助服务区")
     for tcode in COMMUNITY_KIOSK_TOWNSHIPS:
         for s in [s for s in out if s["kind"] == "station" and s["area_code"].startswith(tcode[:9])][:6]:
-            kiosk(tcode, "community", s["name"].replace("便民服务站", "社区服务站"), offset((s["lng"], s["lat"]), 0.01, 90),
+            kiosk(tcode, "community", s["name"].replace("便民服务站", "").replace("便民服务代办点", ""), offset((s["lng"], s["lat"]), 0.01, 90),
                   "周一至周日 8:00-20:00", s["address"], area_code=s["area_code"])
     for name, tcode, pos in TRAIN_STATIONS:
         t = by_code[tcode]
