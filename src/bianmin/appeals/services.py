@@ -190,6 +190,7 @@ def appeal_register(
     message_id: str | None = None,
     is_public: bool = False,
     attachments: Sequence = (),
+    received_by: str = "",
 ) -> Appeal:
     """Register an appeal from any channel. A staff member who registers it is its first receiver
     (首接负责) and its owner until it is assigned; a citizen's own submission has no receiver yet."""
@@ -222,7 +223,7 @@ def appeal_register(
             lat=lat, lng=lng, category_code=category_code, message_id=message_id or None,
             # A report (举报) is never public: it may name the reporter's neighbour or employer.
             is_public=is_public and kind != AppealKind.REPORT,
-            first_receiver=user, first_receiver_label=(actor.label if actor and not actor.is_anonymous else "")[:150],
+            first_receiver=user, first_receiver_label=(received_by or (actor.label if actor and not actor.is_anonymous else ""))[:150],
             owner=user, status=Status.REGISTERED, registered_at=now, contact_due=contact_due, due_date=due,
             due_in_unconfirmed_year=calc.unconfirmed(timezone.localdate(now), due), **party,
         )
