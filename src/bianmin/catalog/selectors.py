@@ -202,26 +202,43 @@ def catalog_search(*, q: str, area: Area | None = None, limit: int = 20) -> list
         raise Invalid(f"关键词不能超过{MAX_QUERY_LENGTH}个字", field="q")
     if not (1 <= limit <= 100):
         raise Invalid("返回条数 limit 应在 1 至 100 之间", field="limit")
+    _ensure_words()
     query = search.parse_query(q)
-    fuzzy = False
-    ranked: list[search.Candidate] = []
     exact = Q(name__in=list(query.phrases)) if query.phrases else None
+    ranked: list[search.Candidate] = []
+    fuzzy: list[search.Candidate] = []
     if query.groups:
         ids = INDEX.match(query.groups, require_all=True, limit=CANDIDATE_LIMIT)
-        if not ids and len(query.groups) > 1:
-            ids = INDEX.match(query.groups, require_all=False, limit=CANDIDATE_LIMIT)
-        cands = _candidates(ids, area, exact)
-        ranked = search.rank(query, cands)
+        ranked = search.rank(query, _candidates(ids, area, exact))
     elif exact is not None:
         ranked = search.rank(query, _candidates([], area, exact))
     if not ranked:
+        # Nothing has every word: first what looks like a mistyped name, then items having some
+        # of the words.
         grams = search.query_grams(query)
         ids = INDEX.match([[g] for g in grams], column="grams", require_all=False, limit=CANDIDATE_LIMIT)
-        ranked = search.fuzzy_rank(query, _candidates(ids, area))
-        fuzzy = True
-    ranked = ranked[:limit]
-    by_id = StandardItem.objects.select_related("competent_department").in_bulk([c.id for c in ranked])
-    return [SearchResult(standard_item=by_id[c.id], fuzzy=fuzzy) for c in ranked if c.id in by_id]
+        fuzzy = search.fuzzy_rank(query, _candidates(ids, area))
+        if len(query.groups) > 1:
+            ids = INDEX.match(query.groups, require_all=False, limit=CANDIDATE_LIMIT)
+            seen = {c.id for c in fuzzy}
+            ranked = [c for c in search.rank(query, _candidates(ids, area)) if c.id not in seen]
+    fuzzy_ids = {c.id for c in fuzzy}
+    ordered = (fuzzy + ranked)[:limit]
+    by_id = StandardItem.objects.select_related("competent_department").in_bulk([c.id for c in ordered])
+    return [SearchResult(standard_item=by_id[c.id], fuzzy=c.id in fuzzy_ids) for c in ordered if c.id in by_id]
+
+
+_words_loaded = False
+
+
+def _ensure_words() -> None:
+    """Teach this process's segmenter the catalog's names once (queries must be cut the way the
+    index was). Names added later by this process's writes are taught by the services."""
+    global _words_loaded
+    if not _words_loaded:
+        names = StandardItem.objects.values_list("name", "aliases")
+        search.add_words(w for name, aliases in names for w in [name, *StandardItem(aliases=aliases).alias_list])
+        _words_loaded = True
 
 
 def items_of(*, standard_items: list[StandardItem], area: Area | None) -> dict[int, list[Item]]:
@@ -413,3 +430,62 @@ def compliance_report(*, area: Area, principal: Principal | None = None, capabil
             t.stationed_items += row.stationed_items
     return ComplianceReport(area=area, sites=rows, districts=sorted(districts.values(), key=lambda d: d.area.code),
                             total=total, mandatory=mandatory)
+
+
+def compliance_for(*, principal: Principal, area_code: str | None = None) -> ComplianceReport:
+    """The report for an area in the principal's scope (default: the top of their scope)."""
+    from bianmin.accounts.roles import Cap
+    from bianmin.regions.selectors import area_get
+
+    if area_code:
+        area = area_get(code=area_code)
+        if not principal.can(Cap.VIEW, area):
+            raise NotFound("未找到该记录")
+    else:
+        paths = principal.area_paths_for(Cap.VIEW)
+        if not paths:
+            raise NotFound("未找到该记录")
+        area = Area.objects.get(path=paths[0])
+    return compliance_report(area=area, principal=principal, capability=Cap.VIEW)
+
+
+def guide_compare(*, item: Item, a: int, b: int | None = None) -> list[dict[str, Any]]:
+    """Differences from version `a` to version `b` (or to the current, unpublished content)."""
+    versions = {v.number: v for v in item.guide_versions.filter(number__in=[n for n in (a, b) if n is not None])}
+    if a not in versions:
+        raise NotFound(f"没有第{a}版", field="a")
+    if b is not None and b not in versions:
+        raise NotFound(f"没有第{b}版", field="b")
+    newer = versions[b].elements if b is not None else guide_elements(
+        Item.objects.select_related("standard_item__competent_department", "standard_item__parent", "area", "site",
+                                    "window", "authorized_by", "transfer_to_site").get(pk=item.pk))
+    return guide_diff(older=versions[a].elements, newer=newer)
+
+
+EXPORT_FORMAT = "bianmin-site-items/1"
+
+
+def site_export(*, site: ServiceSite) -> dict[str, Any]:
+    """A site's item list for publishing to the provincial online hall (format in docs/catalog.md)."""
+    from django.utils import timezone
+
+    items = list(site_items(site=site).prefetch_related("standard_item__materials", "standard_item__mappings"))
+    out = []
+    for it in items:
+        el = guide_elements(it)
+        el["mappings"] = {m.system: m.external_code for m in it.standard_item.mappings.all()}
+        el["published_version"] = it.published_version
+        out.append(el)
+    return {
+        "format": EXPORT_FORMAT,
+        "generated_at": timezone.now().isoformat(),
+        "site": {"code": site.code, "name": site.name, "kind": site.kind, "area_code": site.area.code,
+                 "address": site.address, "phone": site.phone, "hours": site.hours},
+        "count": len(out),
+        "items": out,
+    }
+
+
+def sites_scoped(*, principal: Principal, capability: str) -> QuerySet[ServiceSite]:
+    return scoped(ServiceSite.objects.filter(active=True).select_related("area"), principal, capability).order_by(
+        "area__code", "kind", "code")

@@ -1,0 +1,305 @@
+"""Catalog pages. Public (no log-in): search, guides, a site's item list, guide versions.
+Staff: implementation lists and stationing within scope, the compliance report, xlsx import/export.
+Thin: parse, call a selector or service, render."""
+
+from __future__ import annotations
+
+import datetime
+import io
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from bianmin.accounts.principals import principal_of
+from bianmin.accounts.roles import Cap
+from bianmin.core.errors import DomainError, NotFound
+from bianmin.regions.models import Area, ServiceSite, Window
+from bianmin.regions.selectors import area_get, area_top_city
+
+from . import selectors, services, xlsx
+from .models import Department, Item
+
+# ---------------------------------------------------------------------------------------------
+# Public
+
+
+def _not_found(request, message: str):
+    return render(request, "catalog/not_found.html", {"message": message}, status=404)
+
+
+def search_page(request):
+    q = (request.GET.get("q") or "").strip()
+    area_code = (request.GET.get("area") or "").strip()
+    context = {"q": q, "area_code": area_code, "districts": [], "error": ""}
+    city = area_top_city()
+    if city is not None:
+        context["districts"] = list(Area.objects.filter(parent=city, level=Area.Level.DISTRICT).order_by("code"))
+    if q:
+        try:
+            area = area_get(code=area_code) if area_code else None
+            results = selectors.catalog_search(q=q, area=area, limit=30)
+            where = selectors.items_of(standard_items=[r.standard_item for r in results], area=area)
+            context["results"] = [{"r": r, "where": where.get(r.standard_item.pk, [])[:6],
+                                   "more": len(where.get(r.standard_item.pk, [])) > 6,
+                                   "total": len(where.get(r.standard_item.pk, []))} for r in results]
+            context["fuzzy"] = any(r.fuzzy for r in results)
+        except DomainError as exc:
+            context["error"] = exc.message
+    return render(request, "catalog/search.html", context)
+
+
+def guide_page(request, code: str):
+    try:
+        item = selectors.guide_get(code=code)
+    except NotFound:
+        try:
+            si = selectors.standard_guide_get(code=code)
+        except NotFound:
+            return _not_found(request, f"没有找到编码为“{code}”的办事指南。")
+        return render(request, "catalog/standard_guide.html", {
+            "si": si, "implementations": list(selectors.standard_implementations(standard_item=si)[:300])})
+    return render(request, "catalog/guide.html", {"item": item, "g": selectors.guide_elements(item),
+                                                  "versions": list(selectors.guide_versions(item=item)[:20])})
+
+
+def guide_compare_page(request, code: str):
+    try:
+        item = selectors.guide_get(code=code)
+    except NotFound:
+        return _not_found(request, f"没有找到编码为“{code}”的办事指南。")
+    versions = list(selectors.guide_versions(item=item))
+    context = {"item": item, "versions": versions, "diff": None, "error": ""}
+    a, b = request.GET.get("a"), request.GET.get("b")
+    if a:
+        try:
+            context["a"] = int(a)
+            context["b"] = int(b) if b else None
+            context["diff"] = selectors.guide_compare(item=item, a=context["a"], b=context["b"])
+        except ValueError:
+            context["error"] = "版本号应为整数"
+        except DomainError as exc:
+            context["error"] = exc.message
+    return render(request, "catalog/compare.html", context)
+
+
+def site_list_page(request, code: str):
+    try:
+        site = selectors.site_public_get(code=code)
+    except NotFound:
+        return _not_found(request, f"没有找到编码为“{code}”的服务场所。")
+    items = list(selectors.site_items(site=site))
+    groups: dict[str, list[Item]] = {}
+    for it in items:
+        groups.setdefault(it.standard_item.competent_department.name, []).append(it)
+    return render(request, "catalog/site_list.html", {"site": site, "groups": groups, "count": len(items),
+                                                      "today": datetime.date.today()})
+
+
+# ---------------------------------------------------------------------------------------------
+# Staff
+
+
+def _staff_sites(principal):
+    return selectors.sites_scoped(principal=principal, capability=Cap.STATIONING_EDIT)
+
+
+@login_required
+def staff_home(request):
+    principal = principal_of(request)
+    sites = list(_staff_sites(principal).filter(kind__in=["center", "station"])[:300])
+    return render(request, "catalog/staff_home.html", {
+        "sites": sites, "can_catalog": bool(principal.area_paths_for(Cap.CATALOG_EDIT))})
+
+
+@login_required
+def staff_site(request, code: str):
+    principal = principal_of(request)
+    try:
+        site = selectors.site_get_scoped(principal=principal, capability=Cap.STATIONING_EDIT, code=code)
+    except NotFound:
+        return _not_found(request, "没有找到该服务场所，或不在您的管辖范围内。")
+    items = list(selectors.items_scoped(principal=principal, capability=Cap.STATIONING_EDIT, site=site)
+                 .order_by("standard_item__code"))
+    stationings = list(selectors.stationings_scoped(principal=principal, capability=Cap.STATIONING_EDIT, site=site))
+    stationed_ids = {s.department_id for s in stationings}
+    departments = [d for d in selectors.departments_for_site(site=site) if d.pk not in stationed_ids]
+    return render(request, "catalog/staff_site.html", {"site": site, "items": items, "stationings": stationings,
+                                                       "departments": departments,
+                                                       "windows": list(site.windows.filter(active=True))})
+
+
+LOCAL_FORM_FIELDS = ("address", "phone", "complaint_phone", "hours", "promised_limit_days", "visits_needed", "notes",
+                     "promise_kind", "mode", "stationed", "active", "implementing_body_name")
+
+
+def _item_changes(post, item: Item) -> dict:
+    changes: dict = {}
+    for name in LOCAL_FORM_FIELDS:
+        if name in ("stationed", "active"):
+            changes[name] = post.get(name) == "on"
+        elif name in ("promised_limit_days", "visits_needed"):
+            raw = (post.get(name) or "").strip()
+            if not raw.isdigit():
+                raise DomainError(f"{'承诺办结时限' if name == 'promised_limit_days' else '到现场次数'}应为非负整数",
+                                  field=name)
+            changes[name] = int(raw)
+        elif name in post:
+            changes[name] = post.get(name, "").strip()
+    window = (post.get("window") or "").strip()
+    changes["window"] = Window.objects.filter(site=item.site, pk=window).first() if window.isdigit() else None
+    auth = (post.get("authorized_by") or "").strip()
+    changes["authorized_by"] = Department.objects.filter(pk=auth).first() if auth.isdigit() else None
+    transfer = (post.get("transfer_to_site") or "").strip()
+    changes["transfer_to_site"] = ServiceSite.objects.filter(pk=transfer).first() if transfer.isdigit() else None
+    return changes
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def staff_item_edit(request, pk: int):
+    principal = principal_of(request)
+    try:
+        item = selectors.item_get_scoped(principal=principal, capability=Cap.STATIONING_EDIT, pk=pk)
+    except NotFound:
+        return _not_found(request, "没有找到该事项，或不在您的管辖范围内。")
+    error = ""
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "publish":
+                v = services.item_publish(actor=principal, item=item, note=request.POST.get("note", "")[:300])
+                messages.success(request, f"已发布第{v.number}版办事指南")
+            else:
+                services.item_update(actor=principal, item=item, changes=_item_changes(request.POST, item))
+                messages.success(request, "已保存")
+            return redirect("catalog:staff-item", pk=item.pk)
+        except DomainError as exc:
+            error = exc.message
+        item = selectors.item_get_scoped(principal=principal, capability=Cap.STATIONING_EDIT, pk=pk)
+    site = item.site
+    return render(request, "catalog/staff_item.html", {
+        "item": item, "g": selectors.guide_elements(item), "error": error,
+        "windows": list(site.windows.filter(active=True)) if site else [],
+        "departments": list(selectors.departments_for_site(site=site)) if site else [],
+        "parent_sites": _higher_sites(site) if site else [],
+        "promise_kinds": Item.PromiseKind.choices, "modes": Item.Mode.choices,
+        "versions": list(selectors.guide_versions(item=item)[:10]),
+    }, status=422 if error else 200)
+
+
+def _higher_sites(site: ServiceSite) -> list[ServiceSite]:
+    out = []
+    if site.parent_site_id:
+        out.append(site.parent_site)
+    area = site.area.parent
+    while area is not None:
+        out.extend(ServiceSite.objects.filter(area=area, kind="center", active=True)[:3])
+        area = area.parent
+    return out
+
+
+@login_required
+@require_http_methods(["POST"])
+def staff_stationing_save(request, code: str):
+    principal = principal_of(request)
+    try:
+        site = selectors.site_get_scoped(principal=principal, capability=Cap.STATIONING_EDIT, code=code)
+    except NotFound:
+        return _not_found(request, "没有找到该服务场所，或不在您的管辖范围内。")
+    try:
+        window_id = (request.POST.get("window") or "").strip()
+        window = Window.objects.filter(site=site, pk=window_id).first() if window_id.isdigit() else None
+        count_raw = (request.POST.get("staff_count") or "1").strip()
+        if not count_raw.isdigit():
+            raise DomainError("进驻人数应为非负整数", field="staff_count")
+        since_raw = (request.POST.get("since") or "").strip()
+        try:
+            since = datetime.date.fromisoformat(since_raw) if since_raw else None
+        except ValueError:
+            raise DomainError("进驻日期格式应为 YYYY-MM-DD", field="since") from None
+        fields = {"window": window, "staff_count": int(count_raw), "staff_names": request.POST.get("staff_names", "").strip(),
+                  "since": since, "keeps_separate_office": request.POST.get("keeps_separate_office") == "on"}
+        st_id = (request.POST.get("stationing") or "").strip()
+        if st_id:
+            st = selectors.stationing_get_scoped(principal=principal, capability=Cap.STATIONING_EDIT, pk=int(st_id))
+            fields["active"] = request.POST.get("active") == "on"
+            services.stationing_update(actor=principal, stationing=st, changes=fields)
+        else:
+            dept_id = (request.POST.get("department") or "").strip()
+            dept = next((d for d in selectors.departments_for_site(site=site) if str(d.pk) == dept_id), None)
+            if dept is None:
+                raise NotFound("请选择要进驻的部门", field="department")
+            services.stationing_create(actor=principal, department=dept, site=site, **fields)
+        messages.success(request, "进驻情况已保存")
+    except (DomainError, ValueError) as exc:
+        messages.error(request, getattr(exc, "message", "输入有误"))
+    return redirect("catalog:staff-site", code=site.code)
+
+
+@login_required
+def staff_compliance(request):
+    principal = principal_of(request)
+    try:
+        report = selectors.compliance_for(principal=principal, area_code=request.GET.get("area") or None)
+    except NotFound:
+        return _not_found(request, "没有找到该区划，或不在您的管辖范围内。")
+    if request.GET.get("format") == "xlsx":
+        return _compliance_xlsx(report)
+    return render(request, "catalog/compliance.html", {"report": report,
+                                                       "problems": [s for s in report.sites if not s.compliant]})
+
+
+def _compliance_xlsx(report) -> HttpResponse:
+    from openpyxl import Workbook
+
+    from .api import xlsx_response
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("汇总")
+    ws.append(["区划", "场所数", "达标场所数", "缺进驻部门（个次）", "未进驻事项（个次）", "事项进驻率（%）"])
+    for r in [*report.districts, report.total]:
+        ws.append([r.area.name, r.sites, r.compliant_sites, r.missing_departments, r.missing_items, r.rate])
+    ws2 = wb.create_sheet("明细")
+    ws2.append(["县（市）区", "场所编码", "场所", "类型", "未进驻的必进部门", "仍保留单独办事场所的部门", "应进驻事项数",
+                "已进驻事项数", "未进驻事项"])
+    for s in report.sites:
+        ws2.append([s.district.name if s.district else "", s.site.code, s.site.name, s.site.get_kind_display(),
+                    "、".join(s.missing_departments), "、".join(s.separate_offices), s.required_items, s.stationed_items,
+                    "、".join(m.name for m in s.missing_items)])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return xlsx_response(buf.getvalue(), f"应进必进落实情况_{report.area.name}.xlsx")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def staff_import(request):
+    principal = principal_of(request)
+    context = {"headers": xlsx.COLUMNS, "result": None, "errors": [], "message": ""}
+    status = 200
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        try:
+            if upload is None:
+                raise DomainError("请选择要导入的 xlsx 文件", field="file")
+            from .api import _require_catalog_edit
+
+            _require_catalog_edit(principal)
+            context["result"] = xlsx.import_catalog(actor=principal, data=upload.read())
+        except xlsx.ImportRefused as exc:
+            context["errors"], context["message"], status = exc.errors, "导入未执行：表中有错误，整表退回，请改正后重新导入。", 422
+        except DomainError as exc:
+            context["message"], status = exc.message, exc.status
+    return render(request, "catalog/import.html", context, status=status)
+
+
+@login_required
+def staff_export(request):
+    from .api import _export_qs, xlsx_response
+
+    if request.GET.get("template"):
+        return xlsx_response(xlsx.export_template(), "事项目录导入模板.xlsx")
+    return xlsx_response(xlsx.export_catalog(standard_items=_export_qs()), "事项目录.xlsx")
+
