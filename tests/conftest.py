@@ -63,3 +63,14 @@ def login(client):
         return c
 
     return _login
+
+
+@pytest.fixture(autouse=True)
+def _forget_calendar_copy():
+    """The working-day calendar keeps a per-process copy of its rows; a test's rows are rolled
+    back at its end, so their copy must not reach the next test. No database access."""
+    from bianmin.core.calendar import forget_local_copy
+
+    forget_local_copy()
+    yield
+    forget_local_copy()

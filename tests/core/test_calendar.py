@@ -334,3 +334,21 @@ def test_admin_deleting_a_seeded_day_keeps_it_deleted(work_calendar, admin_clien
     seed_years(years=[2027])
     assert not CalendarDay.objects.filter(date=D(2027, 10, 1)).exists()
     assert is_working_day(D(2027, 10, 1))
+
+
+def test_a_missing_cache_table_does_not_break_the_callers_transaction(work_calendar, settings):
+    """Other apps' tests (and a fresh install before createcachetable) have no cache table: the
+    calendar then works from the database alone, and on PostgreSQL the failed cache query must
+    not abort the surrounding transaction."""
+    from django.core.cache import caches
+    from django.db import transaction
+
+    settings.CACHES = {**settings.CACHES, "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                                                      "LOCATION": "no_such_cache_table"}}
+    caches["default"]  # the new settings take effect
+    with transaction.atomic():
+        work_calendar.invalidate()
+        assert not is_working_day(D(2025, 10, 1))
+        CalendarDay.objects.create(date=D(2025, 6, 4), kind=CalendarDay.Kind.HOLIDAY, name="临时")
+        assert not is_working_day(D(2025, 6, 4))
+        assert CalendarDay.objects.filter(date__year=2025).exists()  # the transaction still works

@@ -124,11 +124,17 @@ def _current() -> _Snapshot:
         return _snapshot
 
 
-def invalidate() -> None:
-    """Forget this process's copy and tell the others (through the cache) to reload theirs."""
+def forget_local_copy() -> None:
+    """Drop this process's copy without telling anyone (no database access). Tests call it
+    between tests: a test's calendar rows are rolled back, and its copy must go with them."""
     global _snapshot
     with _lock:
         _snapshot = None
+
+
+def invalidate() -> None:
+    """Forget this process's copy and tell the others (through the cache) to reload theirs."""
+    forget_local_copy()
     _bump_shared_token()
 
 
