@@ -1,7 +1,6 @@
 import math
 
 import pytest
-
 from conftest import GUDONG
 
 EARTH_RADIUS_M = 6371008.8

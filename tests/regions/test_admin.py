@@ -1,12 +1,12 @@
 """The regions admin writes through the services (audited) and shows each editor only their areas."""
 
 import pytest
+from conftest import GUDONG, GULOU
 
 from bianmin.accounts.models import User
 from bianmin.accounts.roles import Role
 from bianmin.core.models import AuditEntry
 from bianmin.regions.models import ServiceSite, Window
-from conftest import GUDONG, GULOU
 
 INLINE = {"windows-TOTAL_FORMS": "1", "windows-INITIAL_FORMS": "0", "windows-MIN_NUM_FORMS": "0",
           "windows-MAX_NUM_FORMS": "1000"}

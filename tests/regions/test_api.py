@@ -1,7 +1,6 @@
 """Area and site API: 6/9/12-digit codes, children, sites of an area, site detail; unknown → 404."""
 
 import pytest
-
 from conftest import GUDONG, GULOU, GUXI, TAIJIANG
 
 

@@ -4,9 +4,9 @@ district → township choice works as a plain form without JavaScript."""
 import re
 
 import pytest
+from conftest import GUDONG, GULOU, GUXI, TAIJIANG
 
 from bianmin.regions.services import window_create
-from conftest import GUDONG, GULOU, GUXI, TAIJIANG
 
 from .conftest import moved
 

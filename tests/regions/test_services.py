@@ -1,6 +1,7 @@
 """site_create / site_update / window_create: validation, audit, and the scope rule for writes."""
 
 import pytest
+from conftest import GUDONG, GULOU, GUXI, TAIJIANG
 
 from bianmin.accounts.principals import principal_for_user
 from bianmin.accounts.roles import Role
@@ -8,7 +9,6 @@ from bianmin.core.errors import Forbidden, Invalid, NotFound
 from bianmin.core.models import AuditEntry
 from bianmin.regions.models import ServiceSite, Window
 from bianmin.regions.services import site_create, site_update, window_create, window_update
-from conftest import GUDONG, GULOU, GUXI, TAIJIANG
 
 
 def _p(user):

@@ -131,14 +131,14 @@ def area_sites(request, code: str, kind: str | None = None, page: int = 1, page_
 
 NEARBY_DESCRIPTION = (
     "查找从给定位置出发、在指定时间内可到达的运行中服务场所，由近及远排列（“15分钟便民服务圈”）。\n\n"
-    "估算方法：两点间球面直线距离 × 绕行系数 {detour}，按平均速度换算时间——"
+    f"估算方法：两点间球面直线距离 × 绕行系数 {selectors.DETOUR_FACTOR}，按平均速度换算时间——"
     "步行（walk）4.5 公里/小时（75 米/分钟），驾车（drive）25 公里/小时（城市平均，约 417 米/分钟）。"
     "因此步行 15 分钟约覆盖直线 865 米，驾车 15 分钟约覆盖直线 4.8 公里。"
     "返回的 distance_m 为直线距离（米），minutes 为估算用时（分钟，向上取整）。\n\n"
     "参数：lng 经度（73~136）、lat 纬度（3~54），均为十进制度；minutes 1~120，默认 15；"
     "mode 为 walk 或 drive，默认 walk；kind 可选 center / station / kiosk；limit 1~100，默认 20。"
     "参数不合规时返回 422，message 指明字段。"
-).format(detour=selectors.DETOUR_FACTOR)
+)
 
 
 @router.get("sites/nearby", response=NearbyOut, summary="附近的服务场所", description=NEARBY_DESCRIPTION)

@@ -140,7 +140,7 @@ def phone(*parts: str) -> str:
 
 def main() -> None:
     text = AREA_FILE.read_text(encoding="utf-8")
-    rows = list(csv.DictReader(io.StringIO("\n".join(l for l in text.splitlines() if not l.startswith("#")))))
+    rows = list(csv.DictReader(io.StringIO("\n".join(line for line in text.splitlines() if not line.startswith("#")))))
     by_code = {r["code"]: r for r in rows}
     townships = [r for r in rows if r["level"] == "township"]
     villages: dict[str, list[dict]] = {}
