@@ -1,3 +1,236 @@
-from ninja import Router
+"""回访与整改 API (staff session): bad-review handling, the daily list and its results, the
+rectification ledger, rates; and the public questionnaire answer."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema
+
+from bianmin.accounts.auth import staff_auth
+from bianmin.accounts.principals import principal_of
+from bianmin.accounts.roles import Cap
+from bianmin.core.errors import Invalid
+from bianmin.core.masking import mask_mobile, mask_name
+from bianmin.core.scoping import require
+
+from . import selectors, services
 
 router = Router(tags=["回访与整改"])
+
+
+class HandlingOut(Schema):
+    id: int
+    evaluation_id: int
+    case_id: int
+    acceptance_number: str | None
+    site: str
+    grade: int
+    status: str
+    status_label: str
+    verdict: str
+    due: date | None
+    flag: str
+    rectification_id: int | None
+    followed_up: bool
+    appeal_decision: str
+
+
+def _handling(h) -> dict:
+    return {
+        "id": h.pk, "evaluation_id": h.evaluation_id, "case_id": h.case_id,
+        "acceptance_number": h.case.acceptance_number, "site": h.site.name, "grade": h.evaluation.grade,
+        "status": h.status, "status_label": str(h.get_status_display()), "verdict": h.verdict,
+        "due": selectors.stage_due(h), "flag": selectors.due_flag(h), "rectification_id": h.rectification_id,
+        "followed_up": h.followed_up_at is not None, "appeal_decision": h.appeal_decision,
+    }
+
+
+class VerifyIn(Schema):
+    verdict: Literal["confirmed", "no_basis", "mistaken"]
+    verification: str = Field(..., max_length=2000)
+    explanation: str = Field("", max_length=2000)
+    problem: str = Field("", max_length=2000)
+    measure: str = Field("", max_length=2000)
+    owner_name: str = Field("", max_length=50)
+    working_days: int | None = Field(None, ge=1, le=90)
+
+
+class FollowUpIn(Schema):
+    satisfied: bool | None = None
+    result: str = Field(..., max_length=2000)
+
+
+class NoteIn(Schema):
+    note: str = Field("", max_length=2000)
+
+
+class AppealIn(Schema):
+    reason: str = Field(..., max_length=2000)
+    evidence: str = Field(..., max_length=2000)
+
+
+class DecideIn(Schema):
+    upheld: bool
+    note: str = Field(..., max_length=2000)
+
+
+@router.get("/followups/handlings", response=list[HandlingOut], auth=staff_auth, summary="差评处理列表")
+def handlings(request: HttpRequest, status: str | None = None, flag: Literal["due_soon", "overdue"] | None = None):
+    return [_handling(h) for h in selectors.handling_list(actor=principal_of(request), status=status, flag=flag)[:500]]
+
+
+@router.get("/followups/handlings/{int:handling_id}", response=HandlingOut, auth=staff_auth, summary="差评处理详情")
+def handling(request: HttpRequest, handling_id: int):
+    return _handling(selectors.handling_get(actor=principal_of(request), handling_id=handling_id))
+
+
+@router.post("/followups/handlings/{int:handling_id}/verify", response=HandlingOut, auth=staff_auth, summary="核实")
+def verify(request: HttpRequest, handling_id: int, payload: VerifyIn):
+    h = services.handling_verify(actor=principal_of(request), handling_id=handling_id, **payload.dict())
+    return _handling(selectors.handling_get(actor=principal_of(request), handling_id=h.pk))
+
+
+@router.post("/followups/handlings/{int:handling_id}/follow-up", response=HandlingOut, auth=staff_auth, summary="回访群众")
+def follow_up(request: HttpRequest, handling_id: int, payload: FollowUpIn):
+    services.handling_follow_up(actor=principal_of(request), handling_id=handling_id, satisfied=payload.satisfied,
+                                result=payload.result)
+    return _handling(selectors.handling_get(actor=principal_of(request), handling_id=handling_id))
+
+
+@router.post("/followups/handlings/{int:handling_id}/close", response=HandlingOut, auth=staff_auth, summary="办结")
+def close(request: HttpRequest, handling_id: int, payload: NoteIn):
+    services.handling_close(actor=principal_of(request), handling_id=handling_id, note=payload.note)
+    return _handling(selectors.handling_get(actor=principal_of(request), handling_id=handling_id))
+
+
+@router.post("/followups/handlings/{int:handling_id}/appeal", response=HandlingOut, auth=staff_auth, summary="申诉")
+def appeal(request: HttpRequest, handling_id: int, payload: AppealIn):
+    services.handling_appeal(actor=principal_of(request), handling_id=handling_id, reason=payload.reason,
+                             evidence=payload.evidence)
+    return _handling(selectors.handling_get(actor=principal_of(request), handling_id=handling_id))
+
+
+@router.post("/followups/handlings/{int:handling_id}/decide", response=HandlingOut, auth=staff_auth, summary="上级复核申诉")
+def decide(request: HttpRequest, handling_id: int, payload: DecideIn):
+    services.handling_appeal_decide(actor=principal_of(request), handling_id=handling_id, upheld=payload.upheld,
+                                    note=payload.note)
+    return _handling(selectors.handling_get(actor=principal_of(request), handling_id=handling_id))
+
+
+class ListIn(Schema):
+    area_code: str = Field(..., min_length=12, max_length=12)
+    day: date
+    sample_rate: float | None = Field(None, ge=0, le=1)
+
+
+class FollowUpItemOut(Schema):
+    id: int
+    reason: str
+    method: str
+    contact_name: str
+    contact_phone: str
+    case_id: int | None
+    evaluation_id: int | None
+    appeal_id: int | None
+    attempt: int
+    outcome: str
+    satisfaction: str
+
+
+class ListOut(Schema):
+    id: int
+    day: date
+    area_code: str
+    seed: int
+    sample_rate: float
+    max_tries: int
+    stats: dict
+    items: list[FollowUpItemOut]
+
+
+def _item(f) -> dict:
+    return {"id": f.pk, "reason": f.reason, "method": f.method, "contact_name": mask_name(f.contact_name),
+            "contact_phone": mask_mobile(f.contact_phone), "case_id": f.case_id, "evaluation_id": f.evaluation_id,
+            "appeal_id": f.appeal_id, "attempt": f.attempt, "outcome": f.outcome, "satisfaction": f.satisfaction}
+
+
+def _list(request, fl) -> dict:
+    items = selectors.followup_list_items(actor=principal_of(request), fl=fl)
+    return {"id": fl.pk, "day": fl.day, "area_code": fl.area.code, "seed": fl.seed, "sample_rate": float(fl.sample_rate),
+            "max_tries": fl.max_tries, "stats": fl.stats, "items": [_item(f) for f in items]}
+
+
+@router.post("/followups/lists", response=ListOut, auth=staff_auth, summary="生成（或取回）某日回访名单")
+def build_list(request: HttpRequest, payload: ListIn):
+    from bianmin.regions.selectors import area_get
+
+    actor = principal_of(request)
+    area = area_get(code=payload.area_code)
+    require(actor, Cap.FOLLOWUP_WORK, area)
+    fl = services.followup_list_build(day=payload.day, area=area, actor=actor, sample_rate=payload.sample_rate)
+    return _list(request, fl)
+
+
+@router.get("/followups/lists/{int:list_id}", response=ListOut, auth=staff_auth, summary="回访名单")
+def get_list(request: HttpRequest, list_id: int):
+    return _list(request, selectors.followup_list_get(actor=principal_of(request), list_id=list_id))
+
+
+class RecordIn(Schema):
+    outcome: Literal["reached", "unreached", "refused"]
+    satisfaction: Literal["", "satisfied", "basic", "unsatisfied"] = ""
+    notes: str = Field("", max_length=2000)
+    problem: str = Field("", max_length=2000)
+    measure: str = Field("", max_length=2000)
+    owner_name: str = Field("", max_length=50)
+    working_days: int | None = Field(None, ge=1, le=90)
+
+
+@router.post("/followups/items/{int:followup_id}", response=FollowUpItemOut, auth=staff_auth, summary="记录回访结果")
+def record(request: HttpRequest, followup_id: int, payload: RecordIn):
+    return _item(services.followup_record(actor=principal_of(request), followup_id=followup_id, **payload.dict()))
+
+
+class RateOut(Schema):
+    key: str
+    label: str
+    numerator: int
+    denominator: int
+    value: float | None
+    below_target: bool
+
+
+class AreaRatesOut(Schema):
+    area_code: str
+    area: str
+    rates: list[RateOut]
+
+
+def _rates(a) -> dict:
+    return {"area_code": a.area.code, "area": a.area.name, "rates": [
+        {"key": r.key, "label": r.label, "numerator": r.numerator, "denominator": r.denominator, "value": r.value,
+         "below_target": r.below_target} for r in a.rates]}
+
+
+@router.get("/followups/rates", response=list[AreaRatesOut], auth=staff_auth, summary="好差评指标（本区划及下级）")
+def rates(request: HttpRequest, area_code: str, date_from: date, date_to: date):
+    from bianmin.regions.selectors import area_get
+
+    if date_to < date_from:
+        raise Invalid("结束日期不能早于开始日期", field="date_to")
+    total, children = selectors.rates_by_area(actor=principal_of(request), area=area_get(code=area_code),
+                                              start=date_from, end=date_to)
+    return [_rates(total)] + [_rates(c) for c in children]
+
+
+class SurveyIn(Schema):
+    answers: dict[str, str | int | list[str] | None]
+
+
+@router.post("/followups/surveys/{token}", auth=None, summary="提交问卷（短信链接）")
+def answer_survey(request: HttpRequest, token: str, payload: SurveyIn):
+    services.survey_answer(token=token, answers=payload.answers)
+    return {"ok": True}

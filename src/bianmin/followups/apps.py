@@ -5,3 +5,17 @@ class FollowupsConfig(AppConfig):
     name = "bianmin.followups"
     label = "followups"
     verbose_name = "回访与整改"
+
+    def ready(self):
+        from bianmin.accounts.menu import register
+        from bianmin.accounts.roles import Cap
+
+        from . import receivers  # noqa: F401  (bad reviews → handling; appeal groups → rectification)
+
+        register("回访工作台", "followups:desk", Cap.FOLLOWUP_WORK, group="回访与整改", order=50)
+        register("差评处理", "followups:handlings", Cap.BADREVIEW_HANDLE, group="回访与整改", order=51)
+        register("回访台账", "followups:ledger-followups", Cap.VIEW, group="回访与整改", order=52)
+        register("问题清单", "followups:ledger-problems", Cap.VIEW, group="回访与整改", order=53)
+        register("整改台账", "followups:ledger-rectifications", Cap.VIEW, group="回访与整改", order=54)
+        register("好差评指标", "followups:rates", Cap.VIEW, group="回访与整改", order=55)
+        register("问卷调查", "followups:questionnaires", Cap.FOLLOWUP_WORK, group="回访与整改", order=56)

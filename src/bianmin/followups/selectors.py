@@ -1,0 +1,257 @@
+"""Every read of the follow-up desk, already scoped (scope rule: area_field="area"), and the
+rates a district office reports.
+
+Rates (per area and period; an evaluation belongs to the period of its evaluation time, a case
+to the period of its completion, a rectification to the period it was found in):
+
+- 参评率 participation   = active evaluations / completed cases. Active: first evaluations that
+                            are not default 满意 and not excluded (upheld appeal, 刷评).
+- 满意率 satisfaction     = active evaluations graded 非常满意, 满意 or 基本满意 / active evaluations.
+- 差评回访率              = bad reviews whose citizen was reached (回访) / bad reviews.
+- 差评整改率              = bad reviews rectified (or explained, where the demand has no legal basis)
+                            / bad reviews. Bad reviews excluded by an upheld appeal count in neither.
+- 按期整改率              = rectifications done by their deadline / rectifications done or past deadline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from bianmin.accounts.roles import Cap
+from bianmin.core.calendar import working_days_between
+from bianmin.core.principal import Principal
+from bianmin.core.scoping import get_scoped, require, scoped
+
+from .models import BadReviewHandling, FollowUp, FollowUpList, Questionnaire, Rectification
+
+H = BadReviewHandling.Status
+
+
+# --- handling ----------------------------------------------------------------------------------
+
+def handling_list(*, actor: Principal, status: str | None = None, flag: str | None = None) -> QuerySet[BadReviewHandling]:
+    qs = scoped(BadReviewHandling.objects.select_related("evaluation", "case", "site", "rectification"), actor, Cap.VIEW)
+    if status:
+        qs = qs.filter(status=status)
+    rows = qs.order_by("status", "verify_due", "id")
+    if flag in ("due_soon", "overdue"):
+        today = timezone.localdate()
+        ids = [h.pk for h in rows if due_flag(h, today) == flag]
+        return rows.filter(pk__in=ids)
+    return rows
+
+
+def handling_get(*, actor: Principal, handling_id: int) -> BadReviewHandling:
+    return get_scoped(BadReviewHandling.objects.select_related("evaluation", "case", "site", "rectification", "area"),
+                      actor, Cap.VIEW, pk=handling_id)
+
+
+def stage_due(h: BadReviewHandling) -> date | None:
+    if h.status == H.OPEN:
+        return h.verify_due
+    if h.status == H.RECTIFYING and h.rectification is not None:
+        return h.rectification.deadline
+    return None
+
+
+def due_flag(h: BadReviewHandling, today: date | None = None) -> str:
+    """'overdue' past the current step's deadline, 'due_soon' with one working day or less left."""
+    due = stage_due(h)
+    if due is None:
+        return ""
+    today = today or timezone.localdate()
+    if today > due:
+        return "overdue"
+    if working_days_between(today, due) <= 1:
+        return "due_soon"
+    return ""
+
+
+def rectification_flag(r: Rectification, today: date | None = None) -> str:
+    if r.status != Rectification.Status.OPEN:
+        return ""
+    today = today or timezone.localdate()
+    if today > r.deadline:
+        return "overdue"
+    if working_days_between(today, r.deadline) <= 1:
+        return "due_soon"
+    return ""
+
+
+# --- the desk ----------------------------------------------------------------------------------
+
+def followup_lists(*, actor: Principal) -> QuerySet[FollowUpList]:
+    return scoped(FollowUpList.objects.select_related("area"), actor, Cap.VIEW).order_by("-day", "area__code")
+
+
+def followup_list_get(*, actor: Principal, list_id: int) -> FollowUpList:
+    return get_scoped(FollowUpList.objects.select_related("area"), actor, Cap.VIEW, pk=list_id)
+
+
+def followup_list_items(*, actor: Principal, fl: FollowUpList) -> QuerySet[FollowUp]:
+    # Items of a district list may belong to any township below: scope them again.
+    return scoped(fl.items.select_related("case", "evaluation", "site", "appeal", "agent"), actor, Cap.VIEW).order_by(
+        "outcome", "reason", "id")
+
+
+def followup_get(*, actor: Principal, followup_id: int) -> FollowUp:
+    return get_scoped(FollowUp.objects.select_related("case", "evaluation", "site", "appeal", "follow_list", "handling"),
+                      actor, Cap.VIEW, pk=followup_id)
+
+
+def questionnaires(*, actor: Principal) -> QuerySet[Questionnaire]:
+    return scoped(Questionnaire.objects.all(), actor, Cap.VIEW).order_by("-created_at")
+
+
+def questionnaire_get(*, actor: Principal, questionnaire_id: int) -> Questionnaire:
+    return get_scoped(Questionnaire.objects.prefetch_related("questions"), actor, Cap.VIEW, pk=questionnaire_id)
+
+
+# --- ledgers -----------------------------------------------------------------------------------
+
+def _period(qs: QuerySet, field_name: str, start: date | None, end: date | None, *, is_datetime: bool) -> QuerySet:
+    if start:
+        qs = qs.filter(**{f"{field_name}__gte": _start(start) if is_datetime else start})
+    if end:
+        qs = qs.filter(**{f"{field_name}__lt": _start(end + timedelta(days=1)) if is_datetime else end + timedelta(days=1)})
+    return qs
+
+
+def _start(d: date) -> datetime:
+    return datetime.combine(d, time.min, tzinfo=timezone.get_current_timezone())
+
+
+def followup_ledger(*, actor: Principal, start: date | None = None, end: date | None = None) -> QuerySet[FollowUp]:
+    """回访台账: every follow-up done (call, home visit, questionnaire) with its result."""
+    qs = scoped(FollowUp.objects.exclude(outcome="").select_related("case", "site", "area", "agent", "rectification"),
+                actor, Cap.VIEW)
+    return _period(qs, "done_at", start, end, is_datetime=True).order_by("-done_at", "-id")
+
+
+def problem_list(*, actor: Principal, start: date | None = None, end: date | None = None) -> QuerySet[Rectification]:
+    """问题清单: every problem found, whatever its source."""
+    qs = scoped(Rectification.objects.select_related("area", "site"), actor, Cap.VIEW)
+    return _period(qs, "found_on", start, end, is_datetime=False).order_by("-found_on", "-id")
+
+
+def rectification_ledger(*, actor: Principal, start: date | None = None, end: date | None = None,
+                         status: str | None = None) -> QuerySet[Rectification]:
+    """整改台账: problem, measure, owner, deadline, result, on time."""
+    qs = problem_list(actor=actor, start=start, end=end)
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+# --- rates -------------------------------------------------------------------------------------
+
+@dataclass
+class Rate:
+    key: str
+    label: str
+    numerator: int
+    denominator: int
+
+    @property
+    def value(self) -> float | None:
+        return None if self.denominator == 0 else self.numerator / self.denominator
+
+    @property
+    def percent(self) -> str:
+        return "—" if self.value is None else f"{self.value * 100:.1f}%"
+
+    @property
+    def missing(self) -> int:
+        return self.denominator - self.numerator
+
+    @property
+    def below_target(self) -> bool:
+        """Shown in red: the targets of the seed are 100% (差评回访率, 整改率; on time too)."""
+        return self.key in TARGET_100 and self.value is not None and self.numerator < self.denominator
+
+
+TARGET_100 = {"followup", "rectification", "on_time"}
+
+
+@dataclass
+class AreaRates:
+    area: object
+    rates: list[Rate] = field(default_factory=list)
+
+    def get(self, key: str) -> Rate:
+        return next(r for r in self.rates if r.key == key)
+
+
+def _evaluations(area, start: date, end: date):
+    from bianmin.evaluations.models import Evaluation
+
+    qs = Evaluation.objects.filter(area__path__startswith=area.path)
+    return _period(qs, "evaluated_at", start, end, is_datetime=True)
+
+
+def bad_reviews(area, start: date, end: date):
+    """Bad reviews that count: not default, not excluded (upheld appeal or 刷评)."""
+    return _evaluations(area, start, end).filter(grade__lte=2, is_default=False, excluded=False)
+
+
+_RECTIFIED = Q(handling__status__in=[H.EXPLAINED, H.RECTIFIED, H.FOLLOWED_UP, H.CLOSED]) & ~Q(
+    handling__verdict=BadReviewHandling.Verdict.MISTAKEN)
+
+
+def missing_items(*, actor: Principal, area, key: str, start: date, end: date) -> QuerySet:
+    """The items behind a rate below 100% (one click from the red figure)."""
+    require(actor, Cap.VIEW, area)
+    if key == "followup":
+        return bad_reviews(area, start, end).filter(Q(handling__isnull=True) | Q(handling__followed_up_at__isnull=True)) \
+            .select_related("case", "site", "handling")
+    if key == "rectification":
+        return bad_reviews(area, start, end).exclude(_RECTIFIED).select_related("case", "site", "handling")
+    if key == "on_time":
+        today = timezone.localdate()
+        return _rectifications(area, start, end).filter(
+            Q(status=Rectification.Status.DONE, on_time=False) | Q(status=Rectification.Status.OPEN, deadline__lt=today))
+    raise ValueError(key)
+
+
+def _rectifications(area, start, end):
+    qs = Rectification.objects.filter(area__path__startswith=area.path).select_related("site", "area")
+    return _period(qs, "found_on", start, end, is_datetime=False)
+
+
+def rates_for(area, start: date, end: date, *, today: date | None = None) -> list[Rate]:
+    from bianmin.cases.models import Case
+
+    today = today or timezone.localdate()
+    completed = _period(Case.objects.filter(state="completed", site__area__path__startswith=area.path),
+                        "completed_at", start, end, is_datetime=True).count()
+    active = _evaluations(area, start, end).filter(kind="first", is_default=False, excluded=False)
+    n_active = active.count()
+    n_satisfied = active.filter(grade__gte=3).count()
+    bad = bad_reviews(area, start, end)
+    n_bad = bad.count()
+    n_followed = bad.filter(handling__followed_up_at__isnull=False).count()
+    n_rectified = bad.filter(_RECTIFIED).count()
+    rects = _rectifications(area, start, end)
+    due = rects.filter(Q(status=Rectification.Status.DONE) | Q(deadline__lt=today))
+    n_due = due.count()
+    n_on_time = due.filter(on_time=True).count()
+    return [
+        Rate("participation", "参评率", n_active, completed),
+        Rate("satisfaction", "满意率", n_satisfied, n_active),
+        Rate("followup", "差评回访率", n_followed, n_bad),
+        Rate("rectification", "差评整改率", n_rectified, n_bad),
+        Rate("on_time", "按期整改率", n_on_time, n_due),
+    ]
+
+
+def rates_by_area(*, actor: Principal, area, start: date, end: date) -> tuple[AreaRates, list[AreaRates]]:
+    """The area's own figures and those of each area directly below it."""
+    require(actor, Cap.VIEW, area)
+    total = AreaRates(area, rates_for(area, start, end))
+    children = [AreaRates(child, rates_for(child, start, end)) for child in area.children.order_by("code")
+                if child.level in ("district", "township")]
+    return total, children

@@ -1,0 +1,695 @@
+"""Every write of the follow-up desk: bad-review handling, the daily list and its calls, home
+visits, questionnaires, and the rectification ledger (shared by every source).
+
+followups reads evaluations, cases and appeals (it comes after them in the spine); the only
+write it makes into evaluations is through ``evaluations.services`` (exclusion after an upheld
+appeal, the outcome report to the province)."""
+
+from __future__ import annotations
+
+import random
+import secrets
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from bianmin.accounts.roles import Cap
+from bianmin.core.audit import audit
+from bianmin.core.calendar import add_working_days
+from bianmin.core.errors import Conflict, Forbidden, Invalid, NotFound
+from bianmin.core.models import AuditEntry
+from bianmin.core.principal import Grant, Principal
+from bianmin.core.scoping import get_scoped, require
+
+from .models import (
+    BadReviewHandling,
+    FollowUp,
+    FollowUpList,
+    HandlingEvent,
+    Question,
+    Questionnaire,
+    Rectification,
+    SurveyInvitation,
+    SurveyResponse,
+)
+
+H = BadReviewHandling.Status
+
+
+def rectification_default_days() -> int:
+    """Fujian: a confirmed 差评 is rectified within 10 working days (local variants 5 or 15)."""
+    return int(getattr(settings, "BIANMIN_RECTIFICATION_DAYS", 10))
+
+
+def verify_days() -> int:
+    """Working days to verify a bad review (local: follow-up within 1 day)."""
+    return int(getattr(settings, "BIANMIN_BADREVIEW_VERIFY_DAYS", 1))
+
+
+def sample_rate_default() -> Decimal:
+    return Decimal(str(getattr(settings, "BIANMIN_FOLLOWUP_SAMPLE_RATE", "0.10")))
+
+
+def max_tries_default() -> int:
+    return int(getattr(settings, "BIANMIN_FOLLOWUP_MAX_TRIES", 3))
+
+
+def _label(actor: Principal | None) -> str:
+    return actor.label if actor else "系统"
+
+
+def _text(value: str | None, field: str, what: str, *, required: bool = True, limit: int = 2000) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise Invalid(f"请填写{what}", field=field)
+    if len(value) > limit:
+        raise Invalid(f"{what}不能超过 {limit} 字", field=field)
+    return value
+
+
+# --- the rectification ledger ----------------------------------------------------------------
+
+def _next_number(day: date) -> str:
+    prefix = f"ZG{day:%Y%m%d}"
+    last = (Rectification.objects.filter(number__startswith=prefix).order_by("-number")
+            .values_list("number", flat=True).first())
+    seq = int(last[len(prefix):]) + 1 if last else 1
+    return f"{prefix}{seq:04d}"
+
+
+def rectification_open(*, actor: Principal | None, source: str, area, problem: str, site=None, measure: str = "",
+                       owner_name: str = "", owner=None, working_days: int | None = None, source_ref: str = "",
+                       found_on: date | None = None) -> Rectification:
+    """Open one entry of the ledger (inside the caller's transaction when there is one).
+    Idempotent per (source, source_ref)."""
+    if source not in Rectification.Source.values:
+        raise Invalid("问题来源无效", field="source")
+    problem = _text(problem, "problem", "存在问题")
+    measure = _text(measure, "measure", "整改措施", required=False)
+    days = rectification_default_days() if working_days in (None, "") else int(working_days)
+    if not 1 <= days <= 90:
+        raise Invalid("整改时限应为 1 至 90 个工作日", field="working_days")
+    found_on = found_on or timezone.localdate()
+    with transaction.atomic():
+        if source_ref:
+            existing = Rectification.objects.filter(source=source, source_ref=source_ref).first()
+            if existing is not None:
+                return existing
+        for _attempt in range(5):
+            rect = Rectification(
+                number=_next_number(found_on), source=source, source_ref=source_ref, area=area, site=site,
+                problem=problem, measure=measure, owner_name=(owner_name or "").strip()[:50], owner=owner,
+                working_days=days, found_on=found_on, deadline=add_working_days(found_on, days),
+            )
+            rect.full_clean(validate_unique=False, validate_constraints=False)
+            try:
+                with transaction.atomic():
+                    rect.save()
+                break
+            except IntegrityError:
+                if source_ref and Rectification.objects.filter(source=source, source_ref=source_ref).exists():
+                    return Rectification.objects.get(source=source, source_ref=source_ref)
+                continue  # a concurrent writer took the number: take the next one
+        audit(actor=actor, action=AuditEntry.Action.CREATE, target=rect, area_code=area.code,
+              changes={"source": source, "deadline": rect.deadline.isoformat(), "days": days})
+    return rect
+
+
+def rectification_plan(*, actor: Principal, rectification_id: int, measure: str, owner_name: str,
+                       working_days: int | None = None) -> Rectification:
+    with transaction.atomic():
+        rect = get_scoped(Rectification.objects.select_for_update(), actor, Cap.BADREVIEW_HANDLE, pk=rectification_id)
+        if rect.status != Rectification.Status.OPEN:
+            raise Conflict("该整改已完成，不能修改整改措施")
+        rect.measure = _text(measure, "measure", "整改措施")
+        rect.owner_name = _text(owner_name, "owner_name", "责任人", limit=50)
+        if working_days not in (None, ""):
+            days = int(working_days)
+            if not 1 <= days <= 90:
+                raise Invalid("整改时限应为 1 至 90 个工作日", field="working_days")
+            rect.working_days = days
+            rect.deadline = add_working_days(rect.found_on, days)
+        rect.save()
+        audit(actor=actor, action=AuditEntry.Action.UPDATE, target=rect, area_code=rect.area.code,
+              changes={"measure": rect.measure[:200], "owner": rect.owner_name, "deadline": rect.deadline.isoformat()})
+    return rect
+
+
+def rectification_complete(*, actor: Principal, rectification_id: int, result: str, done_on: date | None = None) -> Rectification:
+    with transaction.atomic():
+        rect = get_scoped(Rectification.objects.select_for_update(), actor, Cap.BADREVIEW_HANDLE, pk=rectification_id)
+        if rect.status == Rectification.Status.DONE:
+            raise Conflict("该整改已完成")
+        if not rect.measure:
+            raise Invalid("请先填写整改措施和责任人", field="measure")
+        rect.result = _text(result, "result", "整改结果")
+        rect.done_on = done_on or timezone.localdate()
+        rect.on_time = rect.done_on <= rect.deadline
+        rect.status = Rectification.Status.DONE
+        rect.save()
+        audit(actor=actor, action=AuditEntry.Action.TRANSITION, target=rect, area_code=rect.area.code,
+              changes={"status": "done", "on_time": rect.on_time})
+        handling = BadReviewHandling.objects.select_for_update().filter(rectification=rect).first()
+        if handling is not None and handling.status == H.RECTIFYING:
+            handling.status = H.RECTIFIED
+            handling.save(update_fields=["status"])
+            _event(handling, HandlingEvent.Kind.RECTIFIED, actor, rect.result)
+    return rect
+
+
+def rectifications_from_appeal_requests(*, limit: int = 200) -> int:
+    """Consume pending ``appeals.RectificationRequest`` rows (the signal may have been lost)."""
+    from bianmin.appeals.models import RectificationRequest
+
+    n = 0
+    for req_id in list(RectificationRequest.objects.filter(status="pending").values_list("pk", flat=True)[:limit]):
+        rectification_from_appeal_request(request_id=req_id)
+        n += 1
+    return n
+
+
+def rectification_from_appeal_request(*, request_id: int) -> Rectification | None:
+    from bianmin.appeals.models import RectificationRequest
+    from bianmin.appeals.services import rectification_request_mark
+
+    req = RectificationRequest.objects.select_related("area").filter(pk=request_id).first()
+    if req is None:
+        return None
+    problem = (f"高频诉求：{req.get_group_by_display()}“{req.group_label}”在 {req.period_start}至{req.period_end} "
+               f"共 {req.appeal_count} 件诉求。{req.note}").strip()
+    with transaction.atomic():
+        rect = rectification_open(actor=None, source=Rectification.Source.APPEAL_GROUP, area=req.area,
+                                  problem=problem, source_ref=f"appeal_request:{req.pk}")
+        if req.status == "pending":
+            rectification_request_mark(request_id=req.pk, accepted=True, ledger_ref=rect.number)
+    return rect
+
+
+# --- bad-review handling ---------------------------------------------------------------------
+
+def _event(handling: BadReviewHandling, kind: str, actor: Principal | None, text: str = "") -> None:
+    HandlingEvent.objects.create(handling=handling, kind=kind, actor_label=_label(actor), text=text[:2000])
+
+
+def handling_open(*, evaluation_id: int) -> BadReviewHandling | None:
+    """Open the handling record of a bad review (idempotent; called on commit of the evaluation
+    and by the daily sweep). Default and excluded evaluations are not bad reviews to handle."""
+    from bianmin.evaluations.models import BAD_GRADES, Evaluation
+
+    with transaction.atomic():
+        evaluation = Evaluation.objects.select_related("area").filter(pk=evaluation_id).first()
+        if evaluation is None or evaluation.grade not in BAD_GRADES or evaluation.is_default or evaluation.excluded:
+            return None
+        existing = BadReviewHandling.objects.filter(evaluation_id=evaluation_id).first()
+        if existing is not None:
+            return existing
+        today = timezone.localdate()
+        handling = BadReviewHandling(
+            evaluation=evaluation, case_id=evaluation.case_id, area_id=evaluation.area_id, site_id=evaluation.site_id,
+            verify_due=add_working_days(today, verify_days()),
+        )
+        try:
+            with transaction.atomic():
+                handling.save()
+        except IntegrityError:
+            return BadReviewHandling.objects.get(evaluation_id=evaluation_id)
+        _event(handling, HandlingEvent.Kind.OPENED, None, f"{evaluation.get_grade_display()}：{evaluation.text}"[:500])
+        audit(actor=None, action=AuditEntry.Action.CREATE, target=handling, area_code=evaluation.area.code,
+              changes={"evaluation": evaluation.pk})
+    return handling
+
+
+def handlings_open_missing() -> int:
+    """Sweep: bad reviews without a handling record (a lost on-commit signal)."""
+    from bianmin.evaluations.models import Evaluation
+
+    ids = list(Evaluation.objects.filter(grade__lte=2, is_default=False, excluded=False, handling__isnull=True)
+               .values_list("pk", flat=True)[:1000])
+    return sum(1 for pk in ids if handling_open(evaluation_id=pk) is not None)
+
+
+def _locked_handling(actor: Principal, handling_id: int, capability: str = Cap.BADREVIEW_HANDLE) -> BadReviewHandling:
+    return get_scoped(BadReviewHandling.objects.select_for_update().select_related("area", "evaluation"), actor,
+                      capability, pk=handling_id)
+
+
+def handling_verify(*, actor: Principal, handling_id: int, verdict: str, verification: str, explanation: str = "",
+                    problem: str = "", measure: str = "", owner_name: str = "", working_days: int | None = None) -> BadReviewHandling:
+    """核实. Confirmed → a rectification (problem, measure, owner, deadline in working days,
+    default 10); no legal basis → an explanation to the citizen; mistaken → the site may appeal."""
+    if verdict not in BadReviewHandling.Verdict.values:
+        raise Invalid("请选择核实结论", field="verdict")
+    verification = _text(verification, "verification", "核实情况")
+    with transaction.atomic():
+        handling = _locked_handling(actor, handling_id)
+        if handling.status != H.OPEN:
+            raise Conflict("该差评已核实，不能重复核实")
+        handling.verdict = verdict
+        handling.verification = verification
+        handling.verified_at = timezone.now()
+        if verdict == BadReviewHandling.Verdict.CONFIRMED:
+            rect = rectification_open(
+                actor=actor, source=Rectification.Source.BAD_REVIEW, area=handling.area, site=handling.site,
+                problem=problem or verification, measure=_text(measure, "measure", "整改措施"),
+                owner_name=_text(owner_name, "owner_name", "责任人", limit=50), working_days=working_days,
+                source_ref=f"bad_review:{handling.pk}")
+            handling.rectification = rect
+            handling.status = H.RECTIFYING
+            _event(handling, HandlingEvent.Kind.VERIFIED, actor, f"情况属实：{verification}")
+            _event(handling, HandlingEvent.Kind.RECTIFICATION, actor,
+                   f"整改措施：{rect.measure}；责任人：{rect.owner_name}；期限：{rect.deadline}")
+        elif verdict == BadReviewHandling.Verdict.NO_BASIS:
+            handling.explanation = _text(explanation, "explanation", "解释说明")
+            handling.status = H.EXPLAINED
+            _event(handling, HandlingEvent.Kind.VERIFIED, actor, f"诉求无法律依据：{verification}")
+            _event(handling, HandlingEvent.Kind.EXPLAINED, actor, handling.explanation)
+        else:
+            _event(handling, HandlingEvent.Kind.VERIFIED, actor, f"误评或恶意评价：{verification}")
+        handling.save()
+        audit(actor=actor, action=AuditEntry.Action.TRANSITION, target=handling, area_code=handling.area.code,
+              changes={"verdict": verdict, "status": handling.status})
+    return handling
+
+
+def _mark_followed_up(handling: BadReviewHandling, *, actor, satisfied: bool | None, result: str) -> None:
+    """The citizen was reached about this bad review. Counts for 差评回访率 at the first contact;
+    after rectification or explanation it completes the 回访 step."""
+    now = timezone.now()
+    if handling.followed_up_at is None:
+        handling.followed_up_at = now
+    handling.follow_up_result = result or handling.follow_up_result
+    if satisfied is not None:
+        handling.citizen_satisfied = satisfied
+    if handling.status in (H.RECTIFIED, H.EXPLAINED):
+        handling.status = H.FOLLOWED_UP
+    handling.save()
+    _event(handling, HandlingEvent.Kind.FOLLOWED_UP, actor, result)
+
+
+def handling_follow_up(*, actor: Principal, handling_id: int, satisfied: bool | None, result: str) -> BadReviewHandling:
+    result = _text(result, "result", "回访情况")
+    with transaction.atomic():
+        handling = _locked_handling(actor, handling_id)
+        if handling.status not in (H.RECTIFIED, H.EXPLAINED, H.FOLLOWED_UP):
+            raise Conflict("请在整改完成或解释说明后再回访")
+        _mark_followed_up(handling, actor=actor, satisfied=satisfied, result=result)
+        audit(actor=actor, action=AuditEntry.Action.TRANSITION, target=handling, area_code=handling.area.code,
+              changes={"status": handling.status, "satisfied": satisfied})
+    return handling
+
+
+def _outcome(handling: BadReviewHandling) -> dict:
+    rect = handling.rectification
+    return {
+        "status": handling.status, "verdict": handling.verdict, "verification": handling.verification,
+        "explanation": handling.explanation,
+        "rectification": {"measure": rect.measure, "deadline": rect.deadline.isoformat(), "result": rect.result,
+                          "done_on": rect.done_on.isoformat() if rect.done_on else None} if rect else None,
+        "followed_up": handling.followed_up_at is not None, "citizen_satisfied": handling.citizen_satisfied,
+        "appeal": handling.appeal_decision, "closed_at": handling.closed_at.isoformat() if handling.closed_at else None,
+    }
+
+
+def _close(handling: BadReviewHandling, actor, text: str) -> None:
+    from bianmin.evaluations.models import ProvincialReport
+    from bianmin.evaluations.services import report_to_province
+
+    handling.status = H.CLOSED
+    handling.closed_at = timezone.now()
+    handling.save()
+    _event(handling, HandlingEvent.Kind.CLOSED, actor, text)
+    # The outcome goes upward in the same transaction, after the evaluation's own report (same
+    # ordering key: delivered in order per case).
+    report_to_province(evaluation=handling.evaluation, event=ProvincialReport.Event.OUTCOME, outcome=_outcome(handling))
+
+
+def handling_close(*, actor: Principal, handling_id: int, note: str = "") -> BadReviewHandling:
+    with transaction.atomic():
+        handling = _locked_handling(actor, handling_id)
+        if handling.status != H.FOLLOWED_UP:
+            raise Conflict("须完成核实、整改（或解释说明）并回访群众后才能办结")
+        _close(handling, actor, note or "差评处理办结")
+        audit(actor=actor, action=AuditEntry.Action.TRANSITION, target=handling, area_code=handling.area.code,
+              changes={"status": H.CLOSED})
+    return handling
+
+
+def handling_appeal(*, actor: Principal, handling_id: int, reason: str, evidence: str) -> BadReviewHandling:
+    """申诉: the site considers the review mistaken or malicious; the level above decides."""
+    reason = _text(reason, "reason", "申诉理由")
+    evidence = _text(evidence, "evidence", "申诉证据")
+    with transaction.atomic():
+        handling = _locked_handling(actor, handling_id)
+        if handling.status in (H.APPEALED, H.CLOSED):
+            raise Conflict("该差评已在申诉复核中或已办结")
+        if handling.appeal_decision:
+            raise Conflict("该差评已申诉并复核，不能再次申诉")
+        handling.status_before_appeal = handling.status
+        handling.status = H.APPEALED
+        handling.appeal_reason, handling.appeal_evidence = reason, evidence
+        handling.appealed_at = timezone.now()
+        handling.save()
+        _event(handling, HandlingEvent.Kind.APPEALED, actor, f"{reason}（证据：{evidence}）")
+        audit(actor=actor, action=AuditEntry.Action.TRANSITION, target=handling, area_code=handling.area.code,
+              changes={"status": H.APPEALED})
+    return handling
+
+
+def handling_appeal_decide(*, actor: Principal, handling_id: int, upheld: bool, note: str) -> BadReviewHandling:
+    """复核 by the level above the handling's area: upheld → the evaluation leaves the figures
+    (kept, marked) and the handling closes; rejected → handling resumes where it was."""
+    from bianmin.evaluations.services import evaluation_set_excluded
+
+    note = _text(note, "note", "复核意见")
+    with transaction.atomic():
+        handling = _locked_handling(actor, handling_id, Cap.VIEW)
+        parent = handling.area.parent
+        # 上级复核: the decider's grant must cover the level above, not only the handling's own area.
+        if parent is None or not actor.can(Cap.BADREVIEW_DECIDE, parent):
+            raise Forbidden("申诉须由上级单位复核")
+        if handling.status != H.APPEALED:
+            raise Conflict("该差评不在申诉复核中")
+        handling.appeal_decision = (BadReviewHandling.AppealDecision.UPHELD if upheld
+                                    else BadReviewHandling.AppealDecision.REJECTED)
+        handling.appeal_decided_at = timezone.now()
+        handling.appeal_decided_by = actor.user
+        _event(handling, HandlingEvent.Kind.APPEAL_DECIDED, actor,
+               f"{handling.get_appeal_decision_display()}：{note}")
+        if upheld:
+            evaluation_set_excluded(actor=actor, evaluation=handling.evaluation, excluded=True,
+                                    reason=f"差评申诉成立：{note}")
+            _close(handling, actor, "申诉成立，差评不计入统计")
+        else:
+            handling.status = handling.status_before_appeal or H.OPEN
+            handling.save()
+        audit(actor=actor, action=AuditEntry.Action.TRANSITION, target=handling, area_code=handling.area.code,
+              changes={"appeal_decision": handling.appeal_decision})
+    return handling
+
+
+# --- the daily follow-up list ----------------------------------------------------------------
+
+def _system_principal(area) -> Principal:
+    return Principal(label="system:followups", grants=[Grant(area.path, frozenset({Cap.VIEW}))])
+
+
+def _day_bounds(day: date) -> tuple[datetime, datetime]:
+    tz = timezone.get_current_timezone()
+    start = datetime.combine(day, datetime.min.time(), tzinfo=tz)
+    return start, start + timedelta(days=1)
+
+
+def draw_sample(candidate_ids: list[int], *, seed: int, rate: Decimal) -> list[int]:
+    """The reproducible draw: candidates in id order, each kept when the seeded generator's next
+    number falls under the rate. The same seed, rate and candidates give the same sample."""
+    rng = random.Random(seed)
+    threshold = float(rate)
+    return [pk for pk in sorted(candidate_ids) if rng.random() < threshold]
+
+
+def followup_list_build(*, day: date, area, actor: Principal | None = None, sample_rate: Decimal | None = None,
+                        seed: int | None = None, max_tries: int | None = None) -> FollowUpList:
+    """The day's call list for ``area``, from the rules: every unsatisfied evaluation of the day
+    before, every 跑多趟 case completed the day before, a random sample of the satisfied ones,
+    appeals replied the day before, and yesterday's unreached citizens (up to ``max_tries``).
+
+    Idempotent: an existing list for (day, area) is returned as it is (its draw is not redone)."""
+    from bianmin.appeals.models import Appeal
+    from bianmin.cases.models import Case
+    from bianmin.evaluations.models import Evaluation
+
+    existing = FollowUpList.objects.filter(day=day, area=area).first()
+    if existing is not None:
+        return existing
+    rate = sample_rate_default() if sample_rate is None else Decimal(str(sample_rate))
+    if not Decimal("0") <= rate <= Decimal("1"):
+        raise Invalid("抽样比例应在 0 至 1 之间", field="sample_rate")
+    tries = max_tries or max_tries_default()
+    seed = secrets.randbits(62) if seed is None else int(seed)
+    start, end = _day_bounds(day - timedelta(days=1))
+    under = {"area__path__startswith": area.path}
+
+    with transaction.atomic():
+        fl = FollowUpList(day=day, area=area, seed=seed, sample_rate=rate, max_tries=tries)
+        try:
+            with transaction.atomic():
+                fl.save()
+        except IntegrityError:
+            return FollowUpList.objects.get(day=day, area=area)
+        rows: list[FollowUp] = []
+        listed_cases: set[int] = set()
+
+        def add(reason, *, case=None, evaluation=None, appeal=None, handling=None, name="", phone="", site_id=None,
+                area_id=None, attempt=1, first_try=None):
+            rows.append(FollowUp(
+                follow_list=fl, reason=reason, area_id=area_id or area.pk, site_id=site_id, case=case,
+                evaluation=evaluation, appeal=appeal, handling=handling, contact_name=name[:100],
+                contact_phone=phone[:20], attempt=attempt, first_try=first_try))
+
+        evaluations = (Evaluation.objects.filter(evaluated_at__gte=start, evaluated_at__lt=end, is_default=False,
+                                                 excluded=False, **under)
+                       .select_related("case", "handling").order_by("id"))
+        satisfied_ids: dict[int, Evaluation] = {}
+        for e in evaluations:
+            if e.grade <= 2:
+                if e.case_id in listed_cases:
+                    continue
+                listed_cases.add(e.case_id)
+                add(FollowUp.Reason.UNSATISFIED, case=e.case, evaluation=e, handling=getattr(e, "handling", None),
+                    name=e.case.contact_name or e.case.applicant_name, phone=e.case.mobile, site_id=e.site_id,
+                    area_id=e.area_id)
+            else:
+                satisfied_ids[e.pk] = e
+        multi = (Case.objects.filter(state="completed", completed_at__gte=start, completed_at__lt=end,
+                                     visit_count__gt=1, site__area__path__startswith=area.path)
+                 .select_related("site").order_by("id"))
+        for case in multi:
+            if case.pk in listed_cases:
+                continue
+            listed_cases.add(case.pk)
+            add(FollowUp.Reason.MULTI_TRIP, case=case, name=case.contact_name or case.applicant_name, phone=case.mobile,
+                site_id=case.site_id, area_id=case.site.area_id)
+        candidates = [pk for pk, e in satisfied_ids.items() if e.case_id not in listed_cases]
+        for pk in draw_sample(candidates, seed=seed, rate=rate):
+            e = satisfied_ids[pk]
+            listed_cases.add(e.case_id)
+            add(FollowUp.Reason.SAMPLE, case=e.case, evaluation=e, name=e.case.contact_name or e.case.applicant_name,
+                phone=e.case.mobile, site_id=e.site_id, area_id=e.area_id)
+        appeals = (Appeal.objects.filter(replied_at__gte=start, replied_at__lt=end, **under)
+                   .exclude(party_type="anonymous").exclude(mobile="").order_by("id"))
+        for a in appeals:
+            add(FollowUp.Reason.APPEAL, appeal=a, name=a.name or a.enterprise_name, phone=a.mobile,
+                site_id=a.site_id, area_id=a.area_id)
+        # Yesterday's (and earlier) unreached citizens, once each, while tries remain.
+        retry = (FollowUp.objects.filter(outcome=FollowUp.Outcome.UNREACHED, retries__isnull=True, **under)
+                 .exclude(follow_list=fl).select_related("case").order_by("id"))
+        for old in retry:
+            if old.attempt >= tries:
+                continue
+            if old.case_id and old.case_id in listed_cases:
+                continue
+            if old.case_id:
+                listed_cases.add(old.case_id)
+            add(old.reason, case=old.case, evaluation=old.evaluation, appeal=old.appeal, handling=old.handling,
+                name=old.contact_name, phone=old.contact_phone, site_id=old.site_id, area_id=old.area_id,
+                attempt=old.attempt + 1, first_try=old.first_try or old)
+        FollowUp.objects.bulk_create(rows)
+        stats: dict[str, int] = {}
+        for r in rows:
+            key = "retry" if r.attempt > 1 else r.reason
+            stats[key] = stats.get(key, 0) + 1
+        stats["satisfied_candidates"] = len(candidates)
+        fl.stats = stats
+        fl.save(update_fields=["stats"])
+        audit(actor=actor, action=AuditEntry.Action.CREATE, target=fl, area_code=area.code,
+              changes={"seed": seed, "rate": str(rate), "stats": stats})
+    return fl
+
+
+def followup_lists_build_daily(*, day: date | None = None) -> int:
+    """The daily job: one list per district (the 回访 teams sit at district offices)."""
+    from bianmin.regions.models import Area
+
+    day = day or timezone.localdate()
+    n = 0
+    for area in Area.objects.filter(level="district"):
+        followup_list_build(day=day, area=area)
+        n += 1
+    return n
+
+
+def followup_record(*, actor: Principal, followup_id: int, outcome: str, satisfaction: str = "", notes: str = "",
+                    problem: str = "", measure: str = "", owner_name: str = "", working_days: int | None = None) -> FollowUp:
+    """An agent's result for one entry: reached / not reached / refused, satisfaction, notes, and
+    problems found → a rectification in the ledger."""
+    if outcome not in (FollowUp.Outcome.REACHED, FollowUp.Outcome.UNREACHED, FollowUp.Outcome.REFUSED):
+        raise Invalid("请选择回访结果（已联系、未接通或拒绝回访）", field="outcome")
+    if satisfaction and satisfaction not in FollowUp.Satisfaction.values:
+        raise Invalid("满意度取值无效", field="satisfaction")
+    if outcome == FollowUp.Outcome.REACHED and not satisfaction:
+        raise Invalid("已联系的回访请记录群众满意度", field="satisfaction")
+    notes = _text(notes, "notes", "回访记录", required=outcome == FollowUp.Outcome.REACHED)
+    problem = _text(problem, "problem", "发现问题", required=False)
+    with transaction.atomic():
+        fu = get_scoped(FollowUp.objects.select_for_update().select_related("area", "follow_list", "handling"),
+                        actor, Cap.FOLLOWUP_WORK, pk=followup_id)
+        if fu.is_done:
+            raise Conflict("该回访已记录结果")
+        if outcome == FollowUp.Outcome.UNREACHED and fu.attempt >= (fu.follow_list.max_tries if fu.follow_list else 1):
+            outcome = FollowUp.Outcome.GAVE_UP
+        fu.outcome = outcome
+        fu.satisfaction = satisfaction if outcome == FollowUp.Outcome.REACHED else ""
+        fu.notes, fu.problem = notes, problem
+        fu.agent = actor.user
+        fu.done_at = timezone.now()
+        if problem and outcome == FollowUp.Outcome.REACHED:
+            fu.rectification = rectification_open(
+                actor=actor, source=Rectification.Source.FOLLOW_UP, area=fu.area, site=fu.site, problem=problem,
+                measure=measure, owner_name=owner_name, working_days=working_days, source_ref=f"followup:{fu.pk}")
+        fu.save()
+        if outcome == FollowUp.Outcome.REACHED and fu.evaluation_id:
+            handling = (BadReviewHandling.objects.select_for_update()
+                        .filter(evaluation_id=fu.evaluation_id).exclude(status=H.CLOSED).first())
+            if handling is not None:
+                _mark_followed_up(handling, actor=actor, satisfied=satisfaction in ("satisfied", "basic"),
+                                  result=f"{fu.get_method_display()}：{notes}")
+        audit(actor=actor, action=AuditEntry.Action.UPDATE, target=fu, area_code=fu.area.code,
+              changes={"outcome": outcome, "satisfaction": fu.satisfaction, "problem": bool(problem)})
+    return fu
+
+
+def followup_log(*, actor: Principal, area, method: str, contact_name: str, contact_phone: str = "", address: str = "",
+                 case=None, outcome: str = FollowUp.Outcome.REACHED, satisfaction: str = "", notes: str = "",
+                 problem: str = "", measure: str = "", owner_name: str = "") -> FollowUp:
+    """A home visit, a call or a questionnaire outside the daily list, recorded like a call."""
+    require(actor, Cap.FOLLOWUP_WORK, area)
+    if method not in FollowUp.Method.values:
+        raise Invalid("回访方式无效", field="method")
+    contact_name = _text(contact_name, "contact_name", "回访对象", limit=100)
+    with transaction.atomic():
+        fu = FollowUp(reason=FollowUp.Reason.MANUAL, method=method, area=area, case=case,
+                      site_id=case.site_id if case is not None else None, contact_name=contact_name,
+                      contact_phone=(contact_phone or "")[:20], address=(address or "")[:200])
+        fu.full_clean(validate_unique=False, validate_constraints=False)
+        fu.save()
+        audit(actor=actor, action=AuditEntry.Action.CREATE, target=fu, area_code=area.code, changes={"method": method})
+        return followup_record(actor=actor, followup_id=fu.pk, outcome=outcome, satisfaction=satisfaction, notes=notes,
+                               problem=problem, measure=measure, owner_name=owner_name)
+
+
+# --- questionnaires --------------------------------------------------------------------------
+
+def questionnaire_create(*, actor: Principal, area, title: str, intro: str = "", questions: list[dict]) -> Questionnaire:
+    require(actor, Cap.FOLLOWUP_WORK, area)
+    title = _text(title, "title", "问卷标题", limit=200)
+    if not questions:
+        raise Invalid("问卷至少需要一道题", field="questions")
+    with transaction.atomic():
+        q = Questionnaire.objects.create(title=title, intro=_text(intro, "intro", "说明", required=False), area=area,
+                                         created_by=actor.user)
+        for i, spec in enumerate(questions, start=1):
+            kind = spec.get("kind")
+            if kind not in Question.Kind.values:
+                raise Invalid(f"第 {i} 题题型无效", field="questions")
+            text = _text(spec.get("text"), "questions", f"第 {i} 题题目", limit=300)
+            options = [str(o).strip() for o in spec.get("options") or [] if str(o).strip()]
+            if kind in (Question.Kind.SINGLE, Question.Kind.MULTIPLE) and len(options) < 2:
+                raise Invalid(f"第 {i} 题（选择题）至少需要两个选项", field="questions")
+            Question.objects.create(questionnaire=q, position=i, kind=kind, text=text,
+                                    options=options if kind in (Question.Kind.SINGLE, Question.Kind.MULTIPLE) else [],
+                                    required=bool(spec.get("required", True)))
+        audit(actor=actor, action=AuditEntry.Action.CREATE, target=q, area_code=area.code,
+              changes={"questions": len(questions)})
+    return q
+
+
+def survey_url(invitation: SurveyInvitation) -> str:
+    from django.urls import reverse
+
+    base = str(getattr(settings, "BIANMIN_PUBLIC_BASE_URL", "")).rstrip("/")
+    return f"{base}{reverse('followups:survey', args=[invitation.token])}"
+
+
+def survey_send(*, actor: Principal, questionnaire_id: int, phones: list[str], case=None) -> int:
+    """Send the questionnaire's link by SMS (outbox: delayed by an outage, never lost or doubled).
+    A phone already invited to this questionnaire is not invited again."""
+    from django.core.exceptions import ValidationError
+
+    from bianmin.core.outbox import enqueue
+    from bianmin.core.validators import validate_mobile
+
+    q = get_scoped(Questionnaire.objects.all(), actor, Cap.FOLLOWUP_WORK, pk=questionnaire_id)
+    if not q.active:
+        raise Conflict("问卷已停止收集")
+    clean = []
+    for raw in phones:
+        try:
+            clean.append(validate_mobile(str(raw).strip()))
+        except ValidationError:
+            raise Invalid(f"手机号码“{raw}”格式不正确", field="phones") from None
+    sent = 0
+    with transaction.atomic():
+        for phone in dict.fromkeys(clean):
+            inv, created = SurveyInvitation.objects.get_or_create(
+                questionnaire=q, phone=phone, defaults={"token": secrets.token_urlsafe(16), "case": case})
+            if not created:
+                continue
+            enqueue(channel="sms", recipient=phone, dedupe_key=f"survey:{inv.pk}", ordering_key=f"sms:{phone}",
+                    payload={"text": f"【便民服务】邀请您参加“{q.title}”问卷调查：{survey_url(inv)}"})
+            sent += 1
+        audit(actor=actor, action=AuditEntry.Action.UPDATE, target=q, area_code=q.area.code, changes={"sent": sent})
+    return sent
+
+
+def survey_answer(*, token: str, answers: dict) -> SurveyResponse:
+    inv = SurveyInvitation.objects.select_related("questionnaire").filter(token=token).first()
+    if inv is None:
+        raise NotFound("问卷链接无效")
+    q = inv.questionnaire
+    clean: dict[str, object] = {}
+    for question in q.questions.all():
+        key = str(question.position)
+        raw = answers.get(key)
+        if question.kind == Question.Kind.MULTIPLE:
+            values = [v for v in (raw or []) if v]
+            bad = [v for v in values if v not in question.options]
+            if bad:
+                raise Invalid(f"第 {key} 题选项无效", field=key)
+            value: object = values
+            empty = not values
+        elif question.kind == Question.Kind.SINGLE:
+            value = (raw or "").strip() if isinstance(raw, str) else ""
+            if value and value not in question.options:
+                raise Invalid(f"第 {key} 题选项无效", field=key)
+            empty = not value
+        elif question.kind == Question.Kind.SCALE:
+            try:
+                value = int(raw) if raw not in (None, "") else None
+            except (TypeError, ValueError):
+                raise Invalid(f"第 {key} 题请打 1 至 5 分", field=key) from None
+            if value is not None and not 1 <= value <= 5:
+                raise Invalid(f"第 {key} 题请打 1 至 5 分", field=key)
+            empty = value is None
+        else:
+            value = (raw or "").strip() if isinstance(raw, str) else ""
+            if len(value) > 1000:
+                raise Invalid(f"第 {key} 题回答不能超过 1000 字", field=key)
+            empty = not value
+        if question.required and empty:
+            raise Invalid(f"第 {key} 题为必答题", field=key)
+        clean[key] = value
+    with transaction.atomic():
+        inv = SurveyInvitation.objects.select_for_update().get(pk=inv.pk)
+        if inv.answered_at is not None:
+            raise Conflict("您已提交过本问卷，感谢参与")
+        if not q.active:
+            raise Conflict("问卷已停止收集")
+        response = SurveyResponse.objects.create(invitation=inv, answers=clean)
+        inv.answered_at = response.submitted_at
+        inv.save(update_fields=["answered_at"])
+        audit(actor=None, action=AuditEntry.Action.CREATE, target=response, area_code=q.area.code,
+              changes={"questionnaire": q.pk})
+    return response

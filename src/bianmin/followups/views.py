@@ -1,0 +1,479 @@
+"""回访与整改 pages: the desk (daily lists, working an entry), bad-review handling, the three
+ledgers with xlsx exports, the rates, home visits, questionnaires, and the public survey page.
+Thin: services write, selectors read (scoped); errors become Chinese pages."""
+
+from __future__ import annotations
+
+import functools
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from bianmin.accounts.principals import principal_of
+from bianmin.accounts.roles import Cap
+from bianmin.core.errors import DomainError, Invalid, NotFound
+from bianmin.core.masking import mask_mobile, mask_name
+
+from . import exports, selectors, services
+from .models import BadReviewHandling, FollowUp, Question, Rectification
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def domain_errors(view):
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except DomainError as exc:
+            return render(request, "followups/problem.html", {"title": "无法完成操作", "message": exc.message},
+                          status=exc.status)
+
+    return wrapper
+
+
+def _date(raw: str | None, default: date) -> date:
+    try:
+        return date.fromisoformat(raw) if raw else default
+    except ValueError:
+        raise Invalid("日期格式应为 YYYY-MM-DD", field="date") from None
+
+
+def _period(request) -> tuple[date, date]:
+    today = timezone.localdate()
+    start = _date(request.GET.get("from"), today.replace(day=1))
+    end = _date(request.GET.get("to"), today)
+    if end < start:
+        raise Invalid("结束日期不能早于开始日期", field="to")
+    return start, end
+
+
+def _xlsx(data: bytes, name: str) -> HttpResponse:
+    from urllib.parse import quote
+
+    resp = HttpResponse(data, content_type=XLSX)
+    resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    return resp
+
+
+def _home_area(actor):
+    """The widest area the user works on (their first grant), for defaults."""
+    from bianmin.regions.models import Area
+
+    paths = actor.area_paths_for(Cap.VIEW)
+    if not paths:
+        raise NotFound("您没有可查看的辖区")
+    code = paths[0].rstrip("/").rsplit("/", 1)[-1]
+    return Area.objects.get(code=code)
+
+
+def _area_param(request, actor):
+    from bianmin.regions.models import Area
+
+    code = request.GET.get("area") or request.POST.get("area")
+    if not code:
+        return _home_area(actor)
+    area = Area.objects.filter(code=code).first()
+    if area is None or not actor.sees_area(area):
+        raise NotFound("未找到该区划")
+    return area
+
+
+# --- the desk ----------------------------------------------------------------------------------
+
+@login_required
+@domain_errors
+def desk(request):
+    actor = principal_of(request)
+    today = timezone.localdate()
+    lists = list(selectors.followup_lists(actor=actor)[:14])
+    handlings = selectors.handling_list(actor=actor).exclude(status=BadReviewHandling.Status.CLOSED)
+    flags = {"due_soon": 0, "overdue": 0}
+    for h in handlings:
+        f = selectors.due_flag(h, today)
+        if f:
+            flags[f] += 1
+    return render(request, "followups/desk.html", {
+        "lists": lists, "today": today, "open_handlings": handlings.count(), "flags": flags,
+        "home_area": _home_area(actor),
+    })
+
+
+@login_required
+@domain_errors
+@require_POST
+def list_build(request):
+    actor = principal_of(request)
+    area = _area_param(request, actor)
+    from bianmin.core.scoping import require
+
+    require(actor, Cap.FOLLOWUP_WORK, area)
+    day = _date(request.POST.get("day"), timezone.localdate())
+    fl = services.followup_list_build(day=day, area=area, actor=actor)
+    return redirect("followups:list", fl.pk)
+
+
+@login_required
+@domain_errors
+def list_detail(request, list_id: int):
+    actor = principal_of(request)
+    fl = selectors.followup_list_get(actor=actor, list_id=list_id)
+    items = selectors.followup_list_items(actor=actor, fl=fl)
+    rows = [{"f": f, "name": mask_name(f.contact_name), "phone": mask_mobile(f.contact_phone)} for f in items]
+    return render(request, "followups/list.html", {
+        "fl": fl, "rows": rows, "outcomes": FollowUp.Outcome.choices[1:4],
+        "satisfactions": FollowUp.Satisfaction.choices[1:], "done": sum(1 for r in rows if r["f"].is_done),
+    })
+
+
+@login_required
+@domain_errors
+@require_http_methods(["GET", "POST"])
+def followup_work(request, followup_id: int):
+    actor = principal_of(request)
+    fu = selectors.followup_get(actor=actor, followup_id=followup_id)
+    error = None
+    if request.method == "POST":
+        try:
+            services.followup_record(
+                actor=actor, followup_id=fu.pk, outcome=request.POST.get("outcome", ""),
+                satisfaction=request.POST.get("satisfaction", ""), notes=request.POST.get("notes", ""),
+                problem=request.POST.get("problem", ""), measure=request.POST.get("measure", ""),
+                owner_name=request.POST.get("owner_name", ""), working_days=request.POST.get("working_days") or None)
+        except Invalid as exc:
+            error = exc.message
+        else:
+            messages.success(request, "回访结果已记录。")
+            if fu.follow_list_id:
+                return redirect("followups:list", fu.follow_list_id)
+            return redirect("followups:ledger-followups")
+    phone = mask_mobile(fu.contact_phone)
+    return render(request, "followups/work.html", {
+        "fu": fu, "name": mask_name(fu.contact_name), "phone": phone, "error": error, "values": request.POST,
+        "outcomes": FollowUp.Outcome.choices[1:4], "satisfactions": FollowUp.Satisfaction.choices[1:],
+    }, status=422 if error else 200)
+
+
+@login_required
+@domain_errors
+@require_POST
+def followup_unmask(request, followup_id: int):
+    """Show the full phone number to call: a permission, audited (accounts.unmask)."""
+    from bianmin.accounts.services import unmask
+
+    actor = principal_of(request)
+    fu = selectors.followup_get(actor=actor, followup_id=followup_id)
+    phone = unmask(actor=actor, record=fu, field="contact_phone", value=fu.contact_phone, area=fu.area)
+    return render(request, "followups/work.html", {
+        "fu": fu, "name": fu.contact_name, "phone": phone, "values": {}, "unmasked": True,
+        "outcomes": FollowUp.Outcome.choices[1:4], "satisfactions": FollowUp.Satisfaction.choices[1:],
+    })
+
+
+@login_required
+@domain_errors
+@require_http_methods(["GET", "POST"])
+def visit_new(request):
+    """A home visit (上门回访) or a call outside the list, recorded like a call."""
+    actor = principal_of(request)
+    error = None
+    if request.method == "POST":
+        try:
+            area = _area_param(request, actor)
+            services.followup_log(
+                actor=actor, area=area, method=request.POST.get("method", "visit"),
+                contact_name=request.POST.get("contact_name", ""), contact_phone=request.POST.get("contact_phone", ""),
+                address=request.POST.get("address", ""), outcome=request.POST.get("outcome", "reached"),
+                satisfaction=request.POST.get("satisfaction", ""), notes=request.POST.get("notes", ""),
+                problem=request.POST.get("problem", ""), measure=request.POST.get("measure", ""),
+                owner_name=request.POST.get("owner_name", ""))
+        except Invalid as exc:
+            error = exc.message
+        else:
+            messages.success(request, "回访记录已保存。")
+            return redirect("followups:ledger-followups")
+    return render(request, "followups/visit.html", {
+        "error": error, "values": request.POST, "home_area": _home_area(actor),
+        "methods": FollowUp.Method.choices, "outcomes": FollowUp.Outcome.choices[1:4],
+        "satisfactions": FollowUp.Satisfaction.choices[1:],
+    }, status=422 if error else 200)
+
+
+# --- bad-review handling -----------------------------------------------------------------------
+
+@login_required
+@domain_errors
+def handling_list(request):
+    actor = principal_of(request)
+    status = request.GET.get("status") or None
+    flag = request.GET.get("flag") or None
+    today = timezone.localdate()
+    qs = selectors.handling_list(actor=actor, status=status if status in BadReviewHandling.Status.values else None,
+                                 flag=flag)
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    rows = [{"h": h, "flag": selectors.due_flag(h, today), "due": selectors.stage_due(h)} for h in page]
+    return render(request, "followups/handling_list.html", {
+        "page": page, "rows": rows, "statuses": BadReviewHandling.Status.choices, "status": status or "",
+        "flag": flag or "",
+    })
+
+
+@login_required
+@domain_errors
+@require_http_methods(["GET", "POST"])
+def handling_detail(request, handling_id: int):
+    actor = principal_of(request)
+    h = selectors.handling_get(actor=actor, handling_id=handling_id)
+    error = None
+    if request.method == "POST":
+        action = request.POST.get("action")
+        p = request.POST
+        try:
+            if action == "verify":
+                services.handling_verify(actor=actor, handling_id=h.pk, verdict=p.get("verdict", ""),
+                                         verification=p.get("verification", ""), explanation=p.get("explanation", ""),
+                                         problem=p.get("problem", ""), measure=p.get("measure", ""),
+                                         owner_name=p.get("owner_name", ""), working_days=p.get("working_days") or None)
+            elif action == "rectified":
+                services.rectification_complete(actor=actor, rectification_id=h.rectification_id or 0,
+                                                result=p.get("result", ""))
+            elif action == "follow_up":
+                sat = p.get("satisfied")
+                services.handling_follow_up(actor=actor, handling_id=h.pk,
+                                            satisfied=None if sat in (None, "") else sat == "1", result=p.get("result", ""))
+            elif action == "close":
+                services.handling_close(actor=actor, handling_id=h.pk, note=p.get("note", ""))
+            elif action == "appeal":
+                services.handling_appeal(actor=actor, handling_id=h.pk, reason=p.get("reason", ""),
+                                         evidence=p.get("evidence", ""))
+            elif action == "decide":
+                services.handling_appeal_decide(actor=actor, handling_id=h.pk, upheld=p.get("upheld") == "1",
+                                                note=p.get("note", ""))
+            else:
+                raise Invalid("未知操作", field="action")
+        except Invalid as exc:
+            error = exc.message
+        else:
+            messages.success(request, "已保存。")
+            return redirect("followups:handling", h.pk)
+    h = selectors.handling_get(actor=actor, handling_id=handling_id)
+    parent = h.area.parent
+    return render(request, "followups/handling.html", {
+        "h": h, "e": h.evaluation, "events": h.events.all(), "error": error, "values": request.POST,
+        "flag": selectors.due_flag(h), "due": selectors.stage_due(h), "verdicts": BadReviewHandling.Verdict.choices,
+        "can_decide": parent is not None and actor.can(Cap.BADREVIEW_DECIDE, parent),
+        "default_days": services.rectification_default_days(),
+        "applicant": mask_name(h.case.applicant_name),
+    }, status=422 if error else 200)
+
+
+# --- ledgers -----------------------------------------------------------------------------------
+
+@login_required
+@domain_errors
+def ledger_followups(request):
+    actor = principal_of(request)
+    start, end = _period(request)
+    qs = selectors.followup_ledger(actor=actor, start=start, end=end)
+    if request.GET.get("format") == "xlsx":
+        return _xlsx(exports.followup_ledger_xlsx(qs), f"回访台账_{start}_{end}.xlsx")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    rows = [{"f": f, "name": mask_name(f.contact_name), "phone": mask_mobile(f.contact_phone)} for f in page]
+    return render(request, "followups/ledger_followups.html", {"page": page, "rows": rows, "start": start, "end": end})
+
+
+@login_required
+@domain_errors
+def ledger_problems(request):
+    actor = principal_of(request)
+    start, end = _period(request)
+    qs = selectors.problem_list(actor=actor, start=start, end=end)
+    if request.GET.get("format") == "xlsx":
+        return _xlsx(exports.problem_list_xlsx(qs), f"问题清单_{start}_{end}.xlsx")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "followups/ledger_problems.html", {"page": page, "start": start, "end": end})
+
+
+@login_required
+@domain_errors
+@require_http_methods(["GET", "POST"])
+def ledger_rectifications(request):
+    actor = principal_of(request)
+    if request.method == "POST":
+        try:
+            rid = int(request.POST.get("rectification_id") or 0)
+            if request.POST.get("action") == "plan":
+                services.rectification_plan(actor=actor, rectification_id=rid, measure=request.POST.get("measure", ""),
+                                            owner_name=request.POST.get("owner_name", ""),
+                                            working_days=request.POST.get("working_days") or None)
+            else:
+                services.rectification_complete(actor=actor, rectification_id=rid, result=request.POST.get("result", ""))
+            messages.success(request, "整改台账已更新。")
+        except Invalid as exc:
+            messages.error(request, exc.message)
+        return redirect(request.get_full_path())
+    start, end = _period(request)
+    status = request.GET.get("status") or None
+    qs = selectors.rectification_ledger(actor=actor, start=start, end=end,
+                                        status=status if status in Rectification.Status.values else None)
+    if request.GET.get("format") == "xlsx":
+        return _xlsx(exports.rectification_ledger_xlsx(qs), f"整改台账_{start}_{end}.xlsx")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    rows = [{"r": r, "flag": selectors.rectification_flag(r, today)} for r in page]
+    return render(request, "followups/ledger_rectifications.html",
+                  {"page": page, "rows": rows, "start": start, "end": end, "status": status or ""})
+
+
+# --- rates -------------------------------------------------------------------------------------
+
+@login_required
+@domain_errors
+def rates(request):
+    actor = principal_of(request)
+    area = _area_param(request, actor)
+    start, end = _period(request)
+    if request.GET.get("format") == "xlsx":
+        total, children = selectors.rates_by_area(actor=actor, area=area, start=start, end=end)
+        header = ["区划"] + [r.label for r in total.rates]
+        rows = [[a.area.name] + [r.percent for r in a.rates] for a in [total, *children]]
+        return _xlsx(exports._book("好差评指标", header, rows), f"好差评指标_{area.name}_{start}_{end}.xlsx")
+    total, children = selectors.rates_by_area(actor=actor, area=area, start=start, end=end)
+    return render(request, "followups/rates.html", {
+        "area": area, "total": total, "children": children, "start": start, "end": end,
+        "labels": [r.label for r in total.rates], "parent": area.parent if area.parent and actor.sees_area(area.parent) else None,
+    })
+
+
+@login_required
+@domain_errors
+def rates_missing(request):
+    actor = principal_of(request)
+    area = _area_param(request, actor)
+    start, end = _period(request)
+    key = request.GET.get("key", "")
+    if key not in ("followup", "rectification", "on_time"):
+        raise Invalid("指标无效", field="key")
+    items = list(selectors.missing_items(actor=actor, area=area, key=key, start=start, end=end)[:500])
+    labels = {"followup": "未回访的差评", "rectification": "未整改的差评", "on_time": "未按期整改的问题"}
+    return render(request, "followups/missing.html", {"items": items, "key": key, "title": labels[key], "area": area,
+                                                      "start": start, "end": end, "today": timezone.localdate()})
+
+
+# --- questionnaires ----------------------------------------------------------------------------
+
+def _parse_questions(raw: str) -> list[dict]:
+    """One question a line: ``题型|题目|选项1;选项2``; 题型 单选/多选/填空/打分."""
+    kinds = {"单选": "single", "多选": "multiple", "填空": "text", "打分": "scale"}
+    out = []
+    for n, line in enumerate((raw or "").splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) < 2 or parts[0] not in kinds:
+            raise Invalid(f"第 {n} 行格式应为“题型|题目|选项1;选项2”，题型为单选、多选、填空或打分", field="questions")
+        options = [o for o in (parts[2].split(";") if len(parts) > 2 else []) if o.strip()]
+        out.append({"kind": kinds[parts[0]], "text": parts[1], "options": options})
+    return out
+
+
+@login_required
+@domain_errors
+@require_http_methods(["GET", "POST"])
+def questionnaire_list(request):
+    actor = principal_of(request)
+    error = None
+    if request.method == "POST":
+        try:
+            q = services.questionnaire_create(actor=actor, area=_area_param(request, actor),
+                                              title=request.POST.get("title", ""), intro=request.POST.get("intro", ""),
+                                              questions=_parse_questions(request.POST.get("questions", "")))
+        except Invalid as exc:
+            error = exc.message
+        else:
+            return redirect("followups:questionnaire", q.pk)
+    return render(request, "followups/questionnaires.html", {
+        "items": selectors.questionnaires(actor=actor), "error": error, "values": request.POST,
+        "home_area": _home_area(actor),
+    }, status=422 if error else 200)
+
+
+@login_required
+@domain_errors
+@require_http_methods(["GET", "POST"])
+def questionnaire_detail(request, questionnaire_id: int):
+    actor = principal_of(request)
+    q = selectors.questionnaire_get(actor=actor, questionnaire_id=questionnaire_id)
+    if request.method == "POST":
+        phones = [p for p in request.POST.get("phones", "").replace("，", ",").replace("\n", ",").split(",") if p.strip()]
+        try:
+            n = services.survey_send(actor=actor, questionnaire_id=q.pk, phones=phones)
+            messages.success(request, f"已发送问卷短信 {n} 条（已邀请过的号码不重复发送）。")
+        except Invalid as exc:
+            messages.error(request, exc.message)
+        return redirect("followups:questionnaire", q.pk)
+    if request.GET.get("format") == "xlsx":
+        return _xlsx(exports.survey_answers_xlsx(q), f"{q.title}_答卷.xlsx")
+    questions = list(q.questions.all())
+    responses = [inv.response.answers for inv in q.invitations.filter(answered_at__isnull=False).select_related("response")]
+    summary = []
+    for question in questions:
+        key = str(question.position)
+        if question.kind in (Question.Kind.SINGLE, Question.Kind.MULTIPLE):
+            counts = {o: 0 for o in question.options}
+            for a in responses:
+                v = a.get(key)
+                for choice in (v if isinstance(v, list) else [v] if v else []):
+                    counts[choice] = counts.get(choice, 0) + 1
+            summary.append((question, list(counts.items())))
+        elif question.kind == Question.Kind.SCALE:
+            vals = [a.get(key) for a in responses if a.get(key)]
+            summary.append((question, [("平均分", f"{sum(vals) / len(vals):.2f}" if vals else "—"), ("答题人数", len(vals))]))
+        else:
+            summary.append((question, [("填写人数", sum(1 for a in responses if a.get(key)))]))
+    return render(request, "followups/questionnaire.html", {
+        "q": q, "summary": summary, "invited": q.invitations.count(), "answered": len(responses)})
+
+
+@require_http_methods(["GET", "POST"])
+def survey(request, token: str):
+    """The citizen's questionnaire page: no log-in, no JavaScript."""
+    from .models import SurveyInvitation
+
+    inv = SurveyInvitation.objects.select_related("questionnaire").filter(token=token).first()
+    if inv is None:
+        return render(request, "followups/problem.html", {"title": "问卷链接无效", "message": "未找到该问卷，请核对短信中的链接。"},
+                      status=404)
+    if inv.answered_at is not None:
+        return render(request, "followups/problem.html", {"title": "您已提交", "message": "您已提交过本问卷，感谢参与。"},
+                      status=410)
+    q = inv.questionnaire
+    error = None
+    if request.method == "POST":
+        answers = {}
+        for question in q.questions.all():
+            key = str(question.position)
+            answers[key] = request.POST.getlist(f"q{key}") if question.kind == Question.Kind.MULTIPLE else request.POST.get(f"q{key}", "")
+        try:
+            services.survey_answer(token=token, answers=answers)
+        except DomainError as exc:
+            error = exc.message
+        else:
+            return render(request, "followups/problem.html", {"title": "提交成功", "message": "感谢您参与问卷调查！"})
+    return render(request, "followups/survey.html", {"q": q, "questions": q.questions.all(), "error": error,
+                                                     "values": request.POST}, status=422 if error else 200)
+
+
+def missing_link(key: str, area, start, end) -> str:
+    return f"{reverse('followups:rates-missing')}?key={key}&area={area.code}&from={start}&to={end}"
+
+
+__all__ = ["timedelta"]

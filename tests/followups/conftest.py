@@ -1,0 +1,10 @@
+from evaluations.conftest import (  # noqa: F401  (the same sites, items, clerks and case factory)
+    calendar,
+    clerks,
+    completed_case,
+    device_key,
+    django_db_setup,
+    items,
+    sites,
+    system_key,
+)

@@ -1,0 +1,192 @@
+"""Bad-review handling: opened on commit of a bad review, verify → rectify/explain → follow up
+→ close (outcome reported upward after the evaluation, in order), appeals decided by the level
+above, due-soon/overdue flags, nothing deleted."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from conftest import GULOU
+from django.utils import timezone
+from evaluations.conftest import principal
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def bad_review(completed_case, django_capture_on_commit_callbacks):
+    from bianmin.evaluations.services import evaluation_submit
+
+    def _make(site="gudong", window="w1", grade=1, **kw):
+        case = completed_case(site=site, window=window, **kw)
+        with django_capture_on_commit_callbacks(execute=True):
+            e = evaluation_submit(case_id=case.pk, grade=grade, channel="web", actor=None, reasons=["attitude"],
+                                  text="窗口人员态度冷淡").evaluation
+        return e
+
+    return _make
+
+
+@pytest.fixture
+def manager(make_user):
+    from conftest import GUDONG
+
+    return make_user("center_manager", GUDONG, username="gd_manager")
+
+
+@pytest.fixture
+def district_admin(make_user):
+    return make_user("district_admin", GULOU, username="gl_admin")
+
+
+def test_bad_review_opens_handling_good_one_does_not(bad_review, completed_case, django_capture_on_commit_callbacks):
+    from bianmin.evaluations.services import evaluation_submit
+    from bianmin.followups.models import BadReviewHandling
+
+    e = bad_review()
+    h = BadReviewHandling.objects.get(evaluation=e)
+    assert h.status == "open" and h.site_id == e.site_id and h.events.get().kind == "opened"
+    case = completed_case()
+    with django_capture_on_commit_callbacks(execute=True):
+        evaluation_submit(case_id=case.pk, grade=4, channel="web", actor=None)
+    assert BadReviewHandling.objects.count() == 1
+
+
+def test_sweep_opens_what_a_lost_signal_missed(completed_case):
+    from bianmin.evaluations.services import evaluation_submit
+    from bianmin.followups.models import BadReviewHandling
+    from bianmin.followups.services import handlings_open_missing
+
+    case = completed_case()
+    evaluation_submit(case_id=case.pk, grade=2, channel="web", actor=None, reasons=["slow"])  # on-commit not run
+    assert not BadReviewHandling.objects.exists()
+    assert handlings_open_missing() == 1
+    assert handlings_open_missing() == 0
+    assert BadReviewHandling.objects.count() == 1
+
+
+def test_full_handling_and_ordered_reports_upward(bad_review, manager, calendar):
+    from bianmin.core.calendar import add_working_days
+    from bianmin.core.models import OutboxMessage
+    from bianmin.evaluations.models import ProvincialReport
+    from bianmin.followups import services
+    from bianmin.followups.models import Rectification
+
+    e = bad_review()
+    h = e.handling
+    actor = principal(manager)
+    h = services.handling_verify(actor=actor, handling_id=h.pk, verdict="confirmed", verification="监控显示态度生硬",
+                                 measure="窗口人员服务规范培训", owner_name="王主任")
+    rect = h.rectification
+    assert h.status == "rectifying" and rect.source == "bad_review" and rect.working_days == 10
+    assert rect.deadline == add_working_days(timezone.localdate(), 10)
+    services.rectification_complete(actor=actor, rectification_id=rect.pk, result="已完成培训并考核")
+    h.refresh_from_db()
+    assert h.status == "rectified"
+    services.handling_follow_up(actor=actor, handling_id=h.pk, satisfied=True, result="群众表示认可")
+    services.handling_close(actor=actor, handling_id=h.pk)
+    h.refresh_from_db()
+    assert h.status == "closed" and Rectification.objects.get().on_time is True
+    kinds = [ev.kind for ev in h.events.all()]
+    assert kinds == ["opened", "verified", "rectification", "rectified", "followed_up", "closed"]
+    reports = list(ProvincialReport.objects.filter(evaluation=e).order_by("message_id"))
+    assert [r.event for r in reports] == ["evaluation", "outcome"]
+    messages = OutboxMessage.objects.filter(channel="provincial_eval").order_by("id")
+    assert {m.ordering_key for m in messages} == {f"case:{e.case_id}"}
+    assert messages.last().payload["outcome"]["rectification"]["result"] == "已完成培训并考核"
+
+
+def test_verify_rules(client, login, bad_review, manager, make_user):
+    from conftest import GUXI
+
+    e = bad_review()
+    h = e.handling
+    login(manager)
+    url = f"/api/v1/followups/handlings/{h.pk}/verify"
+    missing_measure = client.post(url, json.dumps({"verdict": "confirmed", "verification": "属实"}),
+                                  content_type="application/json")
+    assert missing_measure.status_code == 422 and missing_measure.json()["field"] == "measure"
+    no_explanation = client.post(url, json.dumps({"verdict": "no_basis", "verification": "要求超出政策"}),
+                                 content_type="application/json")
+    assert no_explanation.status_code == 422 and no_explanation.json()["field"] == "explanation"
+    h.refresh_from_db()
+    assert h.status == "open" and h.rectification is None
+    ok = client.post(url, json.dumps({"verdict": "no_basis", "verification": "要求超出政策",
+                                      "explanation": "已向群众解释政策规定"}), content_type="application/json")
+    assert ok.status_code == 200 and ok.json()["status"] == "explained"
+    again = client.post(url, json.dumps({"verdict": "no_basis", "verification": "x", "explanation": "y"}),
+                        content_type="application/json")
+    assert again.status_code == 409
+    close_early = client.post(f"/api/v1/followups/handlings/{h.pk}/close", json.dumps({}), content_type="application/json")
+    assert close_early.status_code == 409
+    login(make_user("center_manager", GUXI, username="gx_manager"))
+    assert client.get(f"/api/v1/followups/handlings/{h.pk}").status_code == 404
+    assert client.get(f"/followups/handling/{h.pk}/").status_code == 404
+
+
+def test_appeal_is_decided_by_the_level_above(client, login, bad_review, manager, district_admin):
+    from bianmin.evaluations.models import Evaluation
+    from bianmin.followups import selectors
+
+    e = bad_review()
+    h = e.handling
+    login(manager)
+    resp = client.post(f"/api/v1/followups/handlings/{h.pk}/appeal",
+                       json.dumps({"reason": "群众误评", "evidence": "监控录像显示正常办理"}), content_type="application/json")
+    assert resp.status_code == 200 and resp.json()["status"] == "appealed"
+    # the township's own manager cannot decide its appeal
+    own = client.post(f"/api/v1/followups/handlings/{h.pk}/decide", json.dumps({"upheld": True, "note": "同意"}),
+                      content_type="application/json")
+    assert own.status_code == 403
+    login(district_admin)
+    ok = client.post(f"/api/v1/followups/handlings/{h.pk}/decide", json.dumps({"upheld": True, "note": "证据充分"}),
+                     content_type="application/json")
+    assert ok.status_code == 200 and ok.json()["status"] == "closed" and ok.json()["appeal_decision"] == "upheld"
+    e = Evaluation.objects.get(pk=e.pk)  # kept, marked, out of the figures
+    assert e.excluded is True
+    day = timezone.localdate()
+    assert not selectors.bad_reviews(h.area, day - timedelta(days=3), day).exists()
+
+
+def test_rejected_appeal_resumes_handling(bad_review, manager, district_admin):
+    from bianmin.followups import services
+
+    h = bad_review().handling
+    services.handling_appeal(actor=principal(manager), handling_id=h.pk, reason="误评", evidence="录像")
+    h = services.handling_appeal_decide(actor=principal(district_admin), handling_id=h.pk, upheld=False, note="证据不足")
+    assert h.status == "open" and h.appeal_decision == "rejected" and not h.evaluation.excluded
+
+
+def test_due_soon_and_overdue_flags(bad_review, manager, calendar):
+    from bianmin.core.calendar import add_working_days
+    from bianmin.followups import selectors
+
+    h = bad_review().handling
+    today = timezone.localdate()
+    assert selectors.due_flag(h, today) == "due_soon"  # verify within 1 working day
+    assert selectors.due_flag(h, add_working_days(h.verify_due, 1)) == "overdue"
+    from bianmin.followups import services
+
+    h = services.handling_verify(actor=principal(manager), handling_id=h.pk, verdict="confirmed", verification="属实",
+                                 measure="培训", owner_name="王", working_days=5)
+    assert selectors.due_flag(h, today) == ""
+    assert selectors.due_flag(h, h.rectification.deadline) == "due_soon"
+    assert selectors.due_flag(h, h.rectification.deadline + timedelta(days=1)) == "overdue"
+
+
+def test_handling_pages_as_a_manager(client, login, bad_review, manager):
+    h = bad_review().handling
+    login(manager)
+    page = client.get("/followups/handling/")
+    assert page.status_code == 200 and "差评处理" in page.content.decode()
+    detail = client.get(f"/followups/handling/{h.pk}/")
+    assert detail.status_code == 200 and "核实" in detail.content.decode() and "态度冷淡" in detail.content.decode()
+    bad = client.post(f"/followups/handling/{h.pk}/", {"action": "verify", "verdict": "confirmed", "verification": "属实"})
+    assert bad.status_code == 422 and "请填写整改措施" in bad.content.decode()
+    ok = client.post(f"/followups/handling/{h.pk}/", {"action": "verify", "verdict": "confirmed", "verification": "属实",
+                                                       "measure": "培训", "owner_name": "王主任"})
+    assert ok.status_code == 302
+    h.refresh_from_db()
+    assert h.status == "rectifying"
