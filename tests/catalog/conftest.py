@@ -76,3 +76,20 @@ def item_at(sites):
         return item_create(actor=None, standard_item=si, area=site.area, site=site, **kw)
 
     return _make
+
+
+@pytest.fixture
+def demo_standard_items(areas):
+    """All the demo catalog's standard items (through the service), indexed, without sites."""
+    from bianmin.catalog.demo_data import DEPARTMENTS, parse_blocks
+    from bianmin.catalog.services import department_create, search_reindex, standard_item_create
+
+    depts = {cat: department_create(actor=None, code=code, name=name, category=cat, area=areas[CITY])
+             for cat, code, name, _ in DEPARTMENTS}
+    made = {}
+    for n, spec in enumerate(parse_blocks(), start=1):
+        cat = spec.pop("category")
+        made[spec["name"]] = standard_item_create(actor=None, code=f"T{n:05d}", competent_department=depts[cat],
+                                                  implementing_body="乡镇人民政府（街道办事处）", index=False, **spec)
+    search_reindex()
+    return made
