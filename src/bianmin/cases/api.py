@@ -50,6 +50,8 @@ class CaseCreateIn(ApplicantIn):
 
 
 class IntakeIn(ApplicantIn):
+    source: str = Field("api", min_length=1, max_length=100,
+                        description="外部系统标识，如 fj_online_hall；与外部编号一起唯一确定办件")
     site_code: str = Field(..., description="受理场所编码")
     item_code: str = Field(..., description="标准化事项编码")
     summary: str = Field("", max_length=300, description="申请内容摘要")
@@ -224,7 +226,7 @@ def create_case(request, payload: CaseCreateIn):
 
 
 @router.get("/cases/multi-trip", response=list[CaseOut], auth=staff_auth, summary="跑多趟办件（回访用）")
-def multi_trip(request, since: date, until: date):
+def cases_multi_trip_list(request, since: date, until: date):
     qs = selectors.cases_multi_trip(since, until, principal_of(request)).select_related("received_site")[:1000]
     return [case_out(c) for c in qs]
 
@@ -235,19 +237,19 @@ def get_case(request, case_id: int):
 
 
 @router.post("/cases/{case_id}/accept", response=CaseDetailOut, auth=staff_auth, summary="受理")
-def accept(request, case_id: int):
+def case_accept(request, case_id: int):
     services.case_accept(actor=principal_of(request), case_id=case_id)
     return _detail(request, case_id)
 
 
 @router.post("/cases/{case_id}/reject", response=CaseDetailOut, auth=staff_auth, summary="不予受理")
-def reject(request, case_id: int, payload: ReasonIn):
+def case_reject(request, case_id: int, payload: ReasonIn):
     services.case_reject(actor=principal_of(request), case_id=case_id, reason=payload.reason)
     return _detail(request, case_id)
 
 
 @router.post("/cases/{case_id}/correction", response=CaseDetailOut, auth=staff_auth, summary="一次性告知补正（暂停计时）")
-def request_correction(request, case_id: int, payload: CorrectionIn):
+def case_request_correction(request, case_id: int, payload: CorrectionIn):
     services.case_request_correction(actor=principal_of(request), case_id=case_id, materials=payload.materials,
                                      note=payload.note)
     return _detail(request, case_id)
@@ -255,44 +257,44 @@ def request_correction(request, case_id: int, payload: CorrectionIn):
 
 @router.post("/cases/{case_id}/correction/received", response=CaseDetailOut, auth=staff_auth,
              summary="补正材料收齐（恢复计时）")
-def receive_correction(request, case_id: int):
+def case_receive_correction(request, case_id: int):
     services.case_receive_correction(actor=principal_of(request), case_id=case_id)
     return _detail(request, case_id)
 
 
 @router.post("/cases/{case_id}/start", response=CaseDetailOut, auth=staff_auth, summary="开始办理")
-def start(request, case_id: int):
+def case_start(request, case_id: int):
     services.case_start(actor=principal_of(request), case_id=case_id)
     return _detail(request, case_id)
 
 
 @router.post("/cases/{case_id}/complete", response=CaseDetailOut, auth=staff_auth, summary="办结（准予或不予批准）")
-def complete(request, case_id: int, payload: CompleteIn):
+def case_complete(request, case_id: int, payload: CompleteIn):
     services.case_complete(actor=principal_of(request), case_id=case_id, result=payload.result, reason=payload.reason)
     return _detail(request, case_id)
 
 
 @router.post("/cases/{case_id}/withdraw", response=CaseDetailOut, auth=staff_auth, summary="撤回申请")
-def withdraw(request, case_id: int, payload: ReasonIn):
+def case_withdraw(request, case_id: int, payload: ReasonIn):
     services.case_withdraw(actor=principal_of(request), case_id=case_id, reason=payload.reason)
     return _detail(request, case_id)
 
 
 @router.post("/cases/{case_id}/transfer", response=CaseDetailOut, auth=staff_auth, summary="业务转办至上级场所")
-def transfer(request, case_id: int, payload: TransferIn):
+def case_transfer(request, case_id: int, payload: TransferIn):
     services.case_transfer(actor=principal_of(request), case_id=case_id, note=payload.note)
     return _detail(request, case_id)
 
 
 @router.post("/cases/{case_id}/visits", response={201: CaseDetailOut}, auth=staff_auth, summary="登记一次跑动")
-def record_visit(request, case_id: int, payload: VisitIn):
+def case_record_visit(request, case_id: int, payload: VisitIn):
     services.case_visit_record(actor=principal_of(request), case_id=case_id, purpose=payload.purpose)
     return Status(201, _detail(request, case_id))
 
 
 @router.post("/cases/{case_id}/materials/{material_id}", response=CaseDetailOut, auth=staff_auth,
              summary="收取材料（可上传 PDF/JPG/PNG/OFD 文件）")
-def attach_material(request, case_id: int, material_id: int, file: UploadedFile | None = File(None)):
+def case_attach_material(request, case_id: int, material_id: int, file: UploadedFile | None = File(None)):
     data = None
     name = ""
     if file is not None:
@@ -307,7 +309,7 @@ def attach_material(request, case_id: int, material_id: int, file: UploadedFile 
 
 @router.get("/cases/{case_id}/dossier.pdf", auth=staff_auth, summary="业务卷宗（PDF）",
             openapi_extra={"responses": {200: {"description": "PDF", "content": {"application/pdf": {}}}}})
-def dossier(request, case_id: int):
+def case_dossier(request, case_id: int):
     principal = principal_of(request)
     case = selectors.case_get(principal=principal, case_id=case_id)
     data = services.case_dossiers_export(actor=principal, cases=[case], as_zip=False)
@@ -317,10 +319,6 @@ def dossier(request, case_id: int):
 
 
 # --- intake API for outside systems ----------------------------------------------------------
-
-
-def _intake_source(request) -> str:
-    return request.api_key.name
 
 
 def _intake_target(request, payload: IntakeIn) -> tuple[ServiceSite, Item]:
@@ -356,31 +354,31 @@ def _check_item(item: Item, site: ServiceSite, field: str) -> None:
             description="省网上办事大厅等外部系统推送申请。同一外部编号重复推送相同内容：只有一件办件，返回相同结果；"
                         "内容变化且办件尚未受理时更新申请人信息；已受理后再修改返回409。密钥须有 cases.intake 权限，"
                         "且仅限其授权的场所。")
-def intake_put(request, external_id: str, payload: IntakeIn):
+def case_intake_put(request, external_id: str, payload: IntakeIn):
     site, item = _intake_target(request, payload)
     case, _created = services.case_intake_external(
-        actor=principal_of(request), source=_intake_source(request), external_id=external_id, site=site, item=item,
+        actor=principal_of(request), source=payload.source.strip(), external_id=external_id, site=site, item=item,
         applicant=payload.to_applicant(), summary=payload.summary, payload=payload.dict())
     case = Case.objects.select_related("item__standard_item", "site", "received_site").get(pk=case.pk)
     return case_out(case)
 
 
-def _external(request, external_id: str) -> Case:
+def _external(request, external_id: str, source: str) -> Case:
     case = (Case.objects.select_related("item__standard_item", "site", "received_site__area")
-            .filter(external_source=_intake_source(request), external_id=external_id).first())
+            .filter(external_source=source, external_id=external_id).first())
     if case is None or not principal_of(request).sees_area(case.received_site.area):
         raise NotFound("未找到该办件", field="external_id")
     return case
 
 
 @router.get("/intake/cases/{external_id}", response=CaseOut, auth=key_auth, tags=["办件接入"], summary="按外部编号查询办件")
-def intake_get(request, external_id: str):
-    return case_out(_external(request, external_id))
+def case_intake_get(request, external_id: str, source: str = "api"):
+    return case_out(_external(request, external_id, source))
 
 
 @router.post("/intake/cases/{external_id}/withdraw", response=CaseOut, auth=key_auth, tags=["办件接入"],
              summary="申请人撤回（外部系统）")
-def intake_withdraw(request, external_id: str, payload: ReasonIn):
-    services.case_withdraw_external(actor=principal_of(request), source=_intake_source(request),
-                                    external_id=external_id, reason=payload.reason)
-    return case_out(_external(request, external_id))
+def case_intake_withdraw(request, external_id: str, payload: ReasonIn, source: str = "api"):
+    services.case_withdraw_external(actor=principal_of(request), source=source, external_id=external_id,
+                                    reason=payload.reason)
+    return case_out(_external(request, external_id, source))

@@ -99,9 +99,16 @@ def cases_overdue(*, principal: Principal, today: date | None = None) -> QuerySe
 
 def cases_multi_trip(since: datetime | date, until: datetime | date, scope: Principal) -> QuerySet[Case]:
     """跑多趟: cases submitted in [since, until) whose applicant came more than once (the
-    follow-up desk calls them). `scope` is the caller's principal."""
+    follow-up desk calls them). `scope` is the caller's principal. Dates mean local midnight."""
+    since, until = _moment(since), _moment(until)
     return (cases_visible(scope).filter(visit_count__gt=1, submitted_at__gte=since, submitted_at__lt=until)
             .select_related("item__standard_item", "site").order_by("submitted_at", "id"))
+
+
+def _moment(value: datetime | date) -> datetime:
+    if isinstance(value, datetime):
+        return value if timezone.is_aware(value) else timezone.make_aware(value)
+    return timezone.make_aware(datetime(value.year, value.month, value.day))
 
 
 def site_summary(*, principal: Principal, today: date | None = None) -> list[dict]:
