@@ -240,7 +240,7 @@ def site_update(*, actor: Principal | None, site: ServiceSite, **changes) -> Ser
     unknown = set(changes) - set(SITE_FIELDS) - {"area", "parent_site"}
     if unknown:
         raise Invalid(f"不能修改的字段：{'、'.join(sorted(unknown))}")
-    site = ServiceSite.objects.select_for_update().select_related("area", "parent_site").get(pk=site.pk)
+    site = ServiceSite.objects.select_for_update().get(pk=site.pk)  # no joins: PostgreSQL cannot lock an outer join
     _check_actor(actor, site.area)
     if "area" in changes and changes["area"].pk != site.area_id:
         _check_actor(actor, changes["area"])  # moving a site needs the right at both ends
@@ -271,7 +271,7 @@ def window_create(*, actor: Principal | None, site: ServiceSite, number: str, na
 
 @transaction.atomic
 def window_update(*, actor: Principal | None, window: Window, name: str | None = None, active: bool | None = None) -> Window:
-    window = Window.objects.select_for_update().select_related("site__area").get(pk=window.pk)
+    window = Window.objects.select_for_update().get(pk=window.pk)
     _check_actor(actor, window.site.area)
     diff = {}
     if name is not None and name.strip() != window.name:
