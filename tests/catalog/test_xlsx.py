@@ -1,0 +1,100 @@
+"""xlsx import and export: the documented header, round trip, refusal of a bad file as a whole."""
+
+import io
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from bianmin.catalog.models import StandardItem
+from bianmin.catalog.xlsx import HEADERS, ImportRefused, export_catalog, import_catalog
+from bianmin.core.errors import UnsupportedType
+
+
+def _book(rows, headers=HEADERS) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(headers)
+    for r in rows:
+        ws.append(r)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _row(code="N1", name="新事项", dept="D-民政", days=10, **over):
+    values = dict(zip(HEADERS, [code, name, "别名甲", "行政给付", "主项", "", "", dept, "乡镇人民政府（街道办事处）", "《某条例》",
+                               "自然人", "条件", "流程", "", days, "不收费", "", "否", "否", "乡镇,村", "居民身份证:A；收入声明:D:可选"]))
+    values.update(over)
+    return [values[h] for h in HEADERS]
+
+
+def test_import_creates_and_updates_then_export_round_trips(depts, dibao):
+    result = import_catalog(actor=None, data=_book([_row(), _row(code=dibao.code, name=dibao.name, days=30)]))
+    assert (result.created, result.updated) == (1, 1)
+    si = StandardItem.objects.get(code="N1")
+    assert si.levels == "township,village" and si.item_type == "benefit"
+    assert [(m.name, m.trust_level, m.required) for m in si.materials.all()] == [("居民身份证", "A", True), ("收入声明", "D", False)]
+    data = export_catalog(standard_items=StandardItem.objects.order_by("code"))
+    rows = list(load_workbook(io.BytesIO(data), read_only=True).worksheets[0].iter_rows(values_only=True))
+    assert list(rows[0]) == HEADERS
+    again = import_catalog(actor=None, data=data)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
+
+
+def test_a_bad_file_is_refused_whole_with_every_error(depts, dibao):
+    rows = [
+        _row(code="OK1"),
+        _row(code="B1", days="十天"),
+        _row(code="B2", dept="NOPE", **{"事项类型": "行政什么"}),
+        _row(code="OK1"),
+        _row(code="", name=""),
+        _row(code="B5", **{"申请材料": "身份证:Z", "涉密": "也许"}),
+    ]
+    with pytest.raises(ImportRefused) as exc:
+        import_catalog(actor=None, data=_book(rows))
+    got = {(e.row, e.column) for e in exc.value.errors}
+    assert {(3, "法定办结时限（工作日）"), (4, "主管部门编码"), (4, "事项类型"), (5, "事项编码"), (6, "事项编码"),
+            (6, "事项名称"), (7, "申请材料"), (7, "涉密")} <= got
+    assert exc.value.status == 422 and "整表退回" in exc.value.message
+    assert not StandardItem.objects.filter(code__in=["OK1", "B1", "B2", "B5"]).exists()
+
+
+def test_a_service_rule_failing_late_rolls_back_every_row(depts, dibao, item_at):
+    item_at(dibao, promised_limit_days=20)
+    rows = [_row(code="OK1"), _row(code=dibao.code, name=dibao.name, days=5)]  # 5 < promised 20
+    with pytest.raises(ImportRefused) as exc:
+        import_catalog(actor=None, data=_book(rows))
+    assert exc.value.errors[0].row == 3 and "承诺时限" in exc.value.errors[0].message
+    assert not StandardItem.objects.filter(code="OK1").exists()
+
+
+def test_wrong_header_and_not_xlsx(depts):
+    with pytest.raises(ImportRefused) as exc:
+        import_catalog(actor=None, data=_book([], headers=["编码", "名称"]))
+    assert exc.value.errors[0].row == 1 and "缺少列" in exc.value.errors[0].message
+    with pytest.raises(UnsupportedType):
+        import_catalog(actor=None, data=b"not a workbook")
+    with pytest.raises(ImportRefused):
+        import_catalog(actor=None, data=_book([]))
+
+
+def test_import_page_and_api(depts, make_user, login):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from conftest import CITY, GUDONG
+
+    admin = login(make_user("city_admin", CITY))
+    bad = SimpleUploadedFile("c.xlsx", _book([_row(code="B1", days="x")]))
+    resp = admin.post("/catalog/staff/import/", {"file": bad})
+    assert resp.status_code == 422 and "第2行" in resp.content.decode()
+    resp = admin.post("/api/v1/catalog/import", {"file": SimpleUploadedFile("c.xlsx", _book([_row(code="B1", days="x")]))})
+    assert resp.status_code == 422
+    assert resp.json()["errors"][0] == {"row": 2, "column": "法定办结时限（工作日）", "message": "应为 0 至 3650 之间的整数（工作日）"}
+    resp = admin.post("/api/v1/catalog/import", {"file": SimpleUploadedFile("c.xlsx", _book([_row(code="G1")]))})
+    assert resp.status_code == 200 and resp.json()["created"] == 1
+    from django.test import Client
+
+    manager = login(make_user("center_manager", GUDONG), Client())
+    resp = manager.post("/api/v1/catalog/import", {"file": SimpleUploadedFile("c.xlsx", _book([_row(code="G2")]))})
+    assert resp.status_code in (403, 404)
+    assert not StandardItem.objects.filter(code="G2").exists()
+    assert admin.get("/api/v1/catalog/export").status_code == 200
