@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from bianmin.accounts.roles import Cap
@@ -484,10 +485,13 @@ def followup_list_build(*, day: date, area, actor: Principal | None = None, samp
             add(FollowUp.Reason.APPEAL, appeal=a, name=a.name or a.enterprise_name, phone=a.mobile,
                 site_id=a.site_id, area_id=a.area_id)
         # Yesterday's (and earlier) unreached citizens, once each, while tries remain.
-        retry = (FollowUp.objects.filter(outcome=FollowUp.Outcome.UNREACHED, retries__isnull=True, **under)
-                 .exclude(follow_list=fl).select_related("case").order_by("id"))
+        retry = list(FollowUp.objects.filter(outcome=FollowUp.Outcome.UNREACHED, **under)
+                     .exclude(follow_list=fl).select_related("case").order_by("id"))
+        # Only the latest attempt of a chain is retried (every retry points at the chain's first try).
+        latest = dict(FollowUp.objects.filter(first_try__isnull=False).values("first_try_id")
+                      .annotate(m=Max("attempt")).values_list("first_try_id", "m"))
         for old in retry:
-            if old.attempt >= tries:
+            if old.attempt >= tries or latest.get(old.first_try_id or old.pk, old.attempt) > old.attempt:
                 continue
             if old.case_id and old.case_id in listed_cases:
                 continue

@@ -1,0 +1,120 @@
+"""SMS invitations and provincial reports through the outbox with a failing gateway (delayed,
+never lost or doubled, in order per case); default evaluations after 7 days; the status page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+
+from .conftest import at
+from .gateways import Flaky
+
+pytestmark = pytest.mark.django_db
+
+FLAKY = "evaluations.gateways.Flaky"
+
+
+@pytest.fixture
+def flaky():
+    Flaky.down = True
+    Flaky.delivered = []
+    with override_settings(BIANMIN_GATEWAYS={"sms": FLAKY, "provincial_eval": FLAKY}):
+        yield Flaky
+
+
+def test_sms_invitation_survives_a_gateway_outage(flaky, completed_case):
+    from bianmin.core.models import OutboxMessage
+    from bianmin.core.outbox import deliver_due
+    from bianmin.evaluations.services import evaluation_link_issue
+
+    case = completed_case()
+    now = timezone.now()
+    stats = deliver_due(now=now)
+    sms = OutboxMessage.objects.get(channel="sms")
+    assert stats.retried >= 1 and sms.status == "pending" and sms.attempts == 1
+    assert sms.next_attempt_at == now + timedelta(minutes=1) and "不可用" in sms.last_error
+    evaluation_link_issue(case=case)  # a retried completion hook: still one message
+    assert OutboxMessage.objects.filter(channel="sms").count() == 1
+    flaky.down = False
+    deliver_due(now=now + timedelta(seconds=30))  # not due yet
+    assert flaky.delivered == []
+    deliver_due(now=now + timedelta(minutes=2))
+    deliver_due(now=now + timedelta(minutes=10))
+    sms.refresh_from_db()
+    assert sms.status == "sent"
+    assert [d for d in flaky.delivered if d[0] == "sms"] == [("sms", f"eval-invite:{case.pk}", sms.pk)]
+
+
+def test_provincial_reports_in_order_per_case(flaky, completed_case, django_capture_on_commit_callbacks, make_user):
+    from bianmin.core.outbox import deliver_due
+    from bianmin.evaluations.selectors import report_status
+    from bianmin.evaluations.services import evaluation_submit
+    from bianmin.followups import services as fs
+
+    from .conftest import principal
+
+    case = completed_case()
+    with django_capture_on_commit_callbacks(execute=True):
+        e = evaluation_submit(case_id=case.pk, grade=2, channel="web", actor=None, reasons=["slow"]).evaluation
+    manager = principal(make_user("district_admin", "350102000000"))
+    h = fs.handling_verify(actor=manager, handling_id=e.handling.pk, verdict="no_basis", verification="超出政策",
+                           explanation="已解释")
+    fs.handling_follow_up(actor=manager, handling_id=h.pk, satisfied=True, result="理解")
+    fs.handling_close(actor=manager, handling_id=h.pk)
+    assert report_status(actor=manager) == {"sent": 0, "pending": 2, "failed": 0}
+    now = timezone.now()
+    deliver_due(now=now)  # provincial side down: the evaluation report fails, the outcome waits behind it
+    flaky.down = False
+    for minutes in (2, 4, 8):
+        deliver_due(now=now + timedelta(minutes=minutes))
+    provincial = [d[1] for d in flaky.delivered if d[0] == "provincial_eval"]
+    assert provincial == [f"prov:{e.pk}:evaluation", f"prov:{e.pk}:outcome"]
+    assert report_status(actor=manager) == {"sent": 2, "pending": 0, "failed": 0}
+
+
+def test_reports_status_page(client, login, completed_case, make_user):
+    from bianmin.evaluations.services import evaluation_submit
+
+    case = completed_case()
+    evaluation_submit(case_id=case.pk, grade=5, channel="web", actor=None)
+    login(make_user("district_admin", "350102000000"))
+    page = client.get("/evaluations/reports/")
+    body = page.content.decode()
+    assert page.status_code == 200 and "待发送 1" in body and "已发送 0" in body
+    api = client.get("/api/v1/evaluations/reports/status")
+    assert api.json() == {"sent": 0, "pending": 1, "failed": 0}
+    login(make_user("district_admin", "350103000000"))  # 台江 sees none of 鼓楼's
+    assert client.get("/api/v1/evaluations/reports/status").json()["pending"] == 0
+
+
+def test_default_evaluation_after_seven_days(completed_case):
+    from bianmin.evaluations.models import Evaluation, ProvincialReport
+    from bianmin.evaluations.services import evaluation_submit, evaluations_apply_defaults
+
+    today = timezone.localdate()
+    old = completed_case(day=today - timedelta(days=8))
+    recent = completed_case(day=today - timedelta(days=6))
+    evaluated = completed_case(day=today - timedelta(days=9))
+    evaluation_submit(case_id=evaluated.pk, grade=5, channel="web", actor=None,
+                      evaluated_at=at(today - timedelta(days=9), 18))
+    assert evaluations_apply_defaults() == 1
+    assert evaluations_apply_defaults() == 0  # idempotent
+    d = Evaluation.objects.get(case=old)
+    assert (d.is_default, d.grade, d.channel, d.kind) == (True, 4, "default", "first")
+    assert not Evaluation.objects.filter(case=recent).exists()
+    assert Evaluation.objects.filter(case=evaluated).count() == 1
+    assert ProvincialReport.objects.filter(evaluation=d, event="default").exists()
+
+
+def test_daily_command(completed_case):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    completed_case(day=timezone.localdate() - timedelta(days=8))
+    out = StringIO()
+    call_command("evaluations_daily", stdout=out)
+    assert "默认好评 1 件" in out.getvalue()
