@@ -14,7 +14,7 @@ import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.utils import timezone
 
 from bianmin.core.audit import audit
@@ -358,27 +358,76 @@ def upsert(cleaned: list[Clean], *, actor: Principal | None, on_progress: Callab
                         setattr(appeal, k, v)
                     to_update.append(appeal)
             _avoid_number_collisions(to_create)
-            Appeal.objects.bulk_create(to_create, batch_size=1000)
-            if not all(a.pk for a in to_create):  # engines that do not return ids from bulk inserts
+            now = timezone.now()
+            _insert_rows(Appeal, to_create)
+            if to_create:
                 ids = dict(Appeal.objects.filter(work_order_no__in=[a.work_order_no for a in to_create])
                            .values_list("work_order_no", "id"))
                 for a in to_create:
                     a.pk = a.id = ids[a.work_order_no]
             if to_update:
-                Appeal.objects.bulk_update(to_update, list(UPDATABLE) + ["updated_at"], batch_size=1000)
-            now = timezone.now()
-            AppealEvent.objects.bulk_create(
+                _update_rows(to_update, now)
+            _insert_rows(AppealEvent,
                 [AppealEvent(appeal_id=a.pk, kind=AppealEvent.Kind.REGISTERED, at=a.registered_at, actor_label=label,
                              text="12345工单导入", data={"channel": Channel.HOTLINE_12345}) for a in to_create]
                 + [AppealEvent(appeal_id=a.pk, kind=AppealEvent.Kind.UPDATED, at=now, actor_label=label,
                                text="12345工单更新") for a in to_update],
-                batch_size=1000,
             )
         created += len(to_create)
         updated += len(to_update)
         if on_progress:
             on_progress(min(start + CHUNK, len(cleaned)), created, updated)
     return created, updated, resolver.unmapped
+
+
+def _insert_rows(model, objs: list) -> None:
+    """A parameterised INSERT run with executemany. bulk_create spends most of its time compiling
+    SQL (each of ~46 values per row goes through the compiler; SQLite's variable limit makes that
+    477 statements for 10,000 appeals); one prepared statement is several times faster on SQLite
+    and pipelined on psycopg 3. Ids are read back by the caller by a unique key."""
+    if not objs:
+        return
+    connection = connections[DEFAULT_DB_ALIAS]  # the wrapper itself, not the thread-local proxy
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    qn = connection.ops.quote_name
+    sql = (f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+           f"VALUES ({', '.join(['%s'] * len(fields))})")
+    convert = _converters(fields, connection)
+    params = [[conv(f.pre_save(obj, True)) for f, conv in zip(fields, convert, strict=True)] for obj in objs]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
+_PASS_THROUGH = (models.CharField, models.TextField, models.IntegerField, models.BooleanField, models.ForeignKey)
+
+
+def _converters(fields, connection):
+    """Per field, how a Python value becomes a database parameter. Text, integers, booleans and
+    keys go as they are (both drivers adapt them); dates, times and JSON need the backend."""
+    out = []
+    for f in fields:
+        if isinstance(f, _PASS_THROUGH) and not isinstance(f, models.JSONField):
+            out.append(lambda v: v)
+        else:
+            out.append(lambda v, f=f: f.get_db_prep_save(v, connection))
+    return out
+
+
+def _update_rows(appeals: list[Appeal], now) -> None:
+    """One parameterised UPDATE run with executemany. Django's bulk_update builds a CASE WHEN per
+    field and row, which grows quadratically with the batch (11× slower than inserting, measured);
+    executemany is one prepared statement on SQLite and a pipeline on psycopg 3."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    fields = [Appeal._meta.get_field(name) for name in (*UPDATABLE, "updated_at")]
+    convert = _converters(fields, connection)
+    qn = connection.ops.quote_name
+    sql = (f"UPDATE {qn(Appeal._meta.db_table)} SET {', '.join(f'{qn(f.column)} = %s' for f in fields)} "
+           f"WHERE {qn(Appeal._meta.pk.column)} = %s")
+    for a in appeals:
+        a.updated_at = now
+    params = [[conv(getattr(a, f.attname)) for f, conv in zip(fields, convert, strict=True)] + [a.pk] for a in appeals]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def _avoid_number_collisions(appeals: list[Appeal]) -> None:
