@@ -43,8 +43,9 @@ KINDS = ["咨询", "求助", "投诉", "举报", "建议"]
 
 
 def rows(n: int, townships: list[str], *, suffix: str = ""):
-    from bianmin.core.validators import make_credit_code, make_id_number
     import datetime as dt
+
+    from bianmin.core.validators import make_credit_code, make_id_number
 
     ids = [make_id_number("350102", dt.date(1960 + i % 40, 1 + i % 12, 1 + i % 28), i % 999) for i in range(200)]
     credits = [make_credit_code("350100", i + 1) for i in range(50)]
