@@ -9,7 +9,7 @@ from ninja import Router, Schema
 
 from bianmin.accounts.auth import key_auth, staff_auth
 from bianmin.accounts.principals import principal_of
-from bianmin.core.errors import Invalid
+from bianmin.core.errors import Invalid, NotFound
 from bianmin.core.scoping import require
 
 from . import importer, selectors, services
@@ -54,7 +54,14 @@ def work_orders_push(request, payload: list[WorkOrderIn]):
         raise Invalid("工单列表为空")
     if len(payload) > MAX_BATCH:
         raise Invalid(f"每批最多 {MAX_BATCH} 条工单，请分批推送")
-    cleaned = importer.validate_records([p.dict() for p in payload], area)
+    records = [p.dict() for p in payload]
+    known = importer.Validator(area).areas
+    for n, r in enumerate(records, start=1):
+        code = r["area_code"].strip()
+        if code.isdigit() and len(code) in (6, 9, 12) and code.ljust(12, "0") not in known:
+            # Outside the key's area: reported as not found, like any record out of scope.
+            raise NotFound(f"第{n}条：区划代码“{code}”不存在或不在授权范围内", field="area_code")
+    cleaned = importer.validate_records(records, area)
     created, updated, unmapped = importer.upsert(cleaned, actor=principal)
     from .models import Appeal
 
@@ -188,7 +195,8 @@ class ImportJobOut(Schema):
     unmapped_codes: list[dict]
 
 
-@router.get("/appeals/import-jobs/{job_id}", auth=staff_auth, response=ImportJobOut, summary="12345导入进度")
+@router.get("/appeals/import-jobs/{job_id}", auth=staff_auth, response=ImportJobOut, summary="12345导入进度",
+            url_name="appeal_import_job")
 def import_job(request, job_id: int):
     job = selectors.import_job_get(principal_of(request), job_id=job_id)
     return {"id": job.pk, "status": job.status, "status_label": job.get_status_display(), "total": job.total,

@@ -9,6 +9,7 @@ import secrets
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -20,7 +21,7 @@ from bianmin.accounts.principals import principal_of
 from bianmin.accounts.roles import Cap
 from bianmin.core import ratelimit
 from bianmin.core.audit import client_ip
-from bianmin.core.errors import DomainError, NotFound
+from bianmin.core.errors import DomainError, Forbidden, NotFound
 
 from . import importer, selectors, services
 from .models import (
@@ -292,6 +293,12 @@ def rectify(request):
         messages.success(request, f"已发起整改：{req.group_label}（{req.appeal_count}件），待整改台账接收")
     except ValueError:
         messages.error(request, "统计期格式错误")
+    except NotFound as exc:
+        if exc.field == "area":  # out of scope: not revealed (404), like every other record
+            raise Http404(exc.message) from exc
+        messages.error(request, exc.message)
+    except Forbidden as exc:
+        raise PermissionDenied(exc.message) from exc
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect(f"{reverse('appeals:analysis')}?area={post.get('area', '')}&by={post.get('by', '')}"
@@ -317,6 +324,8 @@ def kpi(request):
 @require_http_methods(["GET", "POST"])
 def import_upload(request):
     principal = principal_of(request)
+    if not principal.area_paths_for(Cap.APPEAL_MANAGE):
+        raise PermissionDenied("只有诉求管理人员可以导入12345工单")
     areas = _areas(principal, Cap.APPEAL_MANAGE, levels=("city", "district", "township"))
     if request.method == "POST":
         try:
