@@ -196,7 +196,7 @@ def _submit_locked(*, case_id, grade, channel, actor, aspects, reasons, text, ki
         grade=grade, aspect_set=aspect_set, aspects=aspects, reasons=reasons, text=text)
     fingerprint = _fingerprint(grade, clean_aspects, codes, text)
 
-    existing = {e.kind: e for e in Evaluation.objects.filter(case_id=case.pk)}
+    existing = {e.kind: e for e in Evaluation.objects.filter(case_id=case.pk).order_by()}
     first = existing.get(Evaluation.Kind.FIRST)
     additional = existing.get(Evaluation.Kind.ADDITIONAL)
     # The same content again (a double tap, a resent form): answered once, stored once.
@@ -228,7 +228,8 @@ def _submit_locked(*, case_id, grade, channel, actor, aspects, reasons, text, ki
         idempotency_key=idempotency_key or None, external_id=external_id or None,
         recorded_by=actor.user if channel in STAFF_CHANNELS else None, device_key=device_key, flag=flag,
     )
-    evaluation.full_clean(validate_unique=False, validate_constraints=False)
+    # The related rows come from the locked case itself: skip full_clean's one query per foreign key.
+    evaluation.full_clean(exclude=_FK_FIELDS, validate_unique=False, validate_constraints=False)
     evaluation.save(force_insert=True)
     if link is not None and kind == Evaluation.Kind.FIRST:
         EvaluationLink.objects.filter(pk=link.pk).update(used_at=now)
@@ -239,6 +240,9 @@ def _submit_locked(*, case_id, grade, channel, actor, aspects, reasons, text, ki
         report_to_province(evaluation=evaluation, event=event, case=case)
     transaction.on_commit(lambda: evaluation_submitted.send(sender=Evaluation, evaluation=evaluation, created=True))
     return Submission(evaluation, True)
+
+
+_FK_FIELDS = ["case", "area", "site", "window", "clerk", "item", "recorded_by", "device_key"]
 
 
 def _flag_for(*, case, channel, text, device_key, now) -> str:
@@ -443,12 +447,15 @@ def report_to_province(*, evaluation: Evaluation, event: str, case=None, outcome
 
     case = case or evaluation.case
     dedupe = f"prov:{evaluation.pk}:{event}{dedupe_suffix}"
+    started = timezone.now()
     message = enqueue(channel=PROVINCIAL_CHANNEL, recipient=case.site.area.code,
                       payload=provincial_payload(evaluation=evaluation, case=case, event=event, outcome=outcome),
                       dedupe_key=dedupe, ordering_key=f"case:{case.pk}")
-    report, _ = ProvincialReport.objects.get_or_create(
-        message=message, defaults={"evaluation": evaluation, "event": event, "area_id": evaluation.area_id})
-    return report
+    if message.created_at < started:
+        # Enqueued before (the same report requested again): its report row exists already.
+        return ProvincialReport.objects.get(message=message)
+    return ProvincialReport.objects.create(message=message, evaluation=evaluation, event=event,
+                                           area_id=evaluation.area_id)
 
 
 # --- review of flags and exclusion -----------------------------------------------------------
