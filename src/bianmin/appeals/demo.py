@@ -1,0 +1,116 @@
+"""Demo appeals for the demo city, through the services: 12345 work orders over the last two
+months (imported as the hotline would send them), appeals taken by phone, at the reception
+room and from the suggestion box, at every stage of the loop; some overdue and escalated."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from django.utils import timezone
+
+from bianmin.core.validators import make_credit_code
+
+TOPICS = [
+    ("consult", "社保卡补办需要什么材料", "想咨询社保卡丢失后补办需要带哪些材料，能否在街道便民服务中心办理。"),
+    ("complaint", "社保窗口排队时间长", "上午在便民服务中心社保窗口排队近两个小时，只开了一个窗口。"),
+    ("complaint", "窗口工作人员态度生硬", "办理居住证时工作人员态度生硬，没有一次性告知所需材料。"),
+    ("help", "老人行动不便希望上门办理", "家中老人行动不便，希望工作人员上门办理高龄津贴认证。"),
+    ("suggestion", "建议增加自助打印终端", "建议在社区服务站增加自助打印终端，方便打印社保缴交证明。"),
+    ("consult", "企业开办需要多长时间", "公司准备在鼓楼区注册，想了解企业开办一件事需要多长时间。"),
+    ("complaint", "无房证明多次跑腿", "办理无房证明来回跑了三趟，材料要求前后不一致。"),
+    ("suggestion", "建议延长周末服务时间", "上班族工作日没时间，建议便民服务中心周六上午开放。"),
+    ("help", "营业执照变更遇到困难", "企业地址变更，网上提交多次被退回，请求帮助。"),
+    ("report", "有人代办收取高额费用", "服务中心门口有人声称可以代办加急，收取高额费用。"),
+]
+OWNERS = {"350102001000": "gudong_clerk", "350102002000": "guxi_clerk"}
+
+
+def load_demo_appeals(*, seed: int = 12345, work_orders: int = 60) -> dict[str, int]:
+    from bianmin.accounts.models import User
+    from bianmin.accounts.principals import principal_for_user
+    from bianmin.catalog.models import Department, ItemMapping
+    from bianmin.regions.models import Area
+
+    from . import importer, services
+    from .models import Appeal
+
+    if Appeal.objects.exists():
+        return {"appeals": Appeal.objects.count()}
+    rng = random.Random(seed)
+    gulou = Area.objects.get(code="350102000000")
+    townships = [Area.objects.get(code=c) for c in OWNERS]
+    users = {u.username: u for u in User.objects.filter(username__in=[*OWNERS.values(), "gudong_manager", "gulou_agent",
+                                                                       "gulou_admin"])}
+    if len(users) < 5:
+        return {"appeals": 0}  # the demo accounts are not there: nothing to hand appeals to
+    codes = list(ItemMapping.objects.filter(system="hotline_12345").order_by("external_code")
+                 .values_list("external_code", flat=True)[:12])
+
+    # 1. 12345 work orders over the last 60 days, as the hotline platform sends them.
+    now = timezone.localtime()
+    orders = []
+    for n in range(work_orders):
+        kind, title, content = TOPICS[rng.randrange(len(TOPICS))]
+        area = townships[n % 2]
+        enterprise = n % 6 == 0
+        orders.append({
+            "work_order_no": f"FZ12345{now:%Y}{n + 1:05d}", "kind": kind, "title": title, "content": content,
+            "area_code": area.code, "category_code": codes[n % len(codes)] if codes and n % 5 else "12345-9999",
+            "registered_at": (now - dt.timedelta(days=rng.randrange(0, 60), hours=rng.randrange(0, 8))).strftime("%Y-%m-%d %H:%M"),
+            "name": "" if kind == "report" else f"{'张王李陈林黄'[n % 6]}先生", "mobile": "" if kind == "report" else f"138{n:08d}",
+            "enterprise_name": f"福州鼓楼某某科技有限公司{n}" if enterprise else "",
+            "credit_code": make_credit_code("350102", 100 + n) if enterprise else "",
+        })
+    cleaned = importer.validate_records(orders, gulou)
+    importer.upsert(cleaned, actor=None)
+
+    # 2. Each township's clerk works its orders: assigned, called, coordinated, replied, followed up.
+    manager = principal_for_user(users["gulou_admin"])
+    agent = principal_for_user(users["gulou_agent"])
+    departments = {a.code: list(Department.objects.filter(area__path__startswith=a.path)[:3]) for a in townships}
+    for i, appeal in enumerate(Appeal.objects.filter(channel="hotline12345").order_by("registered_at")):
+        owner = users[OWNERS[appeal.area.code]]
+        me = principal_for_user(owner)
+        stage = i % 7
+        if stage == 6:
+            continue  # left waiting for assignment
+        appeal = services.appeal_assign(actor=manager, appeal=appeal, owner=owner,
+                                        co_departments=departments[appeal.area.code][:1] if i % 3 == 0 else [])
+        if stage == 5:
+            continue
+        if appeal.party_type != "anonymous":
+            appeal = services.appeal_log_contact(actor=me, appeal=appeal, text="已电话联系诉求人，核实诉求内容并告知办理时限。")
+        if stage == 4:
+            continue
+        dep = departments[appeal.area.code][0] if departments[appeal.area.code] else None
+        appeal = services.appeal_add_note(actor=me, appeal=appeal, text="已与相关站所协调，明确办理责任和时间。", department=dep)
+        if stage == 3:
+            continue
+        appeal = services.appeal_reply(actor=me, appeal=appeal, reply="经核实，已协调相关站所处理，并将办理结果告知诉求人。")
+        if appeal.party_type == "anonymous":
+            services.appeal_close(actor=me, appeal=appeal)
+            continue
+        satisfaction = "unsatisfied" if stage == 2 else ("basic" if stage == 1 else "satisfied")
+        appeal = services.appeal_follow_up(actor=agent, appeal=appeal, satisfaction=satisfaction,
+                                           resolved=satisfaction != "unsatisfied")
+        if stage == 0:
+            services.appeal_close(actor=me, appeal=appeal)
+
+    # 3. Today's appeals from the other channels, taken by the 鼓东 clerk (first receiver).
+    clerk = principal_for_user(users["gudong_clerk"])
+    gudong = townships[0]
+    services.appeal_register(actor=clerk, kind="complaint", channel="phone", area=gudong, title="取号机故障无人处理",
+                             content="中心取号机上午故障，现场没有工作人员引导。", name="林女士", mobile="13905910001")
+    services.appeal_register(actor=clerk, kind="help", channel="reception", area=gudong, title="残疾人证办理求助",
+                             content="孩子需要办理残疾人证，不清楚流程，来诉求接待室求助。", name="陈先生", mobile="13905910002")
+    services.appeal_register(actor=clerk, kind="suggestion", channel="suggestion_box", area=gudong,
+                             title="建议增加母婴室", content="中心没有母婴室，带孩子办事不方便。", party_type="anonymous")
+    services.appeal_register(actor=clerk, kind="consult", channel="phone", area=gudong, title="企业诉求：开办涉及多个部门",
+                             content="企业开办涉及市场监管和税务，希望一次办好。", party_type="enterprise",
+                             name="黄经理", mobile="13905910003", enterprise_name="福州鼓东某某贸易有限公司",
+                             credit_code=make_credit_code("350102", 900))
+
+    # 4. The daily sweep: due-soon warnings and escalation of the overdue ones.
+    result = services.appeals_check_deadlines()
+    return {"appeals": Appeal.objects.count(), **result}
