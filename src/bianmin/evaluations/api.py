@@ -13,13 +13,13 @@ from datetime import datetime
 from typing import Literal
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from bianmin.accounts.auth import key_auth, staff_auth
 from bianmin.accounts.principals import principal_of
 from bianmin.accounts.roles import Cap
-from bianmin.core.errors import Forbidden, NotFound
+from bianmin.core.errors import Forbidden, Invalid, NotFound
 from bianmin.core.masking import mask_name
 
 from . import selectors, services
@@ -126,7 +126,7 @@ def _fields(payload: EvaluationIn) -> dict:
 
 
 @router.get("/evaluations/reasons", response=list[ReasonOut], summary="差评原因（可选项）", auth=None)
-def reasons(request: HttpRequest):
+def evaluation_reasons(request: HttpRequest):
     return list(selectors.reasons_active())
 
 
@@ -187,17 +187,10 @@ def submit_provincial(request: HttpRequest, payload: ProvincialIn):
 
 @router.post("/evaluations/record", response={200: EvaluationOut, 201: EvaluationOut}, auth=staff_auth,
              summary="工作人员录入纸质、电话评价")
-def record(request: HttpRequest, payload: RecordIn):
+def evaluation_record(request: HttpRequest, payload: RecordIn):
     actor = principal_of(request)
     case = selectors.case_for_staff(actor=actor, case_id=payload.case_id, capability=Cap.EVALUATION_RECORD)
     return _answer(services.evaluation_submit(case_id=case.pk, channel=payload.channel, actor=actor, **_fields(payload)))
-
-
-class ListFilter(Schema):
-    grade: int | None = Field(None, ge=1, le=5)
-    channel: str | None = None
-    bad_only: bool = False
-    flagged: bool | None = None
 
 
 def _staff_out(e: Evaluation) -> dict:
@@ -225,14 +218,17 @@ class _Mapped:
 
 @router.get("/evaluations", response=list[EvaluationStaffOut], auth=staff_auth, summary="评价列表（本辖区）")
 @paginate(LimitOffsetPagination)
-def list_evaluations(request: HttpRequest, filters: Query[ListFilter]):
-    qs = selectors.evaluation_list(actor=principal_of(request), grade=filters.grade, channel=filters.channel,
-                                   bad_only=filters.bad_only, flagged=filters.flagged)
+def list_evaluations(request: HttpRequest, grade: int | None = None, channel: str | None = None,
+                     bad_only: bool = False, flagged: bool | None = None):
+    if grade is not None and not 1 <= grade <= 5:
+        raise Invalid("评价等级应为 1 至 5", field="grade")
+    qs = selectors.evaluation_list(actor=principal_of(request), grade=grade, channel=channel,
+                                   bad_only=bad_only, flagged=flagged)
     return _Mapped(qs, _staff_out)
 
 
 @router.get("/evaluations/reports/status", response=ReportStatusOut, auth=staff_auth, summary="省级上报状态统计")
-def reports_status(request: HttpRequest):
+def evaluation_reports_status(request: HttpRequest):
     return selectors.report_status(actor=principal_of(request))
 
 
@@ -243,7 +239,7 @@ def get_evaluation(request: HttpRequest, evaluation_id: int):
 
 @router.post("/evaluations/cases/{int:case_id}/link", response=LinkOut, auth=staff_auth,
              summary="办件评价链接与二维码（办结单、窗口屏）")
-def case_link(request: HttpRequest, case_id: int):
+def evaluation_case_link(request: HttpRequest, case_id: int):
     from django.urls import reverse
 
     case = selectors.case_for_staff(actor=principal_of(request), case_id=case_id, capability=Cap.CASE_HANDLE)

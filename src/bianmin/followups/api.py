@@ -78,43 +78,43 @@ class DecideIn(Schema):
 
 
 @router.get("/followups/handlings", response=list[HandlingOut], auth=staff_auth, summary="差评处理列表")
-def handlings(request: HttpRequest, status: str | None = None, flag: Literal["due_soon", "overdue"] | None = None):
+def followup_handlings(request: HttpRequest, status: str | None = None, flag: Literal["due_soon", "overdue"] | None = None):
     return [_handling(h) for h in selectors.handling_list(actor=principal_of(request), status=status, flag=flag)[:500]]
 
 
 @router.get("/followups/handlings/{int:handling_id}", response=HandlingOut, auth=staff_auth, summary="差评处理详情")
-def handling(request: HttpRequest, handling_id: int):
+def followup_handling(request: HttpRequest, handling_id: int):
     return _handling(selectors.handling_get(actor=principal_of(request), handling_id=handling_id))
 
 
 @router.post("/followups/handlings/{int:handling_id}/verify", response=HandlingOut, auth=staff_auth, summary="核实")
-def verify(request: HttpRequest, handling_id: int, payload: VerifyIn):
+def followup_verify(request: HttpRequest, handling_id: int, payload: VerifyIn):
     h = services.handling_verify(actor=principal_of(request), handling_id=handling_id, **payload.dict())
     return _handling(selectors.handling_get(actor=principal_of(request), handling_id=h.pk))
 
 
 @router.post("/followups/handlings/{int:handling_id}/follow-up", response=HandlingOut, auth=staff_auth, summary="回访群众")
-def follow_up(request: HttpRequest, handling_id: int, payload: FollowUpIn):
+def followup_follow_up(request: HttpRequest, handling_id: int, payload: FollowUpIn):
     services.handling_follow_up(actor=principal_of(request), handling_id=handling_id, satisfied=payload.satisfied,
                                 result=payload.result)
     return _handling(selectors.handling_get(actor=principal_of(request), handling_id=handling_id))
 
 
 @router.post("/followups/handlings/{int:handling_id}/close", response=HandlingOut, auth=staff_auth, summary="办结")
-def close(request: HttpRequest, handling_id: int, payload: NoteIn):
+def followup_close(request: HttpRequest, handling_id: int, payload: NoteIn):
     services.handling_close(actor=principal_of(request), handling_id=handling_id, note=payload.note)
     return _handling(selectors.handling_get(actor=principal_of(request), handling_id=handling_id))
 
 
 @router.post("/followups/handlings/{int:handling_id}/appeal", response=HandlingOut, auth=staff_auth, summary="申诉")
-def appeal(request: HttpRequest, handling_id: int, payload: AppealIn):
+def followup_appeal(request: HttpRequest, handling_id: int, payload: AppealIn):
     services.handling_appeal(actor=principal_of(request), handling_id=handling_id, reason=payload.reason,
                              evidence=payload.evidence)
     return _handling(selectors.handling_get(actor=principal_of(request), handling_id=handling_id))
 
 
 @router.post("/followups/handlings/{int:handling_id}/decide", response=HandlingOut, auth=staff_auth, summary="上级复核申诉")
-def decide(request: HttpRequest, handling_id: int, payload: DecideIn):
+def followup_decide(request: HttpRequest, handling_id: int, payload: DecideIn):
     services.handling_appeal_decide(actor=principal_of(request), handling_id=handling_id, upheld=payload.upheld,
                                     note=payload.note)
     return _handling(selectors.handling_get(actor=principal_of(request), handling_id=handling_id))
@@ -164,7 +164,7 @@ def _list(request, fl) -> dict:
 
 
 @router.post("/followups/lists", response=ListOut, auth=staff_auth, summary="生成（或取回）某日回访名单")
-def build_list(request: HttpRequest, payload: ListIn):
+def followup_build_list(request: HttpRequest, payload: ListIn):
     from bianmin.regions.selectors import area_get
 
     actor = principal_of(request)
@@ -175,7 +175,7 @@ def build_list(request: HttpRequest, payload: ListIn):
 
 
 @router.get("/followups/lists/{int:list_id}", response=ListOut, auth=staff_auth, summary="回访名单")
-def get_list(request: HttpRequest, list_id: int):
+def followup_get_list(request: HttpRequest, list_id: int):
     return _list(request, selectors.followup_list_get(actor=principal_of(request), list_id=list_id))
 
 
@@ -190,7 +190,7 @@ class RecordIn(Schema):
 
 
 @router.post("/followups/items/{int:followup_id}", response=FollowUpItemOut, auth=staff_auth, summary="记录回访结果")
-def record(request: HttpRequest, followup_id: int, payload: RecordIn):
+def followup_record(request: HttpRequest, followup_id: int, payload: RecordIn):
     return _item(services.followup_record(actor=principal_of(request), followup_id=followup_id, **payload.dict()))
 
 
@@ -216,7 +216,7 @@ def _rates(a) -> dict:
 
 
 @router.get("/followups/rates", response=list[AreaRatesOut], auth=staff_auth, summary="好差评指标（本区划及下级）")
-def rates(request: HttpRequest, area_code: str, date_from: date, date_to: date):
+def followup_rates(request: HttpRequest, area_code: str, date_from: date, date_to: date):
     from bianmin.regions.selectors import area_get
 
     if date_to < date_from:
@@ -231,6 +231,6 @@ class SurveyIn(Schema):
 
 
 @router.post("/followups/surveys/{token}", auth=None, summary="提交问卷（短信链接）")
-def answer_survey(request: HttpRequest, token: str, payload: SurveyIn):
+def followup_answer_survey(request: HttpRequest, token: str, payload: SurveyIn):
     services.survey_answer(token=token, answers=payload.answers)
     return {"ok": True}
