@@ -450,3 +450,33 @@ def test_concurrent_workers_send_each_message_once(settings):
     for k in range(4):
         keyed = list(OutboxMessage.objects.filter(ordering_key=f"k{k}").order_by("pk").values_list("pk", flat=True))
         assert [pk for pk in RECEIVER.sent_ids() if pk in keyed] == keyed
+
+
+def test_admin_lists_masked_recipients_and_requeues_failed_messages(receiver, client, django_user_model):
+    admin = django_user_model.objects.create_superuser(username="opsadmin", password="Test-Passw0rd!x")
+    client.force_login(admin)
+    message = put("a")
+    receiver.refuse.add(message.pk)
+    deliver_due()
+    page = client.get("/admin/core/outboxmessage/").content.decode()
+    assert "138****5678" in page and "13812345678" not in page and "发送失败" in page
+    response = client.post("/admin/core/outboxmessage/", {"action": "requeue", "_selected_action": [message.pk]})
+    assert response.status_code == 302
+    message.refresh_from_db()
+    assert message.status == PENDING and message.attempts == 0
+    assert AuditEntry.objects.filter(target_type="core.outboxmessage", actor_label="opsadmin").count() == 1
+
+
+def test_deliver_outbox_loop_stops_on_a_signal_and_purges_rate_counters(receiver, monkeypatch):
+    import threading as _threading
+
+    from bianmin.core.models import RateCounter
+
+    put("a")
+    RateCounter.objects.create(bucket="rl:old", count=3, expires_at=timezone.now() - timedelta(hours=2))
+    # The loop waits on an Event between rounds; make the first wait end the loop, as SIGTERM would.
+    monkeypatch.setattr(_threading.Event, "wait", lambda self, timeout=None: self.set())
+    monkeypatch.setattr("signal.signal", lambda *args: None)
+    call_command("deliver_outbox", "--loop", "--interval", "1")
+    assert OutboxMessage.objects.get().status == SENT
+    assert not RateCounter.objects.exists()

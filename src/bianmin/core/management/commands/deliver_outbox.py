@@ -1,9 +1,13 @@
 import signal
 import threading
+import time
 
 from django.core.management.base import BaseCommand
 
 from bianmin.core.outbox import deliver_due
+from bianmin.core.ratelimit import purge_expired
+
+PURGE_EVERY_SECONDS = 3600
 
 
 class Command(BaseCommand):
@@ -19,7 +23,12 @@ class Command(BaseCommand):
         if options["loop"]:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(sig, lambda *_: stop.set())
+        purged_at: float | None = None
         while True:
+            if options["loop"] and (purged_at is None or time.monotonic() - purged_at > PURGE_EVERY_SECONDS):
+                # The long-running worker also clears ended rate-limit windows (RateCounter rows).
+                purge_expired()
+                purged_at = time.monotonic()
             stats = deliver_due(limit=options["limit"])
             if options["verbosity"] >= 1 and (stats.claimed or not options["loop"]):
                 self.stdout.write(
