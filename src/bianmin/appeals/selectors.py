@@ -163,16 +163,29 @@ def _child_of(area, path: str) -> str | None:
 TOPIC_LIMIT = 20000  # appeals read per period for topics; more than any township sees in a month
 
 
-def _topic_counts(rows) -> tuple[Counter, dict[str, list[int]]]:
+# Words every appeal uses, which say nothing about its topic (on top of core.search.STOPWORDS).
+TOPIC_STOPWORDS = frozenset(
+    "反映 希望 问题 群众 诉求 市民 请求 要求 建议 咨询 投诉 举报 求助 情况 相关 工作 工作人员 进行 没有 不能 "
+    "已经 现在 今天 上午 下午 一次 多次 关于 我们 他们 这个 那个 因为 所以 但是 而且 如果 非常 比较 还是 或者".split()
+)
+
+
+def topic_words(text: str) -> set[str]:
+    """The topic words of one appeal: jieba's segmentation (core.search.cut, with the shared
+    dictionary of service names), words of two characters or more, without stop words."""
     from bianmin.core import search
 
+    return {w for w in search.cut(text) if len(w) >= 2 and not w.isdigit()
+            and w not in search.STOPWORDS and w not in TOPIC_STOPWORDS}
+
+
+def _topic_counts(rows) -> tuple[Counter, dict[str, list[int]]]:
     counts: Counter = Counter()
     ids: dict[str, list[int]] = defaultdict(list)
     for pk, title, content in rows:
-        words = set(search.keywords(f"{title}。{content[:300]}", limit=5))
-        for w in words:
-            if len(w) >= 2:
-                counts[w] += 1
+        for w in topic_words(f"{title}。{content[:300]}"):
+            counts[w] += 1
+            if len(ids[w]) < 1000:
                 ids[w].append(pk)
     return counts, ids
 

@@ -115,7 +115,7 @@ def _actor_user(actor: Principal | None):
 def _event(appeal: Appeal, kind: str, actor: Principal | None, *, text: str = "", department=None,
            data: dict | None = None, at=None) -> AppealEvent:
     event = AppealEvent(
-        appeal=appeal, kind=kind, actor=_actor_user(actor), actor_label=(actor.label if actor else "system")[:150],
+        appeal=appeal, kind=kind, actor=_actor_user(actor), actor_label=(actor.label if actor else "系统")[:150],
         department=department, text=text, data=data or {}, at=at or timezone.now(),
     )
     event.save()
