@@ -3,6 +3,7 @@ never lost or doubled, in order per case); default evaluations after 7 days; the
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -118,3 +119,45 @@ def test_daily_command(completed_case):
     out = StringIO()
     call_command("evaluations_daily", stdout=out)
     assert "默认好评 1 件" in out.getvalue()
+
+
+def test_provincial_http_adapter_posts_with_idempotency_key(completed_case):
+    """The adapter against a local HTTP server: 503 is retried, 200 delivers, the key is sent."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from bianmin.core.gateways import GatewayError
+    from bianmin.core.models import OutboxMessage
+    from bianmin.evaluations.gateways import ProvincialHttpGateway
+    from bianmin.evaluations.services import evaluation_submit
+
+    seen, answers = [], [503, 200]
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            seen.append((self.headers["Idempotency-Key"], json.loads(body)))
+            self.send_response(answers.pop(0))
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        case = completed_case()
+        evaluation_submit(case_id=case.pk, grade=5, channel="web", actor=None)
+        message = OutboxMessage.objects.get(channel="provincial_eval")
+        gateway = ProvincialHttpGateway(url=f"http://127.0.0.1:{server.server_port}/report", token="t")
+        with pytest.raises(GatewayError) as failed:
+            gateway.send(message)
+        assert not failed.value.permanent
+        gateway.send(message)
+    finally:
+        server.shutdown()
+    assert [k for k, _ in seen] == [message.dedupe_key] * 2
+    payload = seen[1][1]["payload"]
+    assert payload["case_number"] == case.acceptance_number and payload["region_code"] == case.site.area.code
+    assert payload["applicant_phone"] == case.mobile and payload["grade"] == 5 and payload["item_code"]
