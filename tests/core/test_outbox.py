@@ -480,3 +480,13 @@ def test_deliver_outbox_loop_stops_on_a_signal_and_purges_rate_counters(receiver
     call_command("deliver_outbox", "--loop", "--interval", "1")
     assert OutboxMessage.objects.get().status == SENT
     assert not RateCounter.objects.exists()
+
+
+def test_console_gateway_logs_the_message_in_chinese(receiver, settings, caplog):
+    import logging
+
+    settings.BIANMIN_GATEWAYS = {"notify": "bianmin.core.gateways.ConsoleGateway"}
+    put("n1", channel="notify", payload={"text": "有新的差评待核实"}, recipient="staff:12")
+    with caplog.at_level(logging.INFO, logger="bianmin.core.gateways"):
+        assert deliver_due().sent == 1
+    assert "有新的差评待核实" in caplog.text and "n1" in caplog.text
