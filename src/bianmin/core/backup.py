@@ -192,8 +192,11 @@ def _sqlite_backup(alias: str, target: Path) -> str:
     try:
         dest = sqlite3.connect(str(target))
         try:
+            # One step (pages=-1): a single read transaction, which in WAL mode never blocks the
+            # server's writers. A copy in several steps would restart whenever another
+            # connection writes in between, and might never finish under steady load.
             with dest:
-                source.backup(dest, pages=4096)
+                source.backup(dest, pages=-1)
             # The copy is a standalone file: no WAL beside it.
             dest.execute("PRAGMA journal_mode=DELETE")
         finally:
