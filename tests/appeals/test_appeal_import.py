@@ -68,12 +68,12 @@ def test_import_creates_then_updates_never_duplicates(areas, boss):
 
 
 def test_a_bad_row_refuses_the_whole_file_with_every_error(areas, boss):
-    rows = [row("GD101"), row("GD102", 联系电话="12345"), row("GD103", 诉求类型="表扬", 区划代码="350103001000"),
+    rows = [row("GD101"), row("GD102", 联系电话="12345", 证件号码="350102198506011230"), row("GD103", 诉求类型="表扬", 区划代码="350103001000", 联系电话="1"),
             row("GD101"), row("GD105", 受理时间="昨天"), row("GD106", 诉求人="", 联系电话="", 诉求类型="投诉")]
     job = run(boss, areas, rows)
     assert job.status == "refused" and not Appeal.objects.exists()
     found = {(e["row"], e["column"]) for e in job.errors}
-    assert {(3, "联系电话"), (4, "诉求类型"), (4, "区划代码"), (5, "工单编号"), (6, "受理时间"), (7, "诉求人")} <= found
+    assert {(3, "联系电话"), (3, "证件号码"), (4, "诉求类型"), (4, "区划代码"), (4, "联系电话"), (5, "工单编号"), (6, "受理时间"), (7, "诉求人")} <= found
     messages = " ".join(e["message"] for e in job.errors)
     assert "手机号码" in messages and "第2行" in messages and "匿名" in messages
 

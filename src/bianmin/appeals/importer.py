@@ -14,6 +14,7 @@ import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.utils import timezone
 
@@ -168,6 +169,10 @@ def _datetime(value) -> dt.datetime | None:
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
 
+class _Skip(Exception):
+    pass
+
+
 class Validator:
     """Validates rows against preloaded areas; reusable for a file or a JSON batch."""
 
@@ -220,13 +225,30 @@ class Validator:
         enterprise, credit = _text(values.get("enterprise_name")), _text(values.get("credit_code"))
         party_type = PartyType.ENTERPRISE if (enterprise or credit) else PartyType.PERSON if name else PartyType.ANONYMOUS
         party = None
-        if kind is not None:
-            try:
-                party = clean_party(kind=kind, party_type=party_type, name=name, mobile=_text(values.get("mobile")),
-                                    id_number=_text(values.get("id_number")), enterprise_name=enterprise,
-                                    credit_code=credit)
-            except Invalid as exc:
-                err(PARTY_FIELD_TO_COLUMN.get(exc.field or "", exc.field or "name"), exc.message)
+        # The appellant is checked even when the kind is wrong, field by field, so that every error
+        # of the row is reported at once; then the rules across fields (anonymous, enterprise).
+        from bianmin.core import validators
+
+        field_errors = False
+        for f, fn in (("mobile", validators.validate_mobile), ("id_number", validators.validate_id_number),
+                      ("credit_code", validators.validate_credit_code)):
+            value = _text(values.get(f))
+            if value:
+                try:
+                    fn(value)
+                except ValidationError as exc:
+                    err(f, "；".join(exc.messages))
+                    field_errors = True
+        try:
+            if field_errors:
+                raise _Skip
+            party = clean_party(kind=kind or AppealKind.REPORT, party_type=party_type, name=name, mobile=_text(values.get("mobile")),
+                                id_number=_text(values.get("id_number")), enterprise_name=enterprise,
+                                credit_code=credit)
+        except _Skip:
+            pass
+        except Invalid as exc:
+            err(PARTY_FIELD_TO_COLUMN.get(exc.field or "", exc.field or "name"), exc.message)
         if len(errors) > before:
             return None
         return Clean(n, no, kind, title, content, _text(values.get("category_code"))[:40], area_id,

@@ -166,7 +166,8 @@ TOPIC_LIMIT = 20000  # appeals read per period for topics; more than any townshi
 # Words every appeal uses, which say nothing about its topic (on top of core.search.STOPWORDS).
 TOPIC_STOPWORDS = frozenset(
     "反映 希望 问题 群众 诉求 市民 请求 要求 建议 咨询 投诉 举报 求助 情况 相关 工作 工作人员 进行 没有 不能 "
-    "已经 现在 今天 上午 下午 一次 多次 关于 我们 他们 这个 那个 因为 所以 但是 而且 如果 非常 比较 还是 或者".split()
+    "已经 现在 今天 上午 下午 一次 多次 关于 我们 他们 这个 那个 因为 所以 但是 而且 如果 非常 比较 还是 或者 "
+    "中心 便民 服务 便民服务 便民服务中心 服务中心 街道 社区 乡镇 能否 了解 告知 公司 有限公司 来回".split()
 )
 
 
