@@ -18,7 +18,7 @@ from bianmin.core.scoping import get_scoped, scoped
 from bianmin.regions.models import Area, ServiceSite
 
 from .conf import ELEMENT_LABELS, LOCALLY_OVERRIDABLE, mandatory_departments, shared_elements
-from .models import Department, GuideVersion, Item, ItemMapping, Material, StandardItem, Stationing
+from .models import Department, GuideVersion, Item, ItemMapping, Material, StandardItem, Stationing, split_aliases
 from .services import INDEX
 
 # ---------------------------------------------------------------------------------------------
@@ -169,7 +169,7 @@ class SearchResult:
     items: list[Item] = field(default_factory=list)
 
 
-CANDIDATE_LIMIT = 1000
+CANDIDATE_LIMIT = 500
 MAX_QUERY_LENGTH = 100
 
 
@@ -179,17 +179,40 @@ def _area_filter(qs: QuerySet, area: Area | None, prefix: str = "items__") -> Qu
     return qs.filter(**{f"{prefix}area__path__startswith": area.path, f"{prefix}active": True})
 
 
-def _candidates(ids: list[int], area: Area | None, extra: Q | None = None) -> list[search.Candidate]:
-    qs = StandardItem.objects.filter(active=True, is_classified=False)
-    cond = Q(pk__in=ids) if ids else Q(pk__in=[])
-    if extra is not None:
-        cond |= extra
-    qs = _area_filter(qs.filter(cond), area).distinct()
+def _candidates(ids: list[int], area: Area | None, phrases: frozenset[str] | None = None, *,
+                with_text: bool = True) -> list[search.Candidate]:
+    """The rows to rank: the index's candidates plus any item named exactly as the query (an
+    indexed lookup, so an exact name is never lost to the candidate limit). When every candidate
+    matched every term group (with_text=False), the full text adds nothing to the ranking and is
+    not read."""
+    ids = list(ids)
+    if phrases:
+        ids += StandardItem.objects.filter(name__in=list(phrases)).values_list("id", flat=True)
+    if not ids:
+        return []
+    qs = StandardItem.objects.filter(pk__in=set(ids), active=True, is_classified=False)
+    if area is not None:
+        qs = qs.filter(pk__in=Item.objects.filter(area__path__startswith=area.path, active=True)
+                       .values("standard_item_id"))
+    if not with_text:
+        return [search.Candidate(id=i, code=code, name=name, aliases=tuple(split_aliases(aliases)) if aliases else (),
+                                 text_tokens=_ALL_TERMS)
+                for i, code, name, aliases in qs.values_list("id", "code", "name", "aliases")]
     return [
-        search.Candidate(id=r["id"], code=r["code"], name=r["name"], aliases=tuple(StandardItem(aliases=r["aliases"]).alias_list),
-                         text_tokens=frozenset(r["search_text"].split()))
-        for r in qs.values("id", "code", "name", "aliases", "search_text")
+        search.Candidate(id=i, code=code, name=name, aliases=tuple(split_aliases(aliases)) if aliases else (),
+                         text_tokens=search.TokenText(text))
+        for i, code, name, aliases, text in qs.values_list("id", "code", "name", "aliases", "search_text")
     ]
+
+
+class _AllTerms:
+    """Stands for the full text of a candidate that matched every term group."""
+
+    def __contains__(self, token: str) -> bool:
+        return True
+
+
+_ALL_TERMS = _AllTerms()
 
 
 def catalog_search(*, q: str, area: Area | None = None, limit: int = 20) -> list[SearchResult]:
@@ -204,14 +227,16 @@ def catalog_search(*, q: str, area: Area | None = None, limit: int = 20) -> list
         raise Invalid("返回条数 limit 应在 1 至 100 之间", field="limit")
     _ensure_words()
     query = search.parse_query(q)
-    exact = Q(name__in=list(query.phrases)) if query.phrases else None
     ranked: list[search.Candidate] = []
     fuzzy: list[search.Candidate] = []
     if query.groups:
         ids = INDEX.match(query.groups, require_all=True, limit=CANDIDATE_LIMIT)
-        ranked = search.rank(query, _candidates(ids, area, exact))
-    elif exact is not None:
-        ranked = search.rank(query, _candidates([], area, exact))
+        if ids:
+            ranked = search.rank(query, _candidates(ids, area, query.phrases, with_text=False))
+        else:
+            ranked = search.rank(query, _candidates([], area, query.phrases))
+    elif query.phrases:
+        ranked = search.rank(query, _candidates([], area, query.phrases))
     if not ranked:
         # Nothing has every word: first what looks like a mistyped name, then items having some
         # of the words.
@@ -237,7 +262,7 @@ def _ensure_words() -> None:
     global _words_loaded
     if not _words_loaded:
         names = StandardItem.objects.values_list("name", "aliases")
-        search.add_words(w for name, aliases in names for w in [name, *StandardItem(aliases=aliases).alias_list])
+        search.add_words(w for name, aliases in names for w in [name, *split_aliases(aliases)])
         _words_loaded = True
 
 

@@ -24,6 +24,7 @@ How it works, and why (see DESIGN.md's measured notes):
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -59,6 +60,7 @@ SYNONYMS: list[tuple[str, ...]] = [
     ("林木采伐许可", "砍树", "采伐证", "伐木"),
     ("法律援助", "请律师", "免费律师", "打官司"),
     ("人民调解", "调解", "纠纷"),
+    ("邻里纠纷", "邻居吵架", "邻居纠纷", "吵架", "矛盾纠纷"),
     ("个体工商户", "个体户", "营业执照", "开店"),
     ("就业失业登记", "失业证", "失业登记", "就业登记", "就业创业证"),
     ("失业保险金", "失业金", "失业补助"),
@@ -90,8 +92,10 @@ STOPWORDS = frozenset(
 _TOKEN_RE = re.compile(r"[^\W_]+")
 
 
+@functools.lru_cache(maxsize=65536)
 def normalize(text: str) -> str:
-    """Full-width to half-width, lower case, trimmed (NFKC folds ＡＢＣ１２３ and full-width spaces)."""
+    """Full-width to half-width, lower case, trimmed (NFKC folds ＡＢＣ１２３ and full-width spaces).
+    Cached: ranking normalises the same item names query after query."""
     return unicodedata.normalize("NFKC", text or "").strip().lower()
 
 
@@ -227,6 +231,7 @@ class Query:
     text: str
     phrases: frozenset[str]
     groups: tuple[frozenset[str], ...]
+    tokens: tuple[str, ...] = ()
 
 
 def parse_query(q: str) -> Query:
@@ -244,10 +249,26 @@ def parse_query(q: str) -> Query:
             group = synonyms_of(tok)
             if group not in groups:
                 groups.append(group)
-    return Query(text=text, phrases=frozenset(phrases), groups=tuple(groups))
+    return Query(text=text, phrases=frozenset(phrases), groups=tuple(groups), tokens=tuple(dict.fromkeys(tokens)))
 
 
 # --- ranking --------------------------------------------------------------------------------
+
+class TokenText:
+    """The indexed tokens of a document as its space-joined text: membership by substring, which
+    is cheaper than building a set for each of hundreds of candidates."""
+
+    __slots__ = ("_padded",)
+
+    def __init__(self, text: str):
+        self._padded = f" {text} "
+
+    def __contains__(self, token: str) -> bool:
+        return f" {token} " in self._padded
+
+    def __and__(self, terms):
+        return {t for t in terms if t in self}
+
 
 @dataclass
 class Candidate:
@@ -255,22 +276,26 @@ class Candidate:
     code: str
     name: str
     aliases: Sequence[str]
-    text_tokens: frozenset[str]
+    text_tokens: frozenset[str] | TokenText
 
 
 def rank(query: Query, candidates: Iterable[Candidate]) -> list[Candidate]:
     """Order candidates the same way on every engine: exact name, exact alias, then how many term
-    groups hit the name, the aliases and the full text, then the shorter name, then the code."""
+    groups hit the name, how many of the query's own words (before synonyms) appear in the name or
+    an alias, how many groups hit the aliases and the full text, then the shorter name, the code."""
+
+    phrases, groups, tokens = query.phrases, [tuple(g) for g in query.groups], query.tokens
 
     def score(c: Candidate):
         name = normalize(c.name)
         aliases = [normalize(a) for a in c.aliases]
-        exact_name = name in query.phrases
-        exact_alias = any(a in query.phrases for a in aliases)
-        in_name = sum(1 for g in query.groups if any(m in name for m in g))
-        in_alias = sum(1 for g in query.groups if any(m in a for a in aliases for m in g))
-        in_text = sum(1 for g in query.groups if g & c.text_tokens)
-        return (-int(exact_name), -int(exact_alias), -in_name, -in_alias, -in_text, len(name), c.code)
+        exact_name = name in phrases
+        exact_alias = any(a in phrases for a in aliases)
+        in_name = sum(1 for g in groups if any(m in name for m in g))
+        in_alias = sum(1 for g in groups if any(m in a for a in aliases for m in g)) if aliases else 0
+        in_text = sum(1 for g in groups if any(m in c.text_tokens for m in g))
+        literal = sum(1 for t in tokens if t in name or any(t in a for a in aliases))
+        return (-exact_name, -exact_alias, -in_name, -literal, -in_alias, -in_text, len(name), c.code)
 
     return sorted(candidates, key=score)
 
