@@ -77,8 +77,10 @@ def deadline_info(case: Case, *, today: date) -> DeadlineInfo:
             return DeadlineInfo(NONE, case.promised_due_on, None)
         late = case.completed_on > case.promised_due_on
         return DeadlineInfo(DONE_LATE if late else DONE_ON_TIME, case.promised_due_on, None)
-    if case.state == State.SUBMITTED or case.promised_due_on is None:
-        return DeadlineInfo(NOT_STARTED if case.state == State.SUBMITTED else NONE, None, None)
+    if case.accepted_on is None or case.promised_due_on is None:
+        # Not accepted yet (waiting, or a correction asked for at intake): the clock has not started.
+        started = case.state in (State.SUBMITTED, State.CORRECTION)
+        return DeadlineInfo(NOT_STARTED if started else NONE, None, None)
     if case.state == State.CORRECTION:
         # Paused: the due date moves with every working day of the pause; show it as it would be
         # if the materials arrived today.

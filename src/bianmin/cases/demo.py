@@ -99,7 +99,7 @@ def _demo_actor(city: Area) -> Principal:
     return Principal(label="演示数据", grants=[Grant(city.path, CAPABILITIES[Role.CITY_ADMIN])])
 
 
-def load_demo_cases(*, days: int = 120, per_center: float = 1.2, per_station: float = 0.4,
+def load_demo_cases(*, days: int = 120, per_center: float = 1.2, per_station: float = 0.4, live_rate: float = 5.0,
                     today: date | None = None, seed: int = 2026) -> dict[str, int]:
     """Load the demo cases. Idempotent: does nothing when cases exist."""
     if Case.objects.exists():
@@ -141,7 +141,7 @@ def load_demo_cases(*, days: int = 120, per_center: float = 1.2, per_station: fl
     counts = bulk.flush()
     t2 = time.monotonic()
     counts["live"] = _load_live(rng, [s for s in sites if s.pk in live_sites], popularity, days_list, live_from,
-                                today, city, n)
+                                today, city, n, live_rate)
     t3 = time.monotonic()
     counts["overdue_marked"] = services.cases_mark_overdue(today=today)
     counts["cases"] = Case.objects.count()
@@ -337,7 +337,7 @@ class _Bulk:
         return {"bulk": len(cases), "events": len(events), "visits": len(visits), "materials": len(materials)}
 
 
-def _load_live(rng, sites, popularity, days_list, live_from, today, city, n) -> int:
+def _load_live(rng, sites, popularity, days_list, live_from, today, city, n, live_rate) -> int:
     """Recent weeks of the demo log-ins' centers and stations, through the services."""
     from bianmin.accounts.models import User
 
@@ -348,7 +348,7 @@ def _load_live(rng, sites, popularity, days_list, live_from, today, city, n) -> 
         owner = None
         if site.kind == "center":
             owner = owners.get("gudong_clerk" if site.area.code == LIVE_TOWNSHIPS[0] else "guxi_clerk")
-        rate = 5.0 if site.kind == "center" else 0.5
+        rate = live_rate if site.kind == "center" else live_rate / 10
         for d in [x for x in days_list if x >= live_from]:
             for _ in range(_poisson(rng, rate)):
                 n += 1
@@ -393,6 +393,8 @@ def _live_case(rng, actor, owner, site, item, day, today, n):
             services.case_visit_record(actor=actor, case_id=case.pk, purpose="补交材料", now=back)
     if step.date() > today or rng.random() < 0.06:
         return  # waiting to be accepted
+    for material in case.materials.filter(required=True):
+        services.case_material_attach(actor=actor, case_id=case.pk, material_id=material.pk, now=later(minutes=2))
     services.case_accept(actor=actor, case_id=case.pk, now=later())
     limit = item.promised_limit_days
     if limit == 0:

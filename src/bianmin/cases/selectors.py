@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from bianmin.accounts.roles import Cap
@@ -91,9 +91,11 @@ def cases_queue(
         q = q.strip()
         qs = qs.filter(Q(acceptance_number__icontains=q) | Q(item__standard_item__name__icontains=q)
                        | Q(external_id=q))
-    # Cases without a due date (not yet accepted) come after those on the clock.
-    return qs.order_by("promised_due_on", "submitted_at", "id") if deadline else qs.order_by(
-        "-overdue", "promised_due_on", "submitted_at", "id")
+    # Overdue first, then by due date; cases without a due date (not yet accepted) after those on
+    # the clock, oldest first (NULLS LAST spelled out: SQLite and PostgreSQL sort NULLs differently).
+    due = F("promised_due_on").asc(nulls_last=True)
+    return qs.order_by(due, "submitted_at", "id") if deadline else qs.order_by(
+        "-overdue", due, "submitted_at", "id")
 
 
 def cases_overdue(*, principal: Principal, today: date | None = None) -> QuerySet[Case]:
