@@ -15,6 +15,6 @@ class Command(BaseCommand):
 
         load_demo_catalog()
         load_demo_accounts()
-        from bianmin.cases.demo import load_demo_cases; load_demo_cases()  # noqa: E702 (cases, after the catalog)
+        from bianmin.cases.demo import load_demo_cases; load_demo_cases()  # noqa: E702, I001 (cases, after the catalog)
         from bianmin.appeals.demo import load_demo_appeals; load_demo_appeals()  # noqa: E702 (appeals, after accounts and catalog)
         self.stdout.write("演示数据载入完成")
