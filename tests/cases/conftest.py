@@ -9,9 +9,8 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.management import call_command
-
 from conftest import CITY, GUDONG, GUXI
+from django.core.management import call_command
 
 TZ = ZoneInfo("Asia/Shanghai")
 

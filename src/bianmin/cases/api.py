@@ -294,7 +294,7 @@ def case_record_visit(request, case_id: int, payload: VisitIn):
 
 @router.post("/cases/{case_id}/materials/{material_id}", response=CaseDetailOut, auth=staff_auth,
              summary="收取材料（可上传 PDF/JPG/PNG/OFD 文件）")
-def case_attach_material(request, case_id: int, material_id: int, file: UploadedFile | None = File(None)):
+def case_attach_material(request, case_id: int, material_id: int, file: UploadedFile | None = File(None)):  # noqa: B008 (ninja declares parameters this way)
     data = None
     name = ""
     if file is not None:

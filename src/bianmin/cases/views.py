@@ -16,10 +16,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from bianmin.accounts.principals import principal_of
 from bianmin.accounts.roles import Cap
-from bianmin.catalog.models import Item
 from bianmin.core.errors import DomainError, NotFound
 from bianmin.core.ratelimit import check_rate
-from bianmin.regions.models import ServiceSite, Window
+from bianmin.regions.models import Window
 
 from . import selectors, services
 from .deadlines import STATUS_LABELS, deadline_info
