@@ -223,7 +223,7 @@ def _site_item_out(it: Item) -> dict:
 
 
 @router.get("/guides/sites/{code}/export", response={200: dict, 404: ErrorOut}, summary="可办事项清单导出（省网上办事大厅格式）",
-            description="格式见 docs/catalog.md：format=bianmin-site-items/1；每个事项含完整指南要素和事项映射编码。")
+            description="格式见 src/bianmin/catalog/FORMATS.md：format=bianmin-site-items/1；每个事项含完整指南要素和事项映射编码。")
 def guides_site_export(request, code: str):
     from .selectors import site_export
 

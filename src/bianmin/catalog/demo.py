@@ -30,7 +30,7 @@ KIND_SUFFIX = {"new": "001", "change": "002", "renew": "003", "cancel": "004"}
 # Where the demo leaves "应进必进" gaps (deterministic, so the report always shows the same ones).
 GAP_DEPARTMENT_EVERY = 9  # every 9th center misses a mandatory department
 SEPARATE_OFFICE_EVERY = 13  # every 13th center has a department keeping its own office
-GAP_ITEM_MODULUS = 41  # an item is left unstationed where (center index * 7 + item index) % 41 == 0
+GAP_ITEM_MODULUS = 41  # in every 4th center, items where (center index * 7 + item index) % 41 == 0 are not stationed
 
 
 def _item_code(cat_index: int, seq: int) -> str:
@@ -145,7 +145,7 @@ def load_demo_catalog(*, publish_district: str = "350102000000") -> dict[str, in
                 phone=site.phone, complaint_phone=site.complaint_phone, hours=site.hours, promised_limit_days=promised,
                 visits_needed=0 if promised == 0 else 1,
                 promise_kind=Item.PromiseKind.IMMEDIATE if promised == 0 else Item.PromiseKind.PROMISED,
-                stationed=(ci * 7 + ii) % GAP_ITEM_MODULUS != 0,
+                stationed=not (ci % 4 == 1 and (ci * 7 + ii) % GAP_ITEM_MODULUS == 0),
             ))
     for si_index, site in enumerate(stations):
         district = district_by_code.get(area_district.get(site.area_id, ""))
@@ -167,7 +167,7 @@ def load_demo_catalog(*, publish_district: str = "350102000000") -> dict[str, in
                 promised_limit_days=promised, visits_needed=0 if promised == 0 else 1,
                 promise_kind=Item.PromiseKind.IMMEDIATE if promised == 0 else Item.PromiseKind.PROMISED,
                 mode=mode, authorized_by=authorized_by, transfer_to_site=transfer_to,
-                stationed=(si_index * 5 + ii) % 23 != 0,
+                stationed=not (si_index % 3 == 0 and (si_index * 5 + ii) % 23 == 0),
                 notes={"delegated": "直接下放至村（社区）便民服务站办理",
                        "authorized": "经授权由村（社区）便民服务站受理办理",
                        "transfer": "村（社区）便民服务站受理后转乡镇（街道）便民服务中心办理"}.get(mode, ""),

@@ -491,7 +491,7 @@ EXPORT_FORMAT = "bianmin-site-items/1"
 
 
 def site_export(*, site: ServiceSite) -> dict[str, Any]:
-    """A site's item list for publishing to the provincial online hall (format in docs/catalog.md)."""
+    """A site's item list for publishing to the provincial online hall (format in src/bianmin/catalog/FORMATS.md)."""
     from django.utils import timezone
 
     items = list(site_items(site=site).prefetch_related("standard_item__materials", "standard_item__mappings"))

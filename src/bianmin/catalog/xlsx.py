@@ -1,6 +1,6 @@
 """xlsx import and export of the standard-item catalog (openpyxl: write-only mode out, read-only in).
 
-The header row (first sheet, row 1) — documented in docs/catalog.md — is exactly COLUMNS' labels.
+The header row (first sheet, row 1) — documented in src/bianmin/catalog/FORMATS.md — is exactly COLUMNS' labels.
 One row per standard item; materials in one cell: "名称:等级[:可选]", separated by "；" or ";".
 An import is all or nothing: every row is checked first, every error is reported with its row and
 column, and nothing is written unless there is none."""
