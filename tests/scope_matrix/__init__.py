@@ -151,7 +151,9 @@ class World:
             self._n += 1
             user = User(username=f"m_{name}_{role}_{self._n}", display_name=f"矩阵{name}",
                         is_staff=name == "city", is_superuser=name == "city")
-            user.set_password("Matrix-Passw0rd!")
+            # The matrix logs in with force_login: no password, so no slow Argon2 hashing per user
+            # (a user without a password date is not considered expired).
+            user.set_unusable_password()
             user.save()
             RoleAssignment.objects.create(user=user, role=role, area=self.areas[USER_AREAS[name]])
             self._users[key] = user
