@@ -12,7 +12,6 @@ import pytest
 from django.contrib import admin
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-
 from scope_matrix import Admin, Capability, Exempt, KeyScoped, Public, Req, Scoped, Staff, World, all_entries
 
 ENTRIES = all_entries()
@@ -197,8 +196,9 @@ def test_the_matrix_catches_a_leak(world):
 def test_the_matrix_catches_a_sibling_leak(world, monkeypatch):
     """The same for a route that refuses anonymous callers but lets the sibling township in:
     a principal that sees every area (the scope rule switched off) must be caught as 'sibling'."""
-    from bianmin.core.principal import Principal
     from scope_matrix import GUDONG
+
+    from bianmin.core.principal import Principal
 
     monkeypatch.setattr(Principal, "sees_area", lambda self, area: True)
     entry = Scoped("api:whoami_site", make=lambda w: f"/api/v1/whoami/sites/{w.site(GUDONG).code}")

@@ -3,12 +3,12 @@
 import re
 
 import pytest
+from conftest import CITY, GUDONG, GULOU
 
 from bianmin.accounts.menu import register
 from bianmin.accounts.models import ApiKey, RoleAssignment, User
 from bianmin.accounts.roles import Cap, Role
 from bianmin.core.models import AuditEntry
-from conftest import CITY, GUDONG, GULOU
 
 
 @pytest.fixture

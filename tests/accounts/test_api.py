@@ -2,12 +2,12 @@
 record → 404; last use recorded."""
 
 import pytest
+from conftest import GUDONG, GULOU, GUXI
 from django.utils import timezone
 
 from bianmin.accounts import services
 from bianmin.accounts.models import ApiKey
 from bianmin.accounts.roles import Role
-from conftest import GUDONG, GULOU, GUXI
 
 
 @pytest.fixture

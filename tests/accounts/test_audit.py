@@ -4,6 +4,7 @@ import csv
 import io
 
 import pytest
+from conftest import CITY, GUDONG, GULOU, GUXI, TAIJIANG
 from openpyxl import load_workbook
 
 from bianmin.accounts import services
@@ -12,7 +13,6 @@ from bianmin.accounts.roles import Role
 from bianmin.core.audit import audit
 from bianmin.core.errors import Forbidden, NotFound
 from bianmin.core.models import AuditEntry
-from conftest import CITY, GUDONG, GULOU, GUXI, TAIJIANG
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 tell whether a username exists, audit of log-in, failure and log-out with the address."""
 
 import pytest
+from conftest import GUDONG, PASSWORD
 from django.contrib.auth import authenticate
 from django.utils import timezone
 
@@ -9,7 +10,6 @@ from bianmin.accounts.models import User
 from bianmin.accounts.roles import Role
 from bianmin.accounts.services import LOGIN_FAILED_MESSAGE
 from bianmin.core.models import AuditEntry
-from conftest import GUDONG, PASSWORD
 
 LOGIN = "/accounts/login/"
 

@@ -1,6 +1,7 @@
 """Services of accounts: users, roles, keys, passwords; each audited, each scoped."""
 
 import pytest
+from conftest import CITY, GUDONG, GULOU, GUXI, PASSWORD, TAIJIANG
 from django.utils import timezone
 
 from bianmin.accounts import services
@@ -9,7 +10,6 @@ from bianmin.accounts.principals import principal_for_user
 from bianmin.accounts.roles import Role
 from bianmin.core.errors import Conflict, Forbidden, Invalid, NotFound
 from bianmin.core.models import AuditEntry
-from conftest import CITY, GUDONG, GULOU, GUXI, PASSWORD, TAIJIANG
 
 GOOD = "Fuzhou-2026-ok"
 

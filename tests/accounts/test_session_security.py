@@ -1,13 +1,13 @@
 """Inactivity time-out and forced password change."""
 
 import pytest
+from conftest import GUDONG, PASSWORD
 from django.utils import timezone
 
 from bianmin.accounts.middleware import now_seconds
 from bianmin.accounts.models import User
 from bianmin.accounts.roles import Role
 from bianmin.core.models import AuditEntry
-from conftest import GUDONG, PASSWORD
 
 
 @pytest.fixture

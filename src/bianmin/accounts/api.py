@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from ninja import Router, Schema
 
+from . import selectors
 from .auth import staff_or_key_auth
 from .principals import principal_of
-from . import selectors
 
 router = Router(tags=["账号与权限"])
 

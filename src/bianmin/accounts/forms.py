@@ -1,9 +1,10 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from bianmin.core.models import AuditEntry
+
 from .selectors import AuditFilters
 from .services import LOGIN_FAILED_MESSAGE
-from bianmin.core.models import AuditEntry
 
 
 class LoginForm(AuthenticationForm):
