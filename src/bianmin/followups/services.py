@@ -488,7 +488,7 @@ def followup_list_build(*, day: date, area, actor: Principal | None = None, samp
         retry = list(FollowUp.objects.filter(outcome=FollowUp.Outcome.UNREACHED, **under)
                      .exclude(follow_list=fl).select_related("case").order_by("id"))
         # Only the latest attempt of a chain is retried (every retry points at the chain's first try).
-        latest = dict(FollowUp.objects.filter(first_try__isnull=False).values("first_try_id")
+        latest = dict(FollowUp.objects.filter(first_try__isnull=False, **under).values("first_try_id")
                       .annotate(m=Max("attempt")).values_list("first_try_id", "m"))
         for old in retry:
             if old.attempt >= tries or latest.get(old.first_try_id or old.pk, old.attempt) > old.attempt:
