@@ -17,4 +17,6 @@ class Command(BaseCommand):
         load_demo_accounts()
         from bianmin.cases.demo import load_demo_cases; load_demo_cases()  # noqa: E702, I001 (cases, after the catalog)
         from bianmin.appeals.demo import load_demo_appeals; load_demo_appeals()  # noqa: E702 (appeals, after accounts and catalog)
+        from bianmin.evaluations.demo import load_demo_evaluations; load_demo_evaluations()  # noqa: E702 (after cases)
+        from bianmin.followups.demo import load_demo_followups; load_demo_followups()  # noqa: E702 (after evaluations, appeals)
         self.stdout.write("演示数据载入完成")
