@@ -1,7 +1,6 @@
 """Catalog fixtures: sites in two sibling townships, departments, a few standard items."""
 
 import pytest
-
 from conftest import CITY, GUDONG, GULOU, GUXI
 
 

@@ -1,10 +1,10 @@
 """The catalog API: public guides and search, staff writes with the error statuses of the issue."""
 
 import pytest
+from conftest import CITY, GUDONG, GUXI
 from django.test import Client
 
 from bianmin.catalog.models import Item, StandardItem, UnmappedCode
-from conftest import CITY, GUDONG, GUXI
 
 
 @pytest.fixture

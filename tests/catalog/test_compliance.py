@@ -1,7 +1,6 @@
 """"应进必进" compliance on a hand-built case: two township centers and a village station."""
 
 import pytest
-
 from conftest import CITY, GULOU
 
 

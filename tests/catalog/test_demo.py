@@ -1,12 +1,12 @@
 """The demo catalog: enough realistic items, implemented at every center, with stationing gaps."""
 
 import pytest
+from conftest import CITY
 
 from bianmin.catalog.demo import load_demo_catalog
 from bianmin.catalog.demo_data import DEPARTMENTS, HIGH_FREQUENCY
 from bianmin.catalog.models import GuideVersion, Item, StandardItem
 from bianmin.catalog.selectors import catalog_search, compliance_report
-from conftest import CITY
 
 
 @pytest.fixture

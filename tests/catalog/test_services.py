@@ -226,10 +226,11 @@ def test_publish_keeps_versions_and_compares(dibao, item_at):
 # --- scope ---------------------------------------------------------------------------------
 
 def test_staff_edit_only_within_their_area(dibao, item_at, make_user, sites):
+    from conftest import GUDONG, GUXI
+
     from bianmin.accounts.principals import principal_for_user
     from bianmin.catalog.services import item_create, item_update, standard_item_update
     from bianmin.core.errors import Forbidden, NotFound
-    from conftest import GUDONG, GUXI
 
     gudong_mgr = principal_for_user(make_user("center_manager", GUDONG))
     guxi_mgr = principal_for_user(make_user("center_manager", GUXI))

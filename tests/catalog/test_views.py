@@ -1,10 +1,10 @@
 """Public pages (no log-in) and staff pages, read as a user would."""
 
 import pytest
+from conftest import GUDONG, GUXI
 from django.test import Client
 
 from bianmin.catalog.models import Item
-from conftest import GUDONG, GUXI
 
 
 @pytest.fixture

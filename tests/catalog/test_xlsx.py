@@ -23,7 +23,7 @@ def _book(rows, headers=HEADERS) -> bytes:
 
 def _row(code="N1", name="新事项", dept="D-民政", days=10, **over):
     values = dict(zip(HEADERS, [code, name, "别名甲", "行政给付", "主项", "", "", dept, "乡镇人民政府（街道办事处）", "《某条例》",
-                               "自然人", "条件", "流程", "", days, "不收费", "", "否", "否", "乡镇,村", "居民身份证:A；收入声明:D:可选"]))
+                               "自然人", "条件", "流程", "", days, "不收费", "", "否", "否", "乡镇,村", "居民身份证:A；收入声明:D:可选"], strict=True))
     values.update(over)
     return [values[h] for h in HEADERS]
 
@@ -79,8 +79,8 @@ def test_wrong_header_and_not_xlsx(depts):
 
 
 def test_import_page_and_api(depts, make_user, login):
-    from django.core.files.uploadedfile import SimpleUploadedFile
     from conftest import CITY, GUDONG
+    from django.core.files.uploadedfile import SimpleUploadedFile
 
     admin = login(make_user("city_admin", CITY))
     bad = SimpleUploadedFile("c.xlsx", _book([_row(code="B1", days="x")]))

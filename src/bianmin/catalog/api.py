@@ -634,6 +634,9 @@ def compliance(request, area: str | None = None):
 # Staff: xlsx
 
 
+_REQUIRED_FILE = File(...)
+
+
 class ImportOut(Schema):
     created: int
     updated: int
@@ -643,7 +646,7 @@ class ImportOut(Schema):
 @router.post("/catalog/import", auth=staff_auth,
              response={200: ImportOut, 403: ErrorOut, 404: ErrorOut, 413: ErrorOut, 415: ErrorOut, 422: ErrorOut},
              summary="导入事项目录（xlsx，整表校验，有错整表退回）")
-def catalog_import(request, file: UploadedFile = File(...)):
+def catalog_import(request, file: UploadedFile = _REQUIRED_FILE):
     principal = principal_of(request)
     _require_catalog_edit(principal)
     result = xlsx.import_catalog(actor=principal, data=file.read())

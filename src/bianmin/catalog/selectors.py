@@ -18,7 +18,16 @@ from bianmin.core.scoping import get_scoped, scoped
 from bianmin.regions.models import Area, ServiceSite
 
 from .conf import ELEMENT_LABELS, LOCALLY_OVERRIDABLE, mandatory_departments, shared_elements
-from .models import Department, GuideVersion, Item, ItemMapping, Material, StandardItem, Stationing, split_aliases
+from .models import (
+    Department,
+    GuideVersion,
+    Item,
+    ItemMapping,
+    Material,
+    StandardItem,
+    Stationing,
+    split_aliases,
+)
 from .services import INDEX
 
 # ---------------------------------------------------------------------------------------------
@@ -169,7 +178,7 @@ class SearchResult:
     items: list[Item] = field(default_factory=list)
 
 
-CANDIDATE_LIMIT = 500
+CANDIDATE_LIMIT = 300
 MAX_QUERY_LENGTH = 100
 
 
@@ -190,10 +199,16 @@ def _candidates(ids: list[int], area: Area | None, phrases: frozenset[str] | Non
         ids += StandardItem.objects.filter(name__in=list(phrases)).values_list("id", flat=True)
     if not ids:
         return []
-    qs = StandardItem.objects.filter(pk__in=set(ids), active=True, is_classified=False)
+    ids = set(ids)
     if area is not None:
-        qs = qs.filter(pk__in=Item.objects.filter(area__path__startswith=area.path, active=True)
-                       .values("standard_item_id"))
+        # Area ids first: a LIKE prefix on the joined path cannot use an index in SQLite, so
+        # filtering items by it scanned every item; the areas table is small.
+        area_ids = list(Area.objects.filter(path__startswith=area.path).values_list("id", flat=True))
+        ids = set(Item.objects.filter(standard_item_id__in=ids, area_id__in=area_ids, active=True)
+                  .values_list("standard_item_id", flat=True))
+        if not ids:
+            return []
+    qs = StandardItem.objects.filter(pk__in=ids, active=True, is_classified=False)
     if not with_text:
         return [search.Candidate(id=i, code=code, name=name, aliases=tuple(split_aliases(aliases)) if aliases else (),
                                  text_tokens=_ALL_TERMS)

@@ -25,7 +25,16 @@ from bianmin.core.scoping import require
 from bianmin.regions.models import Area, ServiceSite, Window
 
 from .conf import ELEMENT_LABELS, LOCALLY_OVERRIDABLE, shared_elements
-from .models import Department, GuideVersion, Item, ItemMapping, Material, StandardItem, Stationing, UnmappedCode
+from .models import (
+    Department,
+    GuideVersion,
+    Item,
+    ItemMapping,
+    Material,
+    StandardItem,
+    Stationing,
+    UnmappedCode,
+)
 
 INDEX = search.FtsIndex("catalog_search")
 
@@ -227,7 +236,7 @@ def standard_item_create(*, actor: Principal | None, code: str, name: str, item_
 def standard_item_update(*, actor: Principal | None, standard_item: StandardItem, changes: dict[str, Any],
                          materials: Iterable[MaterialIn | dict] | None = None) -> StandardItem:
     """Edit shared elements: they show at every level at once. The version goes up by one."""
-    si = StandardItem.objects.select_for_update().select_related("competent_department__area").get(pk=standard_item.pk)
+    si = StandardItem.objects.select_for_update(of=("self",)).select_related("competent_department__area").get(pk=standard_item.pk)
     _check(actor, Cap.CATALOG_EDIT, si.competent_department.area)
     if "code" in changes:
         raise Invalid("事项编码由省级统一赋予，不能修改", field="code")
@@ -324,7 +333,7 @@ def item_create(*, actor: Principal | None, standard_item: StandardItem, area: A
 @transaction.atomic
 def item_update(*, actor: Principal | None, item: Item, changes: dict[str, Any]) -> Item:
     """Edit local elements only. A shared element is refused (422) with the reason."""
-    item = Item.objects.select_for_update().select_related("standard_item", "area", "site").get(pk=item.pk)
+    item = Item.objects.select_for_update(of=("self",)).select_related("standard_item", "area", "site").get(pk=item.pk)
     _check(actor, Cap.STATIONING_EDIT, item.area)
     local_fields, overrides = _split_local(changes)
     diff = _apply(item, local_fields, LOCAL_FIELDS)
@@ -352,7 +361,7 @@ def item_publish(*, actor: Principal | None, item: Item, note: str = "") -> Guid
     unchanged guide is not published again."""
     from .selectors import guide_elements
 
-    item = Item.objects.select_for_update().get(pk=item.pk)
+    item = Item.objects.select_for_update(of=("self",)).get(pk=item.pk)
     _check(actor, Cap.STATIONING_EDIT, item.area)
     elements = guide_elements(item)
     last = item.guide_versions.order_by("-number").first()
@@ -431,7 +440,7 @@ def stationing_create(*, actor: Principal | None, department: Department, site: 
 
 @transaction.atomic
 def stationing_update(*, actor: Principal | None, stationing: Stationing, changes: dict[str, Any]) -> Stationing:
-    st = Stationing.objects.select_for_update().select_related("site__area", "department").get(pk=stationing.pk)
+    st = Stationing.objects.select_for_update(of=("self",)).select_related("site__area", "department").get(pk=stationing.pk)
     _check(actor, Cap.STATIONING_EDIT, st.site.area)
     diff = _apply(st, changes, STATIONING_FIELDS)
     if diff:

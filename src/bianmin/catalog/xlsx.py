@@ -306,7 +306,7 @@ def export_catalog(*, standard_items: Iterable[StandardItem]) -> bytes:
     """The catalog as xlsx, in the import format (so an export can be edited and imported back)."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("标准化事项")
-    for i, (_, label, _) in enumerate(COLUMNS, start=1):
+    for i in range(1, len(COLUMNS) + 1):
         ws.column_dimensions[get_column_letter(i)].width = 14 if i > 2 else 20
     ws.append(HEADERS)
     type_label = dict(StandardItem.ItemType.choices)
