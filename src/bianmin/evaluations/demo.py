@@ -87,6 +87,7 @@ def load_demo_evaluations(*, seed: int = 2026, rate: float = 0.75) -> dict[str, 
             clerk_id=case.owner_id, item_id=case.item_id, evaluated_at=at,
             fingerprint=services._fingerprint(g, aspects, codes, clean_text),
             external_id=f"DEMO-MZT-{case.pk}" if channel == Channel.PROVINCIAL_APP else None,
+            phone_key=services.keyed(case.mobile), text_key=services.keyed(clean_text),
         ))
         if len(rows) >= 2000:
             Evaluation.objects.bulk_create(rows)
@@ -106,7 +107,7 @@ def load_demo_evaluations(*, seed: int = 2026, rate: float = 0.75) -> dict[str, 
             aspects={"overall": grade}, channel=Channel.DEFAULT, is_default=True, area_id=case.site.area_id,
             site_id=case.site_id, window_id=case.window_id, clerk_id=case.owner_id, item_id=case.item_id,
             evaluated_at=case.completed_at + timedelta(days=services.conf.default_after_days()),
-            fingerprint=services._fingerprint(grade, {"overall": grade}, [], "")))
+            fingerprint=services._fingerprint(grade, {"overall": grade}, [], ""), phone_key=services.keyed(case.mobile)))
     Evaluation.objects.bulk_create(defaults, batch_size=2000)
     counts["default"] = len(defaults)
     # The recent weeks of 鼓东 and 鼓西 through the service (handling records, reports in the outbox).

@@ -120,6 +120,10 @@ class Evaluation(models.Model):
                                     help_text=_("纸质、电话评价由工作人员代为录入"))
     device_key = models.ForeignKey("accounts.ApiKey", verbose_name=_("评价设备"), null=True, blank=True,
                                    on_delete=models.PROTECT, related_name="+")
+    # Keyed digests (HMAC) of the applicant's phone and of the text: what the rate limits and the
+    # repeated-text check look up by index, without a join to cases or a scan of recent rows.
+    phone_key = models.CharField(_("手机号摘要"), max_length=16, blank=True, default="", editable=False)
+    text_key = models.CharField(_("内容摘要键"), max_length=16, blank=True, default="", editable=False)
     flag = models.CharField(_("异常标记"), max_length=15, choices=Flag.choices, blank=True, default="", db_index=True)
     flag_reviewed = models.BooleanField(_("异常已复核"), default=False)
     excluded = models.BooleanField(_("不计入统计"), default=False, db_index=True,
@@ -136,6 +140,9 @@ class Evaluation(models.Model):
         indexes = [
             models.Index(fields=["area", "evaluated_at"], name="evaluation_area_time_idx"),
             models.Index(fields=["site", "evaluated_at"], name="evaluation_site_time_idx"),
+            models.Index(fields=["phone_key", "evaluated_at"], name="evaluation_phone_time_idx"),
+            models.Index(fields=["text_key", "evaluated_at"], name="evaluation_text_time_idx"),
+            models.Index(fields=["device_key", "evaluated_at"], name="evaluation_device_time_idx"),
         ]
 
     def __str__(self):

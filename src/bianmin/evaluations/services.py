@@ -7,10 +7,12 @@ and one 追评 per case, duplicates answered once, no staff evaluating) live in 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -83,6 +85,14 @@ def _clean_payload(*, grade, aspect_set: str, aspects: dict | None, reasons: lis
     else:
         codes = []  # reasons are asked only for a bad grade
     return grade, clean_aspects, codes, text
+
+
+def keyed(value: str) -> str:
+    """A short keyed digest (HMAC-SHA256 with the install's secret) for index lookups: equal
+    inputs meet, the phone number itself cannot be read back from it."""
+    if not value:
+        return ""
+    return hmac.new(settings.SECRET_KEY.encode(), value.encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def _fingerprint(grade: int, aspects: dict, reasons: list, text: str) -> str:
@@ -227,6 +237,7 @@ def _submit_locked(*, case_id, grade, channel, actor, aspects, reasons, text, ki
         clerk_id=case.owner_id, item_id=case.item_id, evaluated_at=evaluated_at, fingerprint=fingerprint,
         idempotency_key=idempotency_key or None, external_id=external_id or None,
         recorded_by=actor.user if channel in STAFF_CHANNELS else None, device_key=device_key, flag=flag,
+        phone_key=keyed(case.mobile), text_key=keyed(text),
     )
     # The related rows come from the locked case itself: skip full_clean's one query per foreign key.
     evaluation.full_clean(exclude=_FK_FIELDS, validate_unique=False, validate_constraints=False)
@@ -268,15 +279,16 @@ def _flag_for(*, case, channel, text, device_key, now) -> str:
     elif channel not in STAFF_CHANNELS and channel not in PROVINCIAL_CHANNELS and case.mobile:
         limit, window = conf.rate_per_phone()
         since = now - timedelta(seconds=max(window, burst_s))
-        times = list(Evaluation.objects.filter(case__mobile=case.mobile, evaluated_at__gte=since)
-                     .values_list("evaluated_at", flat=True)[: limit + 1])
+        times = list(Evaluation.objects.filter(phone_key=keyed(case.mobile), evaluated_at__gte=since).order_by()
+                     .values_list("evaluated_at", flat=True)[: limit + burst_n + 1])
         if sum(1 for t in times if t >= now - timedelta(seconds=window)) >= limit:
             raise RateLimited("该手机号评价过于频繁，请稍后再试")
         if sum(1 for t in times if t >= now - timedelta(seconds=burst_s)) >= burst_n:
             flag = Evaluation.Flag.BURST
     if not flag and len(text) >= 6:
         since = now - timedelta(days=conf.repeated_text_days())
-        if Evaluation.objects.filter(site_id=case.site_id, text=text, evaluated_at__gte=since).exists():
+        if Evaluation.objects.filter(text_key=keyed(text), evaluated_at__gte=since, site_id=case.site_id,
+                                     text=text).exists():
             flag = Evaluation.Flag.REPEATED_TEXT
     return flag
 
@@ -397,6 +409,7 @@ def evaluations_apply_defaults(*, now: datetime | None = None, limit: int = 5000
                     aspects={"overall": grade}, channel=Channel.DEFAULT, is_default=True,
                     area_id=case.site.area_id, site_id=case.site_id, window_id=case.window_id, clerk_id=case.owner_id,
                     item_id=case.item_id, evaluated_at=now, fingerprint=_fingerprint(grade, {"overall": grade}, [], ""),
+                    phone_key=keyed(case.mobile),
                 )
                 audit(actor=None, action=AuditEntry.Action.CREATE, target=evaluation, area_code=case.site.area.code,
                       changes={"grade": grade, "default": True})
