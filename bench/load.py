@@ -215,6 +215,7 @@ class Route:
     make: object  # () -> (path, body, headers) or None when its data ran out
     results: list[tuple[float, int]] = field(default_factory=list)
     elapsed: float = 0.0
+    error_sample: str = ""
 
 
 def counter_source(values: list[str]):
@@ -332,8 +333,10 @@ def run_route(route: Route, port: int, seconds: float, clients: int) -> None:
                 break
             path, body, headers = made
             t0 = time.perf_counter()
-            status, _ = request(route.method, port, path, body=body, headers=headers)
+            status, answer = request(route.method, port, path, body=body, headers=headers)
             local.append((time.perf_counter() - t0, status))
+            if not 200 <= status < 300 and not route.error_sample:
+                route.error_sample = f"{status} {answer[:300].decode(errors='replace')}"
         with lock:
             route.results.extend(local)
 
@@ -430,6 +433,11 @@ def main() -> int:
         errors = f"{f['errors']}" + (f"（{','.join(map(str, f['statuses']))}）" if f["errors"] else "")
         print(f"| {route.name} | {route.method} {route.path} | {f['requests']} | {errors} | {f['rps']:.1f} | "
               f"{f['p50']:.1f} | {f['p99']:.1f} | {f['rps'] / base:.2f} |" if base else "")
+    samples = [(r.name, r.error_sample) for r in plan if r.error_sample]
+    if samples:
+        print("\n错误示例：")
+        for name, sample in samples:
+            print(f"  {name}：{sample}")
     if args.keep:
         print(f"\n临时目录：{root}")
     return 0
