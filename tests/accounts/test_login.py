@@ -124,3 +124,38 @@ def test_inactive_user_cannot_log_in(client, clerk):
 def test_empty_form_is_chinese(client):
     body = client.post(LOGIN, {"username": "", "password": ""}).content.decode()
     assert "这个字段是必填项" in body or "必填" in body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_failures_are_all_counted(settings):
+    """Four servers failing the same account at once: with the row locked while counting, no
+    failure is lost (a read-then-write counter could end at 1 instead of 4)."""
+    import threading
+
+    from django.db import connection
+
+    settings.BIANMIN_LOCKOUT_ATTEMPTS = 4
+    user = User(username="racer")
+    user.set_password(PASSWORD)
+    user.save()
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def attempt():
+        try:
+            barrier.wait(timeout=10)
+            authenticate(None, username="racer", password="wrong")
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors
+    user.refresh_from_db()
+    assert user.failed_logins == 4 and user.is_locked()
+    assert AuditEntry.objects.filter(action="login_failed", target_id=str(user.pk)).count() == 4
