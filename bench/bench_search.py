@@ -130,10 +130,11 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     call_command("load_areas", verbosity=0)
+    from test_search import QUERIES
+
     from bianmin.catalog.models import StandardItem
     from bianmin.catalog.selectors import catalog_search
     from bianmin.regions.models import Area
-    from test_search import QUERIES
 
     codes, names = build(args.items, rng)
     citizen = [q for q, _ in QUERIES] + ["无房证名", "林木采伐许可正"]
