@@ -93,3 +93,21 @@ def test_closed_appeals_are_not_escalated(hand_calendar, register, clerk, as_pri
     appeal = register(clerk, kind="suggestion", party_type="anonymous")
     appeal_reply(actor=as_principal(clerk), appeal=appeal, reply="感谢")
     assert appeals_check_deadlines(today=appeal.due_date + dt.timedelta(days=30)) == {"warned": 0, "escalated": 0}
+
+
+def test_registering_queues_the_daily_sweep_once(register, clerk, django_capture_on_commit_callbacks):
+    from django_tasks_db.models import DBTaskResult
+
+    from bianmin.appeals.tasks import check_deadlines
+
+    with django_capture_on_commit_callbacks(execute=True):
+        register(clerk)
+    with django_capture_on_commit_callbacks(execute=True):
+        register(clerk)
+    from django.utils import timezone
+
+    from bianmin.appeals.tasks import DAILY_AT
+
+    queued = DBTaskResult.objects.filter(task_path=check_deadlines.module_path)
+    assert queued.count() == 1
+    assert timezone.localtime(queued.get().run_after).time() == DAILY_AT

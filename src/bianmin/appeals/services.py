@@ -240,6 +240,10 @@ def appeal_register(
         if user is not None:
             _event(appeal, AppealEvent.Kind.ASSIGNED, actor, text=f"首接负责：{user}", data={"owner": user.pk})
         _audit(actor, AuditEntry.Action.CREATE, appeal, {"kind": kind, "channel": channel, "number": appeal.number})
+        # An appeal now has a deadline: make sure tomorrow's deadline sweep is on the queue.
+        from .tasks import ensure_daily_check
+
+        transaction.on_commit(ensure_daily_check)
     return appeal
 
 

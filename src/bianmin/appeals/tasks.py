@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.utils import timezone
 from django_tasks import task
+
+DAILY_AT = dt.time(7, 0)  # the sweep runs before the centers open
 
 
 @task()
@@ -11,13 +16,33 @@ def run_import_job(job_id: int) -> dict:
     from .importer import import_job_run
 
     job = import_job_run(job_id=job_id)
+    ensure_daily_check()
     return {"status": job.status, "created": job.created_count, "updated": job.updated_count}
 
 
 @task()
 def check_deadlines() -> dict:
     """Daily: due-soon warnings to owners, escalation of overdue appeals to the level above.
-    Schedule it once a day (cron: `bianmin manage appeals_check_deadlines`)."""
+    It puts itself back on the queue for the next morning; `bianmin manage
+    appeals_check_deadlines` runs the same sweep by hand or from cron."""
     from .services import appeals_check_deadlines
 
-    return appeals_check_deadlines()
+    result = appeals_check_deadlines()
+    ensure_daily_check()
+    return result
+
+
+def ensure_daily_check() -> None:
+    """Queue the next morning's sweep unless one is already waiting (database backend only)."""
+    try:
+        from django_tasks import TaskResultStatus
+        from django_tasks_db.models import DBTaskResult
+    except ImportError:  # pragma: no cover - the database backend is a dependency
+        return
+    if check_deadlines.get_backend().__class__.__module__.split(".")[0] != "django_tasks_db":
+        return
+    if DBTaskResult.objects.filter(task_path=check_deadlines.module_path, status=TaskResultStatus.READY).exists():
+        return
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    when = timezone.make_aware(dt.datetime.combine(tomorrow, DAILY_AT))
+    check_deadlines.using(run_after=when).enqueue()
