@@ -112,6 +112,15 @@ def aspect_set_for(channel: str, case) -> str:
 
 # --- submitting -------------------------------------------------------------------------------
 
+def _case_loaded(case_id: int):
+    from bianmin.cases.models import Case
+
+    case = Case.objects.select_related("site__area", "item__standard_item__competent_department").filter(pk=case_id).first()
+    if case is None:
+        raise NotFound("未找到该办件")
+    return case
+
+
 def _case_for_update(case_id: int):
     from bianmin.cases.models import Case
 
@@ -155,18 +164,51 @@ def evaluation_submit(
         raise Forbidden("工作人员账号不能参与评价")
     if channel in STAFF_CHANNELS and (actor is None or actor.user is None):
         raise Forbidden("纸质、电话评价须由工作人员录入")
+    from bianmin.cases.models import State
+
     now = timezone.now()
     evaluated_at = evaluated_at or now
+    # Replays first: the same key means the same request, answered as it was the first time.
+    twin = _existing_twin(case_id=case_id, idempotency_key=idempotency_key, external_id=external_id)
+    if twin is not None:
+        if twin.case_id != case_id:
+            raise Conflict("幂等键已用于另一办件的评价", field="idempotency_key")
+        return Submission(twin, False)
+
+    # Everything that only reads happens before the write transaction: on SQLite that
+    # transaction holds the database's one write lock, so the shorter it is, the less the other
+    # workers wait (and sleep in the busy handler).
+    case = _case_loaded(case_id)
+    if window_id is not None and case.window_id != window_id:
+        raise Forbidden("该评价器只能评价本窗口办理的办件")
+    if case.state != State.COMPLETED:
+        raise Conflict("办件尚未办结，暂不能评价")
+    aspect_set = aspect_set_for(channel, case)
+    grade, clean_aspects, codes, text = _clean_payload(
+        grade=grade, aspect_set=aspect_set, aspects=aspects, reasons=reasons, text=text)
+    fingerprint = _fingerprint(grade, clean_aspects, codes, text)
+    flag = _flag_for(case=case, channel=channel, text=text, device_key=device_key, now=now)
+    evaluation = Evaluation(
+        case=case, kind=kind or Evaluation.Kind.FIRST, grade=grade, aspect_set=aspect_set, aspects=clean_aspects,
+        reasons=codes, text=text, channel=channel, area_id=case.site.area_id, site_id=case.site_id,
+        window_id=case.window_id, clerk_id=case.owner_id, item_id=case.item_id, evaluated_at=evaluated_at,
+        fingerprint=fingerprint, idempotency_key=idempotency_key or None, external_id=external_id or None,
+        recorded_by=actor.user if channel in STAFF_CHANNELS else None, device_key=device_key, flag=flag,
+        phone_key=keyed(case.mobile), text_key=keyed(text),
+    )
+    # The related rows come from the case itself: skip full_clean's one query per foreign key.
+    evaluation.full_clean(exclude=_FK_FIELDS, validate_unique=False, validate_constraints=False)
     try:
         with transaction.atomic():
-            return _submit_locked(
-                case_id=case_id, grade=grade, channel=channel, actor=actor, aspects=aspects, reasons=reasons,
-                text=text, kind=kind, idempotency_key=idempotency_key, external_id=external_id,
-                evaluated_at=evaluated_at, device_key=device_key, link=link, window_id=window_id, now=now,
-            )
+            return _store(evaluation=evaluation, case=case, kind=kind, actor=actor, link=link, now=now)
     except IntegrityError:
-        # A concurrent twin won the race for (case, kind) or the idempotency key: answer with it.
+        # A concurrent twin won the race for (case, kind) or the key: answer with it when it is
+        # the same evaluation, refuse otherwise. (PostgreSQL has no write lock to queue on: the
+        # unique constraint is what keeps one evaluation per case and kind.)
         existing = _existing_twin(case_id=case_id, idempotency_key=idempotency_key, external_id=external_id)
+        if existing is None:
+            existing = Evaluation.objects.filter(case_id=case_id, fingerprint=fingerprint, channel=channel,
+                                                 is_default=False).order_by("-id").first()
         if existing is not None:
             return Submission(existing, False)
         raise Conflict("该办件已评价") from None
@@ -184,35 +226,16 @@ def _existing_twin(*, case_id, idempotency_key, external_id):
     return None
 
 
-def _submit_locked(*, case_id, grade, channel, actor, aspects, reasons, text, kind, idempotency_key, external_id,
-                   evaluated_at, device_key, link, window_id, now) -> Submission:
-    from bianmin.cases.models import State
-
-    # Replays first: the same key means the same request, answered as it was the first time.
-    twin = _existing_twin(case_id=case_id, idempotency_key=idempotency_key, external_id=external_id)
-    if twin is not None:
-        if twin.case_id != case_id:
-            raise Conflict("幂等键已用于另一办件的评价", field="idempotency_key")
-        return Submission(twin, False)
-
-    case = _case_for_update(case_id)
-    if window_id is not None and case.window_id != window_id:
-        raise Forbidden("该评价器只能评价本窗口办理的办件")
-    if case.state != State.COMPLETED:
-        raise Conflict("办件尚未办结，暂不能评价")
-
-    aspect_set = aspect_set_for(channel, case)
-    grade, clean_aspects, codes, text = _clean_payload(
-        grade=grade, aspect_set=aspect_set, aspects=aspects, reasons=reasons, text=text)
-    fingerprint = _fingerprint(grade, clean_aspects, codes, text)
-
+def _store(*, evaluation: Evaluation, case, kind, actor, link, now) -> Submission:
+    """The write: the one read of the case's evaluations, the rules that depend on them, and
+    the inserts (evaluation, audit, outbox message, report row)."""
     existing = {e.kind: e for e in Evaluation.objects.filter(case_id=case.pk).order_by()}
     first = existing.get(Evaluation.Kind.FIRST)
     additional = existing.get(Evaluation.Kind.ADDITIONAL)
     # The same content again (a double tap, a resent form): answered once, stored once.
     for previous in (additional, first):
-        if previous is not None and previous.fingerprint == fingerprint and not previous.is_default \
-                and previous.channel == channel and kind in (None, previous.kind):
+        if previous is not None and previous.fingerprint == evaluation.fingerprint and not previous.is_default \
+                and previous.channel == evaluation.channel and kind in (None, previous.kind):
             return Submission(previous, False)
     if kind is None:
         kind = Evaluation.Kind.FIRST if first is None else Evaluation.Kind.ADDITIONAL
@@ -223,30 +246,16 @@ def _submit_locked(*, case_id, grade, channel, actor, aspects, reasons, text, ki
             raise Conflict("尚未评价，不能追评")
         if additional is not None:
             raise Conflict("该办件已追评，每件只能追评一次")
-        if evaluated_at > first.evaluated_at + timedelta(days=conf.additional_period_days()):
+        if evaluation.evaluated_at > first.evaluated_at + timedelta(days=conf.additional_period_days()):
             raise Conflict(f"追评须在首次评价后 {conf.additional_period_days()} 日内进行")
     if link is not None and kind == Evaluation.Kind.FIRST:
-        if link.used_at is not None:
+        if not EvaluationLink.objects.filter(pk=link.pk, used_at__isnull=True).update(used_at=now):
             raise Conflict("该评价链接已使用")
-
-    flag = _flag_for(case=case, channel=channel, text=text, device_key=device_key, now=now)
-
-    evaluation = Evaluation(
-        case=case, kind=kind, grade=grade, aspect_set=aspect_set, aspects=clean_aspects, reasons=codes, text=text,
-        channel=channel, area_id=case.site.area_id, site_id=case.site_id, window_id=case.window_id,
-        clerk_id=case.owner_id, item_id=case.item_id, evaluated_at=evaluated_at, fingerprint=fingerprint,
-        idempotency_key=idempotency_key or None, external_id=external_id or None,
-        recorded_by=actor.user if channel in STAFF_CHANNELS else None, device_key=device_key, flag=flag,
-        phone_key=keyed(case.mobile), text_key=keyed(text),
-    )
-    # The related rows come from the locked case itself: skip full_clean's one query per foreign key.
-    evaluation.full_clean(exclude=_FK_FIELDS, validate_unique=False, validate_constraints=False)
+    evaluation.kind = kind
     evaluation.save(force_insert=True)
-    if link is not None and kind == Evaluation.Kind.FIRST:
-        EvaluationLink.objects.filter(pk=link.pk).update(used_at=now)
     audit(actor=actor, action=AuditEntry.Action.CREATE, target=evaluation, area_code=case.site.area.code,
-          changes={"grade": grade, "channel": channel, "kind": kind, "flag": flag})
-    if channel not in PROVINCIAL_CHANNELS:
+          changes={"grade": evaluation.grade, "channel": evaluation.channel, "kind": kind, "flag": evaluation.flag})
+    if evaluation.channel not in PROVINCIAL_CHANNELS:
         event = ProvincialReport.Event.ADDITIONAL if kind == Evaluation.Kind.ADDITIONAL else ProvincialReport.Event.EVALUATION
         report_to_province(evaluation=evaluation, event=event, case=case)
     transaction.on_commit(lambda: evaluation_submitted.send(sender=Evaluation, evaluation=evaluation, created=True))
