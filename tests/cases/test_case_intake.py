@@ -207,3 +207,25 @@ def test_bad_files_413_415_and_nothing_written(submit, clerk, settings):
 def test_ofd_is_accepted_by_name_and_zip_signature():
     assert services.sniff_content_type(b"PK\x03\x04rest", "证明.OFD") == "application/ofd"
     assert services.sniff_content_type(b"PK\x03\x04rest", "a.zip") is None
+
+
+def test_pilot_credit_code_needs_a_permitted_users_confirmation(submit, clerk, manager):
+    from bianmin.core.errors import Forbidden
+    from bianmin.core.validators import CREDIT_CHARSET
+
+    good = make_credit_code("350100", 99)
+    bad_check = good[:17] + next(c for c in CREDIT_CHARSET if c != good[17])
+    ent = Applicant(kind="enterprise", name="早期试点企业", credit_code=bad_check, contact_name="周九", mobile="13812345678")
+    with pytest.raises(Invalid) as err:
+        submit(DAY, applicant=ent)
+    assert err.value.code == "credit_code_checksum" and err.value.field == "credit_code"
+    with pytest.raises(Forbidden):  # a clerk may not confirm it
+        submit(DAY, applicant=ent, pilot_credit_code=True)
+    assert Case.objects.count() == 0
+    case = submit(DAY, applicant=ent, user=manager, pilot_credit_code=True)
+    assert case.credit_code == bad_check
+    assert case.events.get(type="submitted").data["pilot_credit_code"] is True
+    assert AuditEntry.objects.get(target_id=str(case.pk), action="create").changes["pilot_credit_code"] is True
+    with pytest.raises(Invalid):  # the override never lets a malformed code through
+        submit(DAY, applicant=Applicant(kind="enterprise", name="X", credit_code="IIIIIIIIIIIIIIIIII",
+                                        contact_name="周九", mobile="13812345678"), user=manager, pilot_credit_code=True)

@@ -23,8 +23,8 @@ def _event(case: Case, type_: str, actor: Principal | None, at=None, **data) -> 
     )
 
 
-def submitted(case, actor, *, at=None, channel: str) -> CaseEvent:
-    return _event(case, T.SUBMITTED, actor, at, channel=channel)
+def submitted(case, actor, *, at=None, channel: str, pilot_credit_code: bool = False) -> CaseEvent:
+    return _event(case, T.SUBMITTED, actor, at, channel=channel, pilot_credit_code=pilot_credit_code or None)
 
 
 def updated(case, actor, *, at=None, fields: list[str]) -> CaseEvent:

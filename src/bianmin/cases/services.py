@@ -29,7 +29,12 @@ from bianmin.core.models import AuditEntry
 from bianmin.core.outbox import enqueue
 from bianmin.core.principal import Principal
 from bianmin.core.scoping import require, scope_filter
-from bianmin.core.validators import validate_credit_code, validate_id_number, validate_mobile
+from bianmin.core.validators import (
+    credit_code_checksum_ok,
+    validate_credit_code,
+    validate_id_number,
+    validate_mobile,
+)
 from bianmin.regions.models import ServiceSite, Window
 
 from . import events, signals
@@ -65,13 +70,15 @@ class Applicant:
 
 
 def _field_error(field: str, exc: ValidationError) -> Invalid:
-    return Invalid(f"{exc.messages[0]}", field=field)
+    code = getattr(exc, "code", None) or (exc.error_list[0].code if getattr(exc, "error_list", None) else None)
+    return Invalid(f"{exc.messages[0]}", field=field, code=code or None)
 
 
-def validate_applicant(applicant: Applicant) -> Applicant:
+def validate_applicant(applicant: Applicant, *, allow_pilot_credit_code: bool = False) -> Applicant:
     """Normalise and check an applicant (STANDARDS.md validators). Raises Invalid (422) naming
-    the field. A credit code that fails only its check character is rejected here: pilot codes
-    are entered by staff with the override (see `case_submit`)."""
+    the field. A credit code that fails only its check character (code ``credit_code_checksum``)
+    passes only with ``allow_pilot_credit_code``: some early Fujian pilot codes were legally
+    issued that way, and a permitted user may confirm one (see `case_submit`)."""
     kind = applicant.kind
     if kind not in Case.ApplicantKind.values:
         raise Invalid("申请人类型应为自然人或法人（企业）", field="applicant_kind")
@@ -93,7 +100,8 @@ def validate_applicant(applicant: Applicant) -> Applicant:
         out.contact_name = (applicant.contact_name or "").strip()
     else:
         try:
-            out.credit_code = validate_credit_code(applicant.credit_code)
+            out.credit_code = validate_credit_code(applicant.credit_code,
+                                                   allow_pilot_override=allow_pilot_credit_code)
         except ValidationError as exc:
             raise _field_error("credit_code", exc) from None
         contact = (applicant.contact_name or "").strip()
@@ -174,17 +182,25 @@ def case_submit(
     external_id: str = "",
     request_digest: str = "",
     capability: str = Cap.CASE_HANDLE,
+    pilot_credit_code: bool = False,
     now=None,
 ) -> Case:
     """A new application at `site` for `item`. At a window the applicant is there: that is the
-    first visit (跑动). The checklist is copied from the item's guide."""
+    first visit (跑动). The checklist is copied from the item's guide.
+
+    `pilot_credit_code`: take a credit code that fails only its check character as an early
+    pilot code. Only a user who may manage the site's cases (center manager and above) may
+    confirm it; the override is recorded on the timeline and in the audit row."""
     require(actor, capability, site.area)
+    if pilot_credit_code:
+        require(actor, Cap.CASE_MANAGE, site.area)
     if channel not in Case.Channel.values:
         raise Invalid("申请渠道无效", field="channel")
     check_item_for_site(item, site)
     if window is not None and window.site_id != site.pk:
         raise Invalid("窗口不属于该服务场所", field="window")
-    applicant = validate_applicant(applicant)
+    applicant = validate_applicant(applicant, allow_pilot_credit_code=pilot_credit_code)
+    pilot = bool(applicant.credit_code) and not credit_code_checksum_ok(applicant.credit_code)
     if window is None and item.window_id and item.window.site_id == site.pk:
         window = item.window
     now = now or timezone.now()
@@ -206,11 +222,11 @@ def case_submit(
             CaseMaterial(case=case, name=m.name, required=m.required, trust_level=m.trust_level, position=i)
             for i, m in enumerate(standard.materials.all())
         ])
-        events.submitted(case, actor, at=now, channel=channel)
+        events.submitted(case, actor, at=now, channel=channel, pilot_credit_code=pilot)
         if record_visit if record_visit is not None else channel == Case.Channel.WINDOW:
             _add_visit(case, actor, site=site, purpose="递交申请", at=now)
         _audit(actor, case, AuditEntry.Action.CREATE, {"item": standard.code, "channel": channel,
-                                                       "mode": item.mode})
+                                                       "mode": item.mode, **({"pilot_credit_code": True} if pilot else {})})
         _on_commit(signals.case_submitted, case)
     return case
 
