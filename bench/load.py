@@ -130,11 +130,13 @@ def port_free(port: int) -> bool:
 class Postgres:
     """A throwaway cluster on loopback, as .ci/run makes one (fsync stays on: this measures)."""
 
-    def __init__(self, root: Path):
+    def __init__(self):
         bins = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
         if not bins:
             sys.exit("找不到 PostgreSQL 服务器（Debian：apt-get install postgresql）")
         self.bin = bins[-1].parent
+        # Its own folder directly under /tmp: the postgres user cannot enter our 0700 temp folder.
+        root = Path(tempfile.mkdtemp(prefix="bench-load-pg-"))
         self.root = root
         self.port = free_port()
         self.as_pg: list[str] = []
@@ -145,7 +147,11 @@ class Postgres:
 
     def start(self) -> str:
         data = self.root / "data"
-        run = lambda *a: subprocess.run([*self.as_pg, *a], check=True, capture_output=True)  # noqa: E731
+        def run(*a):
+            done = subprocess.run([*self.as_pg, *a], capture_output=True, text=True)
+            if done.returncode != 0:
+                sys.exit(f"PostgreSQL 启动失败：{' '.join(a)}\n{done.stdout}{done.stderr}")
+
         run(str(self.bin / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8")
         run(str(self.bin / "pg_ctl"), "-D", str(data), "-l", str(self.root / "log"), "-w", "-o",
             f"-c listen_addresses={HOST} -p {self.port} -k {self.root} -c max_connections=100", "start")
@@ -155,6 +161,7 @@ class Postgres:
     def stop(self) -> None:
         subprocess.run([*self.as_pg, str(self.bin / "pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate", "stop"],
                        capture_output=True)
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
 class Server:
@@ -381,8 +388,7 @@ def main() -> int:
     server = Server(env, port, args.workers, root / "server.log")
     try:
         if args.db == "postgres":
-            (root / "pg").mkdir()
-            pg = Postgres(root / "pg")
+            pg = Postgres()
             env["DATABASE_URL"] = pg.start()
         print(f"启动服务（{args.db}，{args.workers} 个工作进程，端口 {port}），载入演示数据……", flush=True)
         t0 = time.monotonic()
