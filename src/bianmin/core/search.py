@@ -169,15 +169,20 @@ def cut(text: str) -> list[str]:
     return _clean(_get_tokenizer().cut(normalize(text)))
 
 
-def keywords(text: str, *, limit: int = 8) -> list[str]:
-    """The most telling words of a text (for appeals: routing and similar-case lookups)."""
-    import jieba.analyse
+_extractor = None
 
-    tk = _get_tokenizer()
-    extractor = jieba.analyse.TFIDF()
-    extractor.tokenizer = tk
-    extractor.postokenizer = None
-    words = [w for w in extractor.extract_tags(normalize(text), topK=limit * 2) if w not in STOPWORDS]
+
+def keywords(text: str, *, limit: int = 8) -> list[str]:
+    """The most telling words of a text (for appeals: routing and similar-case lookups), by
+    jieba's TF-IDF over the same segmenter (so service names count as one word)."""
+    global _extractor
+    if _extractor is None:
+        import jieba.analyse
+
+        extractor = jieba.analyse.TFIDF()  # reads the IDF table once per process
+        extractor.tokenizer = _get_tokenizer()
+        _extractor = extractor
+    words = [w for w in _extractor.extract_tags(normalize(text), topK=limit * 2) if w not in STOPWORDS]
     return words[:limit]
 
 
