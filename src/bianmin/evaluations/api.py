@@ -154,11 +154,12 @@ def submit_by_device(request: HttpRequest, payload: DeviceIn):
         raise Forbidden("该评价器未绑定窗口")
     from bianmin.cases.models import Case
 
-    case_id = Case.objects.filter(acceptance_number=payload.acceptance_number.strip()).values_list("pk", flat=True).first()
-    if case_id is None:
+    case = (Case.objects.select_related(*services.CASE_RELATED).order_by()
+            .filter(acceptance_number=payload.acceptance_number.strip()).first())
+    if case is None:
         raise NotFound("未找到该办件", field="acceptance_number")
-    return _answer(services.evaluation_submit(case_id=case_id, channel=Channel.DEVICE, actor=actor, device_key=key,
-                                              window_id=key.window_id, **_fields(payload)))
+    return _answer(services.evaluation_submit(case_id=case.pk, case=case, channel=Channel.DEVICE, actor=actor,
+                                              device_key=key, window_id=key.window_id, **_fields(payload)))
 
 
 @router.post("/evaluations/kiosk", response={200: EvaluationOut, 201: EvaluationOut}, auth=key_auth,
@@ -169,7 +170,8 @@ def submit_by_kiosk(request: HttpRequest, payload: KioskIn):
                                                acceptance_number=payload.acceptance_number)
     if not case.mobile.endswith(payload.mobile_last4):
         raise NotFound("未找到该办件", field="acceptance_number")
-    return _answer(services.evaluation_submit(case_id=case.pk, channel=Channel.KIOSK, actor=actor, **_fields(payload)))
+    return _answer(services.evaluation_submit(case_id=case.pk, case=case, channel=Channel.KIOSK, actor=actor,
+                                              **_fields(payload)))
 
 
 @router.post("/evaluations/provincial", response={200: EvaluationOut, 201: EvaluationOut}, auth=key_auth,
@@ -180,7 +182,7 @@ def submit_provincial(request: HttpRequest, payload: ProvincialIn):
                                                acceptance_number=payload.acceptance_number)
     fields = _fields(payload)
     fields["idempotency_key"] = None
-    return _answer(services.evaluation_submit(case_id=case.pk, channel=payload.source, actor=actor,
+    return _answer(services.evaluation_submit(case_id=case.pk, case=case, channel=payload.source, actor=actor,
                                               external_id=payload.external_id, evaluated_at=payload.evaluated_at,
                                               **fields))
 

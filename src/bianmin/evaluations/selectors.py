@@ -50,8 +50,10 @@ def case_for_staff(*, actor: Principal, case_id: int, capability: str = Cap.VIEW
 def case_by_acceptance_number(*, actor: Principal, capability: str, acceptance_number: str):
     from bianmin.cases.models import Case
 
-    return get_scoped(Case.objects.select_related("site__area"), actor, capability, area_field="site__area",
-                      acceptance_number=(acceptance_number or "").strip())
+    from .services import CASE_RELATED
+
+    return get_scoped(Case.objects.select_related(*CASE_RELATED).order_by(), actor, capability,
+                      area_field="site__area", acceptance_number=(acceptance_number or "").strip())
 
 
 def reasons_active() -> QuerySet[ReasonOption]:

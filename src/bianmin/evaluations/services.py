@@ -40,6 +40,8 @@ from .models import (
 from .signals import evaluation_submitted
 
 PROVINCIAL_CHANNEL = "provincial_eval"
+# What a submission reads of a case besides the row: the area (scope, report), the item chain (report).
+CASE_RELATED = ("site__area", "item__standard_item__competent_department")
 
 
 @dataclass
@@ -115,7 +117,7 @@ def aspect_set_for(channel: str, case) -> str:
 def _case_loaded(case_id: int):
     from bianmin.cases.models import Case
 
-    case = Case.objects.select_related("site__area", "item__standard_item__competent_department").filter(pk=case_id).first()
+    case = Case.objects.select_related(*CASE_RELATED).filter(pk=case_id).first()
     if case is None:
         raise NotFound("未找到该办件")
     return case
@@ -151,6 +153,7 @@ def evaluation_submit(
     device_key=None,
     link: EvaluationLink | None = None,
     window_id: int | None = None,
+    case=None,
 ) -> Submission:
     """Store one evaluation of a completed case (or answer a repeated submission as stored).
 
@@ -178,7 +181,8 @@ def evaluation_submit(
     # Everything that only reads happens before the write transaction: on SQLite that
     # transaction holds the database's one write lock, so the shorter it is, the less the other
     # workers wait (and sleep in the busy handler).
-    case = _case_loaded(case_id)
+    if case is None or case.pk != case_id:  # callers that looked the case up pass it (with its related rows)
+        case = _case_loaded(case_id)
     if window_id is not None and case.window_id != window_id:
         raise Forbidden("该评价器只能评价本窗口办理的办件")
     if case.state != State.COMPLETED:
