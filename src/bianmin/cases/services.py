@@ -142,8 +142,13 @@ def _audit(actor: Principal | None, case: Case, action: str, changes: dict) -> N
     audit(actor=actor, action=action, target=case, area_code=case.site.area.code, changes=changes)
 
 
+# Foreign keys the services set from rows they already hold: full_clean() would query each one
+# again to check it exists (one SELECT per key per write); the database enforces them anyway.
+_HELD_KEYS = ["item", "site", "received_site", "window", "owner", "authorized_by"]
+
+
 def _save(case: Case, fields: list[str]) -> None:
-    case.full_clean(validate_unique=False, validate_constraints=False)
+    case.full_clean(exclude=_HELD_KEYS, validate_unique=False, validate_constraints=False)
     case.save(update_fields=[*fields, "updated_at"])
 
 
@@ -216,7 +221,7 @@ def case_submit(
             legal_limit_days=standard.legal_limit_days, promised_limit_days=item.promised_limit_days,
             submitted_at=now,
         )
-        case.full_clean(validate_unique=False, validate_constraints=False)
+        case.full_clean(exclude=_HELD_KEYS, validate_unique=False, validate_constraints=False)
         case.save()
         CaseMaterial.objects.bulk_create([
             CaseMaterial(case=case, name=m.name, required=m.required, trust_level=m.trust_level, position=i)
