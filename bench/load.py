@@ -87,7 +87,8 @@ except Exception as exc:
 try:
     from bianmin.cases.models import Case
     from bianmin.evaluations.models import Evaluation
-    done = Case.objects.exclude(acceptance_number=None).exclude(completed_at=None)
+    from bianmin.cases.models import State
+    done = Case.objects.exclude(acceptance_number=None).filter(state=State.COMPLETED)
     evaluated = Evaluation.objects.values("case_id")
     out["cases"] = list(done.exclude(pk__in=evaluated).values_list("acceptance_number", flat=True)[:20000])
 except Exception as exc:
