@@ -153,3 +153,18 @@ def test_push_api_is_idempotent(client, areas):
     assert bad.status_code == 422 and bad.json()["errors"][0] == {"row": 1, "column": "联系电话", "message": "手机号码格式错误：应为1开头的11位数字"}
     assert Appeal.objects.count() == 1
     assert client.post("/api/v1/appeals/work-orders", [order], content_type="application/json").status_code == 401
+
+
+def test_a_one_order_push_stays_small(client, areas, django_assert_max_num_queries):
+    """The platform usually pushes orders one at a time: no read of the whole catalog or area tree."""
+    from bianmin.accounts.models import ApiKey
+
+    raw = "k12345_small_secret_value_that_is_long_enough"
+    ApiKey.objects.create(name="12345平台", prefix="k12345", digest=ApiKey.digest_of(raw), area=areas[GULOU],
+                          scopes=["appeals.12345"])
+    order = {"work_order_no": "WO-S1", "kind": "投诉", "title": "t", "content": "c", "area_code": GUDONG,
+             "registered_at": "2026-11-05 10:00", "name": "王五", "mobile": "13700000000", "category_code": "X1"}
+    with django_assert_max_num_queries(30):
+        response = client.post("/api/v1/appeals/work-orders", [order], content_type="application/json",
+                               HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert response.status_code == 200 and response.json()["unmapped_codes"] == ["X1"]

@@ -55,7 +55,7 @@ def work_orders_push(request, payload: list[WorkOrderIn]):
     if len(payload) > MAX_BATCH:
         raise Invalid(f"每批最多 {MAX_BATCH} 条工单，请分批推送")
     records = [p.dict() for p in payload]
-    known = importer.Validator(area).areas
+    known = importer.Validator(area, codes=[r["area_code"] for r in records]).areas
     for n, r in enumerate(records, start=1):
         code = r["area_code"].strip()
         if code.isdigit() and len(code) in (6, 9, 12) and code.ljust(12, "0") not in known:

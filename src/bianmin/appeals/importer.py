@@ -176,11 +176,16 @@ class _Skip(Exception):
 class Validator:
     """Validates rows against preloaded areas; reusable for a file or a JSON batch."""
 
-    def __init__(self, area):
+    def __init__(self, area, codes: Iterable[str] | None = None):
+        """`codes`: the area codes the input uses, when known (a small batch); otherwise every
+        area under `area` is loaded once (a file)."""
         from bianmin.regions.models import Area
 
         self.scope_area = area
-        self.areas = dict(Area.objects.filter(path__startswith=area.path).values_list("code", "id"))
+        qs = Area.objects.filter(path__startswith=area.path)
+        if codes is not None:
+            qs = qs.filter(code__in={c.strip().ljust(12, "0") for c in codes if c and c.strip().isdigit()})
+        self.areas = dict(qs.values_list("code", "id"))
         self.now = timezone.now()
 
     def row(self, n: int, values: dict, errors: list[RowError], seen: dict[str, int]) -> Clean | None:
@@ -281,8 +286,8 @@ def validate_file(name: str, data, area, *, on_row: Callable[[int], None] | None
     return cleaned
 
 
-def validate_records(records: Iterable[dict], area) -> list[Clean]:
-    validator = Validator(area)
+def validate_records(records: list[dict], area) -> list[Clean]:
+    validator = Validator(area, codes=[_text(r.get("area_code")) for r in records])
     errors: list[RowError] = []
     seen: dict[str, int] = {}
     cleaned = []
@@ -301,26 +306,36 @@ def validate_records(records: Iterable[dict], area) -> list[Clean]:
 
 class ItemResolver:
     """12345 category code → catalog item, through the catalog's mapping table only. A code with
-    no mapping is reported, never guessed from names."""
+    no mapping is reported, never guessed from names. Only what the input needs is loaded (the
+    mappings of its codes, the items of their standard items, the area chains of its areas), so
+    a one-order push costs a few small queries, not a read of the whole catalog."""
 
-    def __init__(self):
+    def __init__(self, codes: Iterable[str]):
         from bianmin.catalog.models import Item, ItemMapping
-        from bianmin.regions.models import Area
 
+        codes = {c for c in codes if c}
         self.mappings = {code: (item_id, std_id) for code, item_id, std_id in ItemMapping.objects.filter(
-            system=HOTLINE_SYSTEM).values_list("external_code", "item_id", "standard_item_id")}
+            system=HOTLINE_SYSTEM, external_code__in=codes).values_list("external_code", "item_id", "standard_item_id")} \
+            if codes else {}
+        std_ids = {std for _item, std in self.mappings.values() if std}
         self.items: dict[tuple[int, int], int] = {}
-        for pk, std_id, area_id in Item.objects.filter(active=True).values_list("id", "standard_item_id", "area_id").order_by("-id"):
-            self.items[(std_id, area_id)] = pk
+        if std_ids:
+            for pk, std_id, area_id in (Item.objects.filter(active=True, standard_item_id__in=std_ids)
+                                        .values_list("id", "standard_item_id", "area_id").order_by("-id")):
+                self.items[(std_id, area_id)] = pk
+        self.std_with_items = {std for std, _area in self.items}
         self.ancestors: dict[int, list[int]] = {}
-        self._paths = dict(Area.objects.values_list("id", "path"))
-        self._by_code = {p.rstrip("/").rsplit("/", 1)[-1]: i for i, p in self._paths.items()}
         self.unmapped: dict[str, int] = {}
 
     def _chain(self, area_id: int) -> list[int]:
+        """The area and the areas above it, nearest first (one lookup per distinct area)."""
         if area_id not in self.ancestors:
-            codes = self._paths[area_id].rstrip("/").split("/")
-            self.ancestors[area_id] = [self._by_code[c] for c in reversed(codes) if c in self._by_code]
+            from bianmin.regions.models import Area
+
+            path = Area.objects.filter(pk=area_id).values_list("path", flat=True).first() or ""
+            codes = [c for c in path.rstrip("/").split("/") if c]
+            ids = dict(Area.objects.filter(code__in=codes).values_list("code", "id"))
+            self.ancestors[area_id] = [ids[c] for c in reversed(codes) if c in ids]
         return self.ancestors[area_id]
 
     def resolve(self, code: str, area_id: int) -> tuple[int | None, bool]:
@@ -334,6 +349,8 @@ class ItemResolver:
         item_id, std_id = mapping
         if item_id:
             return item_id, False
+        if std_id not in self.std_with_items:
+            return None, False
         for aid in self._chain(area_id):
             found = self.items.get((std_id, aid))
             if found:
@@ -344,7 +361,7 @@ class ItemResolver:
 def upsert(cleaned: list[Clean], *, actor: Principal | None, on_progress: Callable[[int, int, int], None] | None = None) -> tuple[int, int, dict[str, int]]:
     """Create or update appeals by work-order number. Returns (created, updated, unmapped codes)."""
     calc = DeadlineCalculator()
-    resolver = ItemResolver()
+    resolver = ItemResolver({c.category_code for c in cleaned})
     label = (actor.label if actor else "12345")[:150]
     created = updated = 0
     numbers_used: set[str] = set()
