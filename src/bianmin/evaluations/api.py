@@ -152,10 +152,8 @@ def submit_by_device(request: HttpRequest, payload: DeviceIn):
     key = request.api_key
     if key.window_id is None:
         raise Forbidden("该评价器未绑定窗口")
-    from bianmin.cases.models import Case
 
-    case = (Case.objects.select_related(*services.CASE_RELATED).order_by()
-            .filter(acceptance_number=payload.acceptance_number.strip()).first())
+    case = services.case_queryset().filter(acceptance_number=payload.acceptance_number.strip()).first()
     if case is None:
         raise NotFound("未找到该办件", field="acceptance_number")
     return _answer(services.evaluation_submit(case_id=case.pk, case=case, channel=Channel.DEVICE, actor=actor,

@@ -48,11 +48,10 @@ def case_for_staff(*, actor: Principal, case_id: int, capability: str = Cap.VIEW
 
 
 def case_by_acceptance_number(*, actor: Principal, capability: str, acceptance_number: str):
-    from bianmin.cases.models import Case
 
-    from .services import CASE_RELATED
+    from .services import case_queryset
 
-    return get_scoped(Case.objects.select_related(*CASE_RELATED).order_by(), actor, capability,
+    return get_scoped(case_queryset(), actor, capability,
                       area_field="site__area", acceptance_number=(acceptance_number or "").strip())
 
 
