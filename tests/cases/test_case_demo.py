@@ -35,6 +35,7 @@ def test_demo_cases_follow_the_rules(calendar, catalog, sites, clerk, person):
     # Transfers happened through the services for the station's 业务转办 item, if it was drawn.
     for case in Case.objects.filter(mode="transfer"):
         assert case.site != case.received_site
+        assert case.transfers.get().to_site == case.site
     # A clerk accepting today takes the next number after the demo's.
     new = services.case_submit(actor=principal(clerk), site=sites["gudong"], item=catalog["dibao"], applicant=person,
                                now=at(today))

@@ -36,7 +36,7 @@ from bianmin.regions.models import Area, ServiceSite
 
 from . import services
 from .deadlines import due_dates, paused_working_days
-from .models import AcceptanceCounter, Case, CaseEvent, CaseMaterial, State, Suspension, Visit
+from .models import AcceptanceCounter, Case, CaseEvent, CaseMaterial, State, Suspension, Transfer, Visit
 from .services import Applicant, item_offered_at, validate_applicant
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈"
@@ -170,11 +170,11 @@ class _Bulk:
         self.today = today
         self.rows: list[tuple[Case, list[CaseEvent], list[Visit], list[Suspension]]] = []
         self.counters: dict[tuple[int, date], int] = defaultdict(int)
+        self.transfers: list[tuple[Case, Transfer]] = []
 
     def add(self, site: ServiceSite, item: Item, day: date, n: int) -> None:
         rng = self.rng
-        # Transfer items are forwarded before acceptance: left to the live path (services).
-        if item.mode == Case.Mode.TRANSFER or not item_offered_at(item, site):
+        if not item_offered_at(item, site):
             return
         applicant = validate_applicant(_enterprise(rng, n) if rng.random() < 0.15 else _person(rng, n))
         r = rng.random()
@@ -200,6 +200,15 @@ class _Bulk:
         elif rng.random() < 0.3:
             trips = 1  # came to collect the result
         self.rows.append((case, events, visits, suspensions))
+        if item.mode == Case.Mode.TRANSFER and item.transfer_to_site_id:
+            # 业务转办: the station forwards it at once; the higher site accepts and handles it.
+            target = item.transfer_to_site
+            moved = submitted_at + timedelta(minutes=rng.randint(10, 90))
+            self.transfers.append((case, Transfer(from_site=site, to_site=target, at=moved, by_label="演示数据",
+                                                  note="材料已初审，转街道中心受理")))
+            events.append(CaseEvent(type="transferred", at=moved, actor_label="演示数据",
+                                    data={"from_site": site.name, "to_site": target.name}))
+            case.site = target
         day_of = [day]
 
         def step(type_, d, **data):
@@ -241,8 +250,9 @@ class _Bulk:
                 visit(back, "补交材料")
         if accept_day > self.today:
             return self._trips(case, trips, visit, day_of)
-        self.counters[(site.pk, accept_day)] += 1
-        case.acceptance_number = f"{site.code}-{accept_day:%Y%m%d}-{self.counters[(site.pk, accept_day)]:04d}"
+        handling = case.site
+        self.counters[(handling.pk, accept_day)] += 1
+        case.acceptance_number = f"{handling.code}-{accept_day:%Y%m%d}-{self.counters[(handling.pk, accept_day)]:04d}"
         case.state = State.ACCEPTED
         case.accepted_on = accept_day
         case.promised_due_on, case.legal_due_on = due_dates(
@@ -330,6 +340,9 @@ class _Bulk:
         Visit.objects.bulk_create(visits, batch_size=2000)
         Suspension.objects.bulk_create(suspensions, batch_size=2000)
         CaseMaterial.objects.bulk_create(materials, batch_size=2000)
+        for case, transfer in self.transfers:
+            transfer.case_id = case.pk
+        Transfer.objects.bulk_create([t for _c, t in self.transfers], batch_size=2000)
         AcceptanceCounter.objects.bulk_create(
             [AcceptanceCounter(site_id=s, day=d, last=v) for (s, d), v in self.counters.items()], batch_size=2000)
         audit(actor=None, action=AuditEntry.Action.IMPORT, target_type="cases.case", label="演示办件",
