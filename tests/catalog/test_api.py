@@ -157,6 +157,8 @@ def test_sibling_township_cannot_reach_the_item(make_user, dibao, item_at):
                       content_type="application/json").status_code == 404
     assert other.get("/api/v1/catalog/items?site=C-GUDONG").status_code == 404
     assert other.get("/api/v1/catalog/items").json() == []
+    assert other.get("/api/v1/catalog/items?offset=-5").status_code == 422
+    assert other.get("/api/v1/catalog/items?limit=0").status_code == 422
     assert other.post(f"/api/v1/catalog/items/{item.pk}/publish", {}, content_type="application/json").status_code == 404
     # a center manager may not change shared elements
     resp = other.patch(f"/api/v1/catalog/standard-items/{dibao.code}", {"changes": {"fee": "x"}},

@@ -477,7 +477,10 @@ def items_list(request, site: str | None = None, limit: int = 200, offset: int =
     principal = principal_of(request)
     site_obj = selectors.site_get_scoped(principal=principal, capability=Cap.VIEW, code=site) if site else None
     qs = selectors.items_scoped(principal=principal, capability=Cap.VIEW, site=site_obj)
-    limit = max(1, min(limit, 1000))
+    if offset < 0:
+        raise Invalid("offset 不能为负数", field="offset")
+    if not (1 <= limit <= 1000):
+        raise Invalid("返回条数 limit 应在 1 至 1000 之间", field="limit")
     return [_item_out(it) for it in qs.order_by("site__code", "standard_item__code")[offset:offset + limit]]
 
 
