@@ -122,6 +122,9 @@ def test_category_codes_map_through_the_catalog_or_are_reported(areas, boss, dep
     unmapped = Appeal.objects.get(work_order_no="GD302")
     assert unmapped.item is None and unmapped.category_unmapped
     assert job.unmapped_codes == [{"code": "Z9999", "count": 1}]
+    from bianmin.catalog.models import UnmappedCode
+
+    assert UnmappedCode.objects.get(system="hotline_12345").external_code == "Z9999"  # reported to the catalog
 
 
 def test_rows_outside_the_importers_area_are_refused(areas, make_user, as_principal):

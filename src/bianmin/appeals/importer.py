@@ -416,6 +416,11 @@ def upsert(cleaned: list[Clean], *, actor: Principal | None, on_progress: Callab
         updated += len(to_update)
         if on_progress:
             on_progress(min(start + CHUNK, len(cleaned)), created, updated)
+    # Unmapped codes go to the catalog's list of codes to map (its service), once per code.
+    from bianmin.catalog.services import mapping_report_unmapped
+
+    for code in sorted(resolver.unmapped):
+        mapping_report_unmapped(system=HOTLINE_SYSTEM, external_code=code)
     return created, updated, resolver.unmapped
 
 
