@@ -110,7 +110,7 @@ def appeals_list(request, status: str = "", overdue: bool = False, escalated: bo
     principal = principal_of(request)
     qs = selectors.appeal_list(principal, status=status or None, overdue=overdue, escalated=escalated,
                                owner=request.user if mine else None)
-    limit = max(1, min(limit, 200))
+    limit, offset = max(1, min(limit, 200)), max(0, min(offset, 10**9))
     return [_out(a) for a in qs[offset:offset + limit]]
 
 
@@ -198,6 +198,8 @@ class ImportJobOut(Schema):
 @router.get("/appeals/import-jobs/{job_id}", auth=staff_auth, response=ImportJobOut, summary="12345导入进度",
             url_name="appeal_import_job")
 def import_job(request, job_id: int):
+    if not 0 < job_id < 2**62:  # beyond any id; SQLite cannot even compare it
+        raise NotFound("未找到该导入任务")
     job = selectors.import_job_get(principal_of(request), job_id=job_id)
     return {"id": job.pk, "status": job.status, "status_label": job.get_status_display(), "total": job.total,
             "processed": job.processed, "percent": job.percent, "created_count": job.created_count,
