@@ -165,9 +165,7 @@ def main() -> int:
     server = None
     try:
         if args.db == "postgres":
-            pg_root = root / "pg"
-            pg_root.mkdir()
-            pg = Postgres(pg_root)
+            pg = Postgres()  # its own folder under /tmp (the postgres user cannot enter ours)
             env["DATABASE_URL"] = pg.start()
         port = args.port if port_free(args.port) else free_port()
         print(f"准备数据（{args.db}，{args.cases} 件已办结办件）……", flush=True)
