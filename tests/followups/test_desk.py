@@ -227,3 +227,22 @@ def test_questionnaire_send_answer_export(client, login, agent, areas):
     assert rows[1][1] == "138****1111" and rows[1][3] == 4 and rows[1][5] == "效率；排队"
     detail = client.get(f"/followups/questionnaires/{qid}/")
     assert "已答卷 1 份" in detail.content.decode()
+
+
+def test_daily_command_builds_one_list_per_district_and_sweeps(completed_case, areas):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from bianmin.evaluations.services import evaluation_submit
+    from bianmin.followups.models import BadReviewHandling, FollowUpList
+
+    case = completed_case()
+    evaluation_submit(case_id=case.pk, grade=1, channel="web", actor=None, reasons=["attitude"])  # no on-commit hook
+    out = StringIO()
+    call_command("followups_daily", stdout=out)
+    assert "补建差评处理 1 件" in out.getvalue()
+    assert BadReviewHandling.objects.count() == 1
+    assert set(FollowUpList.objects.values_list("area__code", flat=True)) == {"350102000000", "350103000000"}
+    call_command("followups_daily", stdout=StringIO())  # idempotent
+    assert FollowUpList.objects.count() == 2
