@@ -131,3 +131,20 @@ def test_pause_that_moves_the_deadline_past_today_clears_overdue(submit, clerk):
     case.refresh_from_db()
     assert case.promised_due_on == date(2026, 4, 7)  # Qingming (Apr 4–6, 2026) is skipped too
     assert services.cases_mark_overdue(today=date(2026, 3, 30)) == 0
+
+
+def test_daily_job_queues_itself_once(submit, clerk, django_capture_on_commit_callbacks):
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from bianmin.cases.tasks import ensure_daily_overdue, mark_overdue_cases
+
+    case = submit(date(2026, 3, 2))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.case_accept(actor=principal(clerk), case_id=case.pk, now=at(date(2026, 3, 2)))
+    ensure_daily_overdue()
+    queued = DBTaskResult.objects.filter(task_path=mark_overdue_cases.module_path, status=TaskResultStatus.READY)
+    assert queued.count() == 1
+    from django.utils import timezone
+
+    assert timezone.localtime(queued.get().run_after).hour == 6

@@ -355,7 +355,14 @@ def case_accept(*, actor: Principal, case_id: int, now: datetime | None = None) 
         _audit(actor, case, AuditEntry.Action.TRANSITION, {"action": "accept", "to": case.state,
                                                            "number": case.acceptance_number})
         _on_commit(signals.case_accepted, case)
+        transaction.on_commit(_ensure_daily_overdue)
     return case
+
+
+def _ensure_daily_overdue() -> None:
+    from .tasks import ensure_daily_overdue
+
+    ensure_daily_overdue()
 
 
 def _reason(reason: str, field: str = "reason", what: str = "理由") -> str:
