@@ -233,7 +233,7 @@ def handlings_open_missing() -> int:
 
 
 def _locked_handling(actor: Principal, handling_id: int, capability: str = Cap.BADREVIEW_HANDLE) -> BadReviewHandling:
-    return get_scoped(BadReviewHandling.objects.select_for_update().select_related("area", "evaluation"), actor,
+    return get_scoped(BadReviewHandling.objects.select_for_update(of=("self",)).select_related("area", "evaluation"), actor,
                       capability, pk=handling_id)
 
 
@@ -538,7 +538,7 @@ def followup_record(*, actor: Principal, followup_id: int, outcome: str, satisfa
     notes = _text(notes, "notes", "回访记录", required=outcome == FollowUp.Outcome.REACHED)
     problem = _text(problem, "problem", "发现问题", required=False)
     with transaction.atomic():
-        fu = get_scoped(FollowUp.objects.select_for_update().select_related("area", "follow_list", "handling"),
+        fu = get_scoped(FollowUp.objects.select_for_update(of=("self",)).select_related("area", "follow_list", "handling"),
                         actor, Cap.FOLLOWUP_WORK, pk=followup_id)
         if fu.is_done:
             raise Conflict("该回访已记录结果")
