@@ -161,3 +161,21 @@ def test_provincial_http_adapter_posts_with_idempotency_key(completed_case):
     payload = seen[1][1]["payload"]
     assert payload["case_number"] == case.acceptance_number and payload["region_code"] == case.site.area.code
     assert payload["applicant_phone"] == case.mobile and payload["grade"] == 5 and payload["item_code"]
+
+
+def test_daily_jobs_queue_themselves_once(completed_case, django_capture_on_commit_callbacks):
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from bianmin.evaluations.services import evaluation_submit
+    from bianmin.evaluations.tasks import daily_evaluations
+    from bianmin.followups.tasks import daily_followups
+
+    case = completed_case()
+    completed_case()
+    with django_capture_on_commit_callbacks(execute=True):
+        evaluation_submit(case_id=case.pk, grade=1, channel="web", actor=None, reasons=["slow"])
+    for job in (daily_evaluations, daily_followups):
+        queued = DBTaskResult.objects.filter(task_path=job.module_path, status=TaskResultStatus.READY)
+        assert queued.count() == 1
+        assert queued.get().run_after > timezone.now()

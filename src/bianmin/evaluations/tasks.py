@@ -1,19 +1,39 @@
-"""Daily jobs of 好差评 (run by ``bianmin worker``; each idempotent)."""
+"""Daily jobs of 好差评 (run by ``bianmin worker``; each idempotent).
+
+``daily_evaluations`` issues the links a lost completion signal missed and records the default
+满意 of cases left unevaluated for 7 days; it puts itself back on the queue for the next night
+(the pattern of ``cases.tasks``). The cycle starts by itself: every issued link makes sure a run
+is waiting. ``bianmin manage evaluations_daily`` runs the same work by hand or from cron."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.utils import timezone
 from django_tasks import task
 
-
-@task()
-def apply_default_evaluations() -> int:
-    from .services import evaluations_apply_defaults
-
-    return evaluations_apply_defaults()
+DAILY_AT = dt.time(1, 0)
 
 
 @task()
-def invite_missing() -> int:
-    from .services import evaluations_invite_missing
+def daily_evaluations() -> dict:
+    from .services import evaluations_apply_defaults, evaluations_invite_missing
 
-    return evaluations_invite_missing()
+    result = {"invited": evaluations_invite_missing(), "defaults": evaluations_apply_defaults()}
+    ensure_daily()
+    return result
+
+
+def ensure_daily() -> None:
+    """Queue the next night's run unless one is already waiting (database backend only)."""
+    try:
+        from django_tasks import TaskResultStatus
+        from django_tasks_db.models import DBTaskResult
+    except ImportError:  # pragma: no cover - the database backend is a dependency
+        return
+    if daily_evaluations.get_backend().__class__.__module__.split(".")[0] != "django_tasks_db":
+        return
+    if DBTaskResult.objects.filter(task_path=daily_evaluations.module_path, status=TaskResultStatus.READY).exists():
+        return
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    daily_evaluations.using(run_after=timezone.make_aware(dt.datetime.combine(tomorrow, DAILY_AT))).enqueue()

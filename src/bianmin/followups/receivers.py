@@ -17,9 +17,11 @@ def open_handling(sender, evaluation, created=True, **kwargs):
     if not created or not evaluation.is_bad:
         return
     from .services import handling_open
+    from .tasks import ensure_daily
 
     try:
         handling_open(evaluation_id=evaluation.pk)
+        ensure_daily()
     except Exception:
         # The evaluation has committed; the daily sweep (handlings_open_missing) opens what failed here.
         log.exception("followups: could not open the handling of evaluation %s", evaluation.pk)

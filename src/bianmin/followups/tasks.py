@@ -1,19 +1,40 @@
-"""Daily jobs of the follow-up desk (run by ``bianmin worker``; each idempotent)."""
+"""Daily jobs of the follow-up desk (run by ``bianmin worker``; each idempotent).
+
+``daily_followups`` opens the handling records a lost signal missed, takes in pending appeal
+rectification requests, and builds each district's call list for the day; it puts itself back
+on the queue for the next morning. The cycle starts by itself with the first handling record.
+``bianmin manage followups_daily`` runs the same work by hand or from cron."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.utils import timezone
 from django_tasks import task
 
-
-@task()
-def build_daily_lists() -> int:
-    from .services import followup_lists_build_daily
-
-    return followup_lists_build_daily()
+DAILY_AT = dt.time(7, 0)  # before the phone team starts
 
 
 @task()
-def sweep() -> dict:
-    from .services import handlings_open_missing, rectifications_from_appeal_requests
+def daily_followups() -> dict:
+    from .services import followup_lists_build_daily, handlings_open_missing, rectifications_from_appeal_requests
 
-    return {"handlings": handlings_open_missing(), "appeal_requests": rectifications_from_appeal_requests()}
+    result = {"handlings": handlings_open_missing(), "appeal_requests": rectifications_from_appeal_requests(),
+              "lists": followup_lists_build_daily()}
+    ensure_daily()
+    return result
+
+
+def ensure_daily() -> None:
+    try:
+        from django_tasks import TaskResultStatus
+        from django_tasks_db.models import DBTaskResult
+    except ImportError:  # pragma: no cover
+        return
+    if daily_followups.get_backend().__class__.__module__.split(".")[0] != "django_tasks_db":
+        return
+    if DBTaskResult.objects.filter(task_path=daily_followups.module_path, status=TaskResultStatus.READY).exists():
+        return
+    now = timezone.localtime()
+    day = now.date() if now.time() < DAILY_AT else now.date() + dt.timedelta(days=1)
+    daily_followups.using(run_after=timezone.make_aware(dt.datetime.combine(day, DAILY_AT))).enqueue()
