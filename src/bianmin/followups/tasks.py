@@ -17,7 +17,11 @@ DAILY_AT = dt.time(7, 0)  # before the phone team starts
 
 @task()
 def daily_followups() -> dict:
-    from .services import followup_lists_build_daily, handlings_open_missing, rectifications_from_appeal_requests
+    from .services import (
+        followup_lists_build_daily,
+        handlings_open_missing,
+        rectifications_from_appeal_requests,
+    )
 
     result = {"handlings": handlings_open_missing(), "appeal_requests": rectifications_from_appeal_requests(),
               "lists": followup_lists_build_daily()}
