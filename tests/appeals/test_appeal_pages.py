@@ -117,3 +117,20 @@ def test_manager_pages_render(client, login, register, clerk, manager, url):
     register(clerk)
     page = login(manager).get(url)
     assert page.status_code == 200
+
+
+def test_attachments_download_within_scope(client, login, register, clerk, guxi_clerk):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from bianmin.core.errors import Invalid
+
+    appeal = register(clerk, attachments=[SimpleUploadedFile("现场.png", b"\x89PNG data", content_type="image/png")])
+    url = f"/appeals/{appeal.number}/attachments/{appeal.attachments.get().pk}/"
+    assert url in login(clerk).get(f"/appeals/{appeal.number}/").content.decode()
+    response = client.get(url)
+    assert response.status_code == 200 and b"".join(response.streaming_content) == b"\x89PNG data"
+    assert "attachment" in response["Content-Disposition"]
+    client.logout()
+    assert login(guxi_clerk).get(url).status_code == 404
+    with pytest.raises(Invalid):
+        register(clerk, attachments=[SimpleUploadedFile("a.html", b"<script>", content_type="text/html")])

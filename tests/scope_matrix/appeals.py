@@ -34,6 +34,18 @@ def _api(suffix="", method="get", data=None, **kw):
     return make
 
 
+def _attachment(w):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from bianmin.appeals import services
+
+    appeal = services.appeal_register(
+        actor=w.principal("city"), kind="complaint", channel="reception", area=w.areas[GUDONG], title="矩阵附件",
+        content="矩阵附件内容", name="矩阵群众", mobile="13800138000",
+        attachments=[SimpleUploadedFile("现场.pdf", b"%PDF-1.4 matrix", content_type="application/pdf")])
+    return f"/appeals/{appeal.number}/attachments/{appeal.attachments.get().pk}/"
+
+
 def _page(w):
     return f"/appeals/{_appeal(w).number}/"
 
@@ -83,6 +95,7 @@ ROUTES = [
     Staff("appeals:kpi"),
     Capability("appeals:import", cap=Cap.APPEAL_MANAGE, allowed=("city", "district", "other")),
     Scoped("appeals:detail", make=_page),
+    Scoped("appeals:attachment", make=_attachment),
     Scoped("appeals:import_job", make=lambda w: _job(w)),
     Scoped("appeals:rectify", make=_rectify, role=Role.CENTER_MANAGER, ok=(302,)),
     Public("appeals:submit"),

@@ -16,4 +16,5 @@ urlpatterns = [
     path("submit/", views.submit, name="submit"),
     path("track/", views.track, name="track"),
     path("<str:number>/", views.detail, name="detail"),
+    path("<str:number>/attachments/<int:attachment_id>/", views.attachment, name="attachment"),
 ]

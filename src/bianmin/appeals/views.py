@@ -179,6 +179,22 @@ def detail(request, number: str):
     })
 
 
+@login_required
+def attachment(request, number: str, attachment_id: int):
+    """An attachment of an appeal in the caller's scope, sent as a download (never rendered inline:
+    an uploaded file is not trusted content)."""
+    from django.http import FileResponse
+
+    try:
+        appeal = selectors.appeal_get(principal_of(request), number=number)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    found = appeal.attachments.filter(pk=attachment_id).first()
+    if found is None:
+        raise Http404("未找到该附件")
+    return FileResponse(found.file.open("rb"), as_attachment=True, filename=found.name, content_type=found.content_type)
+
+
 def _path_chain(area) -> list[str]:
     """The paths of an area and the areas above it (staff there may own its appeals)."""
     parts = area.path.rstrip("/").split("/")
