@@ -124,12 +124,16 @@ def test_api_link_rules(client, completed_case):
     unknown_reason = client.post(url, json.dumps({"grade": 2, "reasons": ["nope"]}), content_type="application/json")
     assert unknown_reason.status_code == 422
     assert _count() == 0
+    forged = client.post("/api/v1/evaluations/link/0", json.dumps({"grade": 5}), content_type="application/json")
+    assert forged.status_code == 400 and forged.json()["code"] == "link_invalid"
     body = {"grade": 2, "reasons": ["attitude", "slow"], "text": "态度冷淡", "idempotency_key": "abc-1"}
     first = client.post(url, json.dumps(body), content_type="application/json")
     assert first.status_code == 201
     second = client.post(url, json.dumps(body), content_type="application/json")
     assert second.status_code == 200 and second.json()["id"] == first.json()["id"] and second.json()["replayed"]
     assert _count() == 1
+    other = client.post(url, json.dumps({"grade": 5}), content_type="application/json")
+    assert other.status_code == 410 and other.json()["code"] == "link_gone" and "已经评价" in other.json()["message"]
 
 
 # --- window device ---------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bianmin.core.audit import audit
-from bianmin.core.errors import Conflict, Forbidden, Invalid, NotFound
+from bianmin.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from bianmin.core.models import AuditEntry
 from bianmin.core.principal import Principal
 
@@ -353,14 +353,15 @@ def evaluation_link_issue(*, case, send_sms: bool = True) -> EvaluationLink:
     return link
 
 
-class LinkProblem(Exception):
-    """Why a link cannot be used; ``status`` and ``message`` (Chinese) for the citizen's page."""
+class LinkProblem(DomainError):
+    """Why a link cannot be used; ``status`` and ``message`` (Chinese) for the citizen's page,
+    and the same as a JSON error through the API (forged 400, unknown 404, used or expired 410)."""
 
     def __init__(self, status: int, title: str, message: str):
-        super().__init__(message)
+        code = {400: "link_invalid", 404: "link_not_found", 410: "link_gone"}.get(status, "link_invalid")
+        super().__init__(message, code=code)
         self.status = status
         self.title = title
-        self.message = message
 
 
 def link_resolve(token: str) -> EvaluationLink:
