@@ -83,11 +83,12 @@ def cmd_up(args: argparse.Namespace) -> int:
                 print(f"  {username:<22} {password}  {label}")
     print(flush=True)
 
-    from django.db import connections
-
-    connections.close_all()  # gunicorn forks: no connection may cross the fork
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Replace this process with gunicorn rather than running it here: the migration and demo
+    # load above leave hundreds of MB in this interpreter, which forked workers would inherit.
     gunicorn_args = [
-        "gunicorn", "bianmin.wsgi:application",
+        sys.executable, "-m", "gunicorn", "bianmin.wsgi:application",
         "--bind", f"{args.host}:{args.port}" if ":" not in args.host else f"[{args.host}]:{args.port}",
         "--workers", str(args.workers),
         "--worker-class", "sync",
@@ -96,11 +97,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         "--max-requests", "5000", "--max-requests-jitter", "500",
         "--access-logfile", "-" if args.access_log else "/dev/null",
     ]
-    from gunicorn.app.wsgiapp import run
-
-    sys.argv = gunicorn_args
-    run()
-    return 0
+    os.execv(sys.executable, gunicorn_args)
+    return 0  # not reached
 
 
 def main(argv: list[str] | None = None) -> int:
