@@ -11,6 +11,9 @@ class FollowupsConfig(AppConfig):
         from bianmin.accounts.roles import Cap
 
         from . import receivers  # noqa: F401  (bad reviews → handling; appeal groups → rectification)
+        from .rollups import connect
+
+        connect()  # the daily roll-ups of the rates follow every write that moves a figure
 
         register("回访工作台", "followups:desk", Cap.FOLLOWUP_WORK, group="回访与整改", order=50)
         register("差评处理", "followups:handlings", Cap.BADREVIEW_HANDLE, group="回访与整改", order=51)

@@ -223,6 +223,26 @@ def _rectifications(area, start, end):
 
 
 def rates_for(area, start: date, end: date, *, today: date | None = None) -> list[Rate]:
+    """The rates from the daily roll-ups (rollups.py): a sum over at most days × areas rows,
+    whatever the number of evaluations. Only the open rectifications past their deadline are
+    counted live (they depend on today, and few are open at any time)."""
+    from .rollups import totals
+
+    today = today or timezone.localdate()
+    t = totals(path=area.path, start=start, end=end)
+    overdue_open = _rectifications(area, start, end).filter(status=Rectification.Status.OPEN, deadline__lt=today).count()
+    return [
+        Rate("participation", "参评率", t["active"], t["completed"]),
+        Rate("satisfaction", "满意率", t["satisfied"], t["active"]),
+        Rate("followup", "差评回访率", t["followed"], t["bad"]),
+        Rate("rectification", "差评整改率", t["rectified"], t["bad"]),
+        Rate("on_time", "按期整改率", t["rect_on_time"], t["rect_done"] + overdue_open),
+    ]
+
+
+def rates_for_naive(area, start: date, end: date, *, today: date | None = None) -> list[Rate]:
+    """The rates counted from the raw rows: the reference the roll-ups are checked and benchmarked
+    against (one aggregate over every evaluation of the subtree and period)."""
     from bianmin.cases.models import Case
 
     today = today or timezone.localdate()

@@ -19,4 +19,5 @@ class Command(BaseCommand):
         from bianmin.appeals.demo import load_demo_appeals; load_demo_appeals()  # noqa: E702 (appeals, after accounts and catalog)
         from bianmin.evaluations.demo import load_demo_evaluations; load_demo_evaluations()  # noqa: E702 (after cases)
         from bianmin.followups.demo import load_demo_followups; load_demo_followups()  # noqa: E702 (after evaluations, appeals)
+        from bianmin.followups.rollups import rebuild; rebuild()  # noqa: E702, I001 (the bulk paths skip the roll-up upkeep)
         self.stdout.write("演示数据载入完成")

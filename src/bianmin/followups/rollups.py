@@ -1,0 +1,203 @@
+"""Daily roll-ups of the rate figures (DailyRollup), kept current by the writes that change them.
+
+Each write that can move a figure (an evaluation saved, a bad-review handling saved, a
+rectification saved, a case completed) recomputes the one (day, area) slice it belongs to from
+the raw rows, inside the same transaction. Recomputing a slice rather than adding deltas keeps one
+rule for "what counts" (the same filters as the naive rates) and makes the update idempotent.
+
+Concurrency: the slice's roll-up row is locked (select_for_update) before counting. On PostgreSQL
+(READ COMMITTED) a second writer of the same slice waits for the first to commit, and its counts
+then see the first one's rows: no lost update. SQLite writers are serialised anyway (IMMEDIATE).
+
+Bulk loaders that bypass the ORM signals (bulk_create in the demo and the benchmarks) call
+``rebuild()`` afterwards; ``bianmin manage rebuild_rollups [--since DAY]`` recomputes from the raw
+rows at any time, so the roll-ups can always be verified and restored.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from contextlib import contextmanager
+from datetime import date, datetime, time, timedelta
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django.utils import timezone
+
+from .models import BadReviewHandling, DailyRollup, Rectification
+
+FIELDS = ("completed", "active", "satisfied", "bad", "followed", "rectified", "rect_done", "rect_on_time")
+H = BadReviewHandling.Status
+
+# Bad reviews counted as rectified (or explained): the same rule as the naive rates.
+RECTIFIED_STATUSES = [H.EXPLAINED, H.RECTIFIED, H.FOLLOWED_UP, H.CLOSED]
+_RECTIFIED = Q(handling__status__in=RECTIFIED_STATUSES) & ~Q(handling__verdict=BadReviewHandling.Verdict.MISTAKEN)
+_BAD = Q(grade__lte=2, is_default=False, excluded=False)
+_ACTIVE = Q(kind="first", is_default=False, excluded=False)
+
+_state = threading.local()
+
+
+@contextmanager
+def paused():
+    """Bulk loaders: skip per-row upkeep (call rebuild() afterwards)."""
+    _state.paused = getattr(_state, "paused", 0) + 1
+    try:
+        yield
+    finally:
+        _state.paused -= 1
+
+
+def _day_bounds(day: date) -> tuple[datetime, datetime]:
+    tz = timezone.get_current_timezone()
+    return datetime.combine(day, time.min, tzinfo=tz), datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+
+
+def slice_counts(day: date, area_id: int) -> dict[str, int]:
+    """The counts of one (day, area) from the raw rows."""
+    from bianmin.cases.models import Case
+    from bianmin.evaluations.models import Evaluation
+
+    lo, hi = _day_bounds(day)
+    ev = Evaluation.objects.filter(area_id=area_id, evaluated_at__gte=lo, evaluated_at__lt=hi).aggregate(
+        active=Count("pk", filter=_ACTIVE),
+        satisfied=Count("pk", filter=_ACTIVE & Q(grade__gte=3)),
+        bad=Count("pk", filter=_BAD),
+        followed=Count("pk", filter=_BAD & Q(handling__followed_up_at__isnull=False)),
+        rectified=Count("pk", filter=_BAD & _RECTIFIED),
+    )
+    completed = Case.objects.filter(state="completed", site__area_id=area_id,
+                                    completed_at__gte=lo, completed_at__lt=hi).count()
+    rect = Rectification.objects.filter(area_id=area_id, found_on=day).aggregate(
+        rect_done=Count("pk", filter=Q(status=Rectification.Status.DONE)),
+        rect_on_time=Count("pk", filter=Q(status=Rectification.Status.DONE, on_time=True)),
+    )
+    return {"completed": completed, **ev, **rect}
+
+
+def recompute(day: date, area_id: int) -> None:
+    """Bring one (day, area) roll-up row in line with the raw rows. Idempotent."""
+    from bianmin.regions.models import Area
+
+    with transaction.atomic():
+        if not DailyRollup.objects.filter(day=day, area_id=area_id).exists():
+            path = Area.objects.values_list("path", flat=True).get(pk=area_id)
+            DailyRollup.objects.bulk_create([DailyRollup(day=day, area_id=area_id, area_path=path)],
+                                            ignore_conflicts=True)
+        row = DailyRollup.objects.select_for_update().get(day=day, area_id=area_id)
+        counts = slice_counts(day, area_id)
+        if any(getattr(row, k) != v for k, v in counts.items()):
+            DailyRollup.objects.filter(pk=row.pk).update(**counts)
+
+
+def rebuild(*, since: date | None = None, until: date | None = None) -> int:
+    """Recompute every roll-up row from the raw rows (from `since`, through `until`, if given).
+    Returns the number of rows written."""
+    from bianmin.cases.models import Case
+    from bianmin.evaluations.models import Evaluation
+    from bianmin.regions.models import Area
+
+    tz = timezone.get_current_timezone()
+    acc: dict[tuple[date, int], dict[str, int]] = defaultdict(dict)
+
+    def span(qs, field, is_datetime):
+        if since:
+            qs = qs.filter(**{f"{field}__gte": _day_bounds(since)[0] if is_datetime else since})
+        if until:
+            qs = qs.filter(**{f"{field}__lt": _day_bounds(until)[1] if is_datetime else until + timedelta(days=1)})
+        return qs
+
+    evs = span(Evaluation.objects.all(), "evaluated_at", True).annotate(d=TruncDate("evaluated_at", tzinfo=tz)) \
+        .values("d", "area_id").annotate(
+            active=Count("pk", filter=_ACTIVE),
+            satisfied=Count("pk", filter=_ACTIVE & Q(grade__gte=3)),
+            bad=Count("pk", filter=_BAD),
+            followed=Count("pk", filter=_BAD & Q(handling__followed_up_at__isnull=False)),
+            rectified=Count("pk", filter=_BAD & _RECTIFIED)).order_by()
+    for r in evs.iterator(chunk_size=5000):
+        acc[(r["d"], r["area_id"])].update({k: r[k] for k in ("active", "satisfied", "bad", "followed", "rectified")})
+    cases = span(Case.objects.filter(state="completed"), "completed_at", True) \
+        .annotate(d=TruncDate("completed_at", tzinfo=tz)).values("d", "site__area_id").annotate(n=Count("pk")).order_by()
+    for r in cases.iterator(chunk_size=5000):
+        acc[(r["d"], r["site__area_id"])]["completed"] = r["n"]
+    rects = span(Rectification.objects.all(), "found_on", False).values("found_on", "area_id").annotate(
+        rect_done=Count("pk", filter=Q(status=Rectification.Status.DONE)),
+        rect_on_time=Count("pk", filter=Q(status=Rectification.Status.DONE, on_time=True))).order_by()
+    for r in rects.iterator(chunk_size=5000):
+        acc[(r["found_on"], r["area_id"])].update(rect_done=r["rect_done"], rect_on_time=r["rect_on_time"])
+
+    paths = dict(Area.objects.values_list("pk", "path"))
+    rows = [DailyRollup(day=d, area_id=a, area_path=paths[a], **{k: c.get(k, 0) for k in FIELDS})
+            for (d, a), c in acc.items() if any(c.values())]
+    with transaction.atomic():
+        span(DailyRollup.objects.all(), "day", False).delete()
+        DailyRollup.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+def totals(*, path: str, start: date, end: date) -> dict[str, int]:
+    """The summed counts of a subtree (area path prefix) over a period, from the roll-ups."""
+    from django.db.models import Sum
+
+    got = DailyRollup.objects.filter(area_path__startswith=path, day__gte=start, day__lte=end) \
+        .aggregate(**{k: Sum(k) for k in FIELDS})
+    return {k: got[k] or 0 for k in FIELDS}
+
+
+# --- upkeep: the writes that move a figure -------------------------------------------------------
+
+def _touch(day: date | None, area_id: int | None) -> None:
+    if day is None or area_id is None or getattr(_state, "paused", 0):
+        return
+    recompute(day, area_id)
+
+
+def _local_day(dt: datetime | None) -> date | None:
+    return None if dt is None else timezone.localdate(dt)
+
+
+def _on_evaluation(instance) -> None:
+    _touch(_local_day(instance.evaluated_at), instance.area_id)
+
+
+def _on_handling(instance) -> None:
+    from bianmin.evaluations.models import Evaluation
+
+    row = Evaluation.objects.filter(pk=instance.evaluation_id).values_list("evaluated_at", "area_id").first()
+    if row:
+        _touch(_local_day(row[0]), row[1])
+
+
+def _on_rectification(instance) -> None:
+    _touch(instance.found_on, instance.area_id)
+
+
+def _on_case(instance) -> None:
+    from bianmin.regions.models import ServiceSite
+
+    if instance.state != "completed" or instance.completed_at is None:
+        return
+    area_id = ServiceSite.objects.filter(pk=instance.site_id).values_list("area_id", flat=True).first()
+    _touch(_local_day(instance.completed_at), area_id)
+
+
+def connect() -> None:
+    from bianmin.cases.models import Case
+    from bianmin.evaluations.models import Evaluation
+
+    for model, fn in ((Evaluation, _on_evaluation), (BadReviewHandling, _on_handling),
+                      (Rectification, _on_rectification), (Case, _on_case)):
+        uid = f"followups-rollup-{model._meta.label_lower}"
+
+        @receiver(post_save, sender=model, dispatch_uid=uid + "-save", weak=False)
+        def _saved(sender, instance, raw=False, _fn=fn, **kwargs):
+            if not raw:
+                _fn(instance)
+
+        @receiver(post_delete, sender=model, dispatch_uid=uid + "-delete", weak=False)
+        def _deleted(sender, instance, _fn=fn, **kwargs):
+            _fn(instance)
