@@ -9,7 +9,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 
 from bianmin.core import search
 from bianmin.core.errors import Invalid, NotFound
@@ -281,15 +282,51 @@ def _ensure_words() -> None:
         _words_loaded = True
 
 
-def items_of(*, standard_items: list[StandardItem], area: Area | None) -> dict[int, list[Item]]:
-    """Where each found item can be handled (public items in the area, sites first)."""
-    qs = _public_items().filter(standard_item__in=standard_items)
+WHERE_PER_ITEM = 20
+
+
+def _where_items(standard_item_ids: list[int], area: Area | None) -> QuerySet[Item]:
+    """Public implementations of the given standard items (in the area), reading only what a
+    search hit shows: a demo catalog has 200+ implementations of each item, and loading them
+    as full guide rows (seven joined tables) cost far more than the search itself."""
+    qs = (Item.objects.filter(standard_item_id__in=standard_item_ids, active=True, standard_item__active=True,
+                              standard_item__is_classified=False)
+          .filter(Q(site__isnull=True) | Q(site__active=True)))
     if area is not None:
-        qs = qs.filter(area__path__startswith=area.path)
+        # Area ids first: a LIKE prefix on the joined path cannot use an index in SQLite.
+        qs = qs.filter(area_id__in=list(Area.objects.filter(path__startswith=area.path).values_list("id", flat=True)))
+    return qs
+
+
+def items_of(*, standard_items: list[StandardItem], area: Area | None,
+             per_item: int = WHERE_PER_ITEM) -> dict[int, list[Item]]:
+    """Where each found item can be handled (public items in the area, sites first): at most
+    `per_item` implementations of each, ordered by area code then site code (no site first, on
+    every engine). The cut is made in the database, one window per standard item."""
+    ids = [si.pk for si in standard_items]
+    if not ids:
+        return {}
+    qs = (_where_items(ids, area).select_related("area", "site")
+          .only("id", "standard_item_id", "implementation_code", "promised_limit_days", "mode", "area_id", "site_id",
+                "area__code", "area__name", "site__code", "site__name")
+          .annotate(where_rank=Window(RowNumber(), partition_by=[F("standard_item_id")],
+                                      order_by=[F("area__code").asc(), F("site__code").asc(nulls_first=True),
+                                                F("pk").asc()]))
+          .filter(where_rank__lte=per_item)
+          .order_by("standard_item_id", "where_rank"))
     out: dict[int, list[Item]] = defaultdict(list)
-    for it in qs.order_by("area__code", "site__code")[:2000]:
+    for it in qs:
         out[it.standard_item_id].append(it)
     return out
+
+
+def items_count_of(*, standard_items: list[StandardItem], area: Area | None) -> dict[int, int]:
+    """How many public implementations each found item has in the area (for "等 N 处")."""
+    ids = [si.pk for si in standard_items]
+    if not ids:
+        return {}
+    rows = _where_items(ids, area).order_by().values("standard_item_id").annotate(n=Count("id"))
+    return {r["standard_item_id"]: r["n"] for r in rows}
 
 
 # ---------------------------------------------------------------------------------------------

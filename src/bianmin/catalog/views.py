@@ -41,10 +41,12 @@ def search_page(request):
         try:
             area = area_get(code=area_code) if area_code else None
             results = selectors.catalog_search(q=q, area=area, limit=30)
-            where = selectors.items_of(standard_items=[r.standard_item for r in results], area=area)
-            context["results"] = [{"r": r, "where": where.get(r.standard_item.pk, [])[:6],
-                                   "more": len(where.get(r.standard_item.pk, [])) > 6,
-                                   "total": len(where.get(r.standard_item.pk, []))} for r in results]
+            found = [r.standard_item for r in results]
+            where = selectors.items_of(standard_items=found, area=area, per_item=6)
+            total = selectors.items_count_of(standard_items=found, area=area)
+            context["results"] = [{"r": r, "where": where.get(r.standard_item.pk, []),
+                                   "more": total.get(r.standard_item.pk, 0) > 6,
+                                   "total": total.get(r.standard_item.pk, 0)} for r in results]
             context["fuzzy"] = any(r.fuzzy for r in results)
         except DomainError as exc:
             context["error"] = exc.message
