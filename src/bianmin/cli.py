@@ -39,6 +39,21 @@ def cmd_worker(argv: list[str]) -> int:
 
 
 def cmd_demo(argv: list[str]) -> int:
+    if "--scale" in argv or any(a.startswith("--scale=") for a in argv):
+        # `bianmin demo --scale N [--days D]`: the city-year generator (core/management/commands/demo_scale.py)
+        rest, n = [], None
+        it = iter(argv)
+        for a in it:
+            if a == "--scale":
+                n = next(it, None)
+            elif a.startswith("--scale="):
+                n = a.split("=", 1)[1]
+            else:
+                rest.append(a)
+        if n is None:
+            print("用法：bianmin demo --scale N", file=sys.stderr)
+            return 2
+        return cmd_manage(["demo_scale", n, *rest])
     return cmd_manage(["load_demo", *argv])
 
 

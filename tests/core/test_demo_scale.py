@@ -1,0 +1,87 @@
+"""`bianmin demo --scale N`: N completed cases with evaluations, handlings, rectifications and
+appeals in the demo data's distributions, written in bounded chunks, with figures equal to the
+naive aggregate (the roll-ups are rebuilt at the end)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+pytestmark = pytest.mark.django_db
+
+N = 2000
+
+
+@pytest.fixture
+def scaled(areas, work_calendar):
+    call_command("demo_scale", str(N), "--chunk", "700", "--days", "120", verbosity=0)
+
+
+def test_counts_and_distributions(scaled):
+    from bianmin.appeals.models import Appeal
+    from bianmin.cases.models import Case
+    from bianmin.evaluations.models import Evaluation
+    from bianmin.followups.models import BadReviewHandling, Rectification
+
+    assert Case.objects.filter(state="completed").count() == N
+    evs = Evaluation.objects.all()
+    active = evs.filter(is_default=False).count()
+    assert 0.70 * N < active < 0.80 * N  # three in four evaluate
+    # every default is at least 7 days after completion; the last week's silent cases have none yet
+    now = timezone.now()
+    assert not evs.filter(is_default=True, evaluated_at__gt=now).exists()
+    assert evs.count() < N and evs.filter(is_default=True).count() > 0.15 * N
+    bad = evs.filter(is_default=False, grade__lte=2).count()
+    assert 0.03 * active < bad < 0.10 * active  # about one in sixteen (3.5% + 2.5%)
+    assert 0.60 * active < evs.filter(is_default=False, grade=5).count() < 0.80 * active
+    assert BadReviewHandling.objects.count() == bad  # every bad review has its handling
+    assert Rectification.objects.filter(source="bad_review").count() == BadReviewHandling.objects.exclude(
+        rectification=None).count() > 0
+    assert Appeal.objects.count() == N // 40
+    excluded = evs.filter(excluded=True)
+    assert excluded.count() == BadReviewHandling.objects.filter(appeal_decision="upheld").count()
+    # one evaluation per case at most (the unique rule holds on the bulk path)
+    assert evs.values("case_id").distinct().count() == evs.count()
+
+
+def test_figures_equal_the_naive_aggregate_and_a_second_run_appends(scaled, areas):
+    from bianmin.cases.models import Case
+    from bianmin.followups.selectors import rates_for, rates_for_naive
+
+    t = timezone.localdate()
+    for code in ("350100000000", "350102000000", "350102001000"):
+        for start in (t - timedelta(days=30), t - timedelta(days=120)):
+            assert [(r.numerator, r.denominator) for r in rates_for(_area(code), start, t)] \
+                == [(r.numerator, r.denominator) for r in rates_for_naive(_area(code), start, t)]
+    call_command("demo_scale", "100", "--days", "30", verbosity=0)
+    assert Case.objects.count() == N + 100
+    call_command("rebuild_rollups", "--check")
+
+
+def _area(code):
+    from bianmin.regions.models import Area
+
+    return Area.objects.get(code=code)
+
+
+def test_bad_input_is_refused_in_chinese_and_nothing_is_written(areas):
+    from bianmin.cases.models import Case
+
+    with pytest.raises(CommandError, match="正整数"):
+        call_command("demo_scale", "0", verbosity=0)
+    assert not Case.objects.exists()
+
+
+def test_bianmin_demo_scale_dispatches_and_plain_demo_stays(monkeypatch):
+    from bianmin import cli
+
+    seen = []
+    monkeypatch.setattr(cli, "cmd_manage", lambda argv: seen.append(argv) or 0)
+    cli.main(["demo", "--scale", "1000000", "--days", "365"])
+    cli.main(["demo", "--scale=500"])
+    cli.main(["demo"])
+    assert seen == [["demo_scale", "1000000", "--days", "365"], ["demo_scale", "500"], ["load_demo"]]
+    assert cli.main(["demo", "--scale"]) == 2
