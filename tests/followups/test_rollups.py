@@ -145,3 +145,18 @@ def test_recompute_is_idempotent_and_paused_skips_upkeep(mixed_set, areas, compl
     completed_case(day=y)  # upkeep back on: the slice is recomputed from the raw rows (both cases)
     row.refresh_from_db()
     assert row.completed == before[0] + 2
+
+
+def test_the_page_call_groups_once_and_equals_the_naive_per_area(mixed_set, areas, make_user,
+                                                                django_assert_max_num_queries):
+    from bianmin.followups.selectors import rates_by_area, rates_for_naive
+
+    y = mixed_set["y"]
+    admin = principal(make_user("district_admin", GULOU))
+    start, end = y - timedelta(days=10), y + timedelta(days=1)
+    with django_assert_max_num_queries(4):  # roll-ups, open overdue rectifications, children (+ a grant lookup)
+        total, children = rates_by_area(actor=admin, area=areas[GULOU], start=start, end=end)
+    assert _values(total.rates) == _values(rates_for_naive(areas[GULOU], start, end))
+    assert {c.area.code for c in children} >= {GUDONG, GUXI}
+    for c in children:
+        assert _values(c.rates) == _values(rates_for_naive(c.area, start, end)), c.area.code

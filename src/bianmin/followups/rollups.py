@@ -148,6 +148,19 @@ def totals(*, path: str, start: date, end: date) -> dict[str, int]:
     return {k: got[k] or 0 for k in FIELDS}
 
 
+def totals_by_child(*, path: str, start: date, end: date) -> dict[str, dict[str, int]]:
+    """One grouped scan for a whole rates page: the summed counts of each area directly below
+    `path` (keyed by its path), and of the area's own rows (keyed by `path`). Area paths are
+    12-digit codes joined by "/", so a child's path is the first len(path) + 13 characters."""
+    from django.db.models import Sum
+    from django.db.models.functions import Substr
+
+    got = DailyRollup.objects.filter(area_path__startswith=path, day__gte=start, day__lte=end) \
+        .annotate(child=Substr("area_path", 1, len(path) + 13)).values("child") \
+        .annotate(**{k: Sum(k) for k in FIELDS}).order_by()
+    return {r["child"]: {k: r[k] or 0 for k in FIELDS} for r in got}
+
+
 # --- upkeep: the writes that move a figure -------------------------------------------------------
 
 def _touch(day: date | None, area_id: int | None) -> None:

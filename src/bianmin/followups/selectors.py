@@ -231,13 +231,7 @@ def rates_for(area, start: date, end: date, *, today: date | None = None) -> lis
     today = today or timezone.localdate()
     t = totals(path=area.path, start=start, end=end)
     overdue_open = _rectifications(area, start, end).filter(status=Rectification.Status.OPEN, deadline__lt=today).count()
-    return [
-        Rate("participation", "参评率", t["active"], t["completed"]),
-        Rate("satisfaction", "满意率", t["satisfied"], t["active"]),
-        Rate("followup", "差评回访率", t["followed"], t["bad"]),
-        Rate("rectification", "差评整改率", t["rectified"], t["bad"]),
-        Rate("on_time", "按期整改率", t["rect_on_time"], t["rect_done"] + overdue_open),
-    ]
+    return _rates_from(t, overdue_open)
 
 
 def rates_for_naive(area, start: date, end: date, *, today: date | None = None) -> list[Rate]:
@@ -268,10 +262,33 @@ def rates_for_naive(area, start: date, end: date, *, today: date | None = None) 
     ]
 
 
+def _rates_from(t: dict[str, int], overdue_open: int) -> list[Rate]:
+    return [
+        Rate("participation", "参评率", t["active"], t["completed"]),
+        Rate("satisfaction", "满意率", t["satisfied"], t["active"]),
+        Rate("followup", "差评回访率", t["followed"], t["bad"]),
+        Rate("rectification", "差评整改率", t["rectified"], t["bad"]),
+        Rate("on_time", "按期整改率", t["rect_on_time"], t["rect_done"] + overdue_open),
+    ]
+
+
 def rates_by_area(*, actor: Principal, area, start: date, end: date) -> tuple[AreaRates, list[AreaRates]]:
-    """The area's own figures and those of each area directly below it."""
+    """The area's own figures and those of each area directly below it: one grouped scan of the
+    roll-ups (and of the open rectifications past their deadline) for the whole page."""
+    from django.db.models import Count
+    from django.db.models.functions import Substr
+
+    from .rollups import FIELDS, totals_by_child
+
     require(actor, Cap.VIEW, area)
-    total = AreaRates(area, rates_for(area, start, end))
-    children = [AreaRates(child, rates_for(child, start, end)) for child in area.children.order_by("code")
-                if child.level in ("district", "township")]
-    return total, children
+    today = timezone.localdate()
+    by_child = totals_by_child(path=area.path, start=start, end=end)
+    width = len(area.path) + 13
+    overdue = dict(_rectifications(area, start, end).filter(status=Rectification.Status.OPEN, deadline__lt=today)
+                   .annotate(child=Substr("area__path", 1, width)).values("child").annotate(n=Count("pk"))
+                   .order_by().values_list("child", "n"))
+    zero = dict.fromkeys(FIELDS, 0)
+    total = {k: sum(c[k] for c in by_child.values()) for k in FIELDS}
+    children = [AreaRates(child, _rates_from(by_child.get(child.path, zero), overdue.get(child.path, 0)))
+                for child in area.children.order_by("code") if child.level in ("district", "township")]
+    return AreaRates(area, _rates_from(total, sum(overdue.values()))), children
