@@ -78,10 +78,10 @@ def main() -> int:
         from django.db import connection
         from django.utils import timezone
 
-        from bianmin.followups.rollups import rebuild
-        from bianmin.followups.scale import generate
         from bianmin.accounts.roles import Cap
         from bianmin.core.principal import Grant, Principal
+        from bianmin.followups.rollups import rebuild
+        from bianmin.followups.scale import generate
         from bianmin.followups.selectors import rates_by_area, rates_for, rates_for_naive
         from bianmin.regions.models import Area
 
