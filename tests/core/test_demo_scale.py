@@ -85,3 +85,12 @@ def test_bianmin_demo_scale_dispatches_and_plain_demo_stays(monkeypatch):
     cli.main(["demo"])
     assert seen == [["demo_scale", "1000000", "--days", "365"], ["demo_scale", "500"], ["load_demo"]]
     assert cli.main(["demo", "--scale"]) == 2
+
+
+def test_writes_through_the_services_follow_the_bulk_ids(scaled, areas):
+    """The bulk path gives ids itself: on PostgreSQL the sequences must move past them."""
+    from bianmin.followups.services import rectification_open
+
+    r = rectification_open(actor=None, source="other", area=_area("350102001000"), problem="规模数据之后的新问题",
+                           measure="整改", owner_name="王", working_days=5)
+    assert r.pk > 0 and r.number

@@ -34,7 +34,8 @@ class Inserter:
 
     def __init__(self, model, template: dict, vary: list[str]):
         self.conn = connections[DEFAULT_DB_ALIAS]
-        self.fields = list(model._meta.concrete_fields)
+        # The primary key is given only when the caller names it (ids it assigns itself).
+        self.fields = [f for f in model._meta.concrete_fields if not f.primary_key or f.attname in vary]
         qn = self.conn.ops.quote_name
         self.sql = (f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in self.fields)}) "
                     f"VALUES ({', '.join(['%s'] * len(self.fields))})")
@@ -278,8 +279,21 @@ def generate(n: int, *, days: int = 365, seed: int = 2026, chunk: int = 20_000, 
         done += size
         if progress:
             progress(done, n)
+    _reset_sequences([Case, Evaluation, Rectification])
     counts["rollups"] = rebuild()
     return counts
+
+
+def _reset_sequences(models_with_given_ids) -> None:
+    """PostgreSQL: ids were given here, so move the sequences past them (SQLite needs nothing)."""
+    from django.core.management.color import no_style
+
+    conn = connections[DEFAULT_DB_ALIAS]
+    statements = conn.ops.sequence_reset_sql(no_style(), models_with_given_ids)
+    if statements:
+        with conn.cursor() as cursor:
+            for sql in statements:
+                cursor.execute(sql)
 
 
 APPEAL_TOPICS = [("consult", "咨询社保卡补办需要哪些材料"), ("help", "老人行动不便，希望上门代办"),
