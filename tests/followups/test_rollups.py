@@ -160,3 +160,31 @@ def test_the_page_call_groups_once_and_equals_the_naive_per_area(mixed_set, area
     assert {c.area.code for c in children} >= {GUDONG, GUXI}
     for c in children:
         assert _values(c.rates) == _values(rates_for_naive(c.area, start, end)), c.area.code
+
+
+def test_a_new_evaluation_adds_its_share_in_one_update_and_stays_equal_to_a_recount(
+        mixed_set, completed_case, django_capture_on_commit_callbacks, areas):
+    """The hot path: with the day's row in place a submission does not recount its slice (its cost
+    does not grow with the day's size), and what it adds equals a recount, for a first evaluation,
+    a 追评 and a bad review alike."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from bianmin.evaluations.services import evaluation_submit
+    from bianmin.followups.models import DailyRollup
+    from bianmin.followups.rollups import FIELDS, slice_counts
+
+    y = mixed_set["y"]
+    cases = [completed_case(day=y) for _ in range(2)]
+    with CaptureQueriesContext(connection) as ctx, django_capture_on_commit_callbacks(execute=True):
+        evaluation_submit(case_id=cases[0].pk, grade=5, channel="web", actor=None, evaluated_at=at(y, 18))
+    rollup_sql = [q["sql"] for q in ctx.captured_queries if "followups_dailyrollup" in q["sql"]]
+    assert len(rollup_sql) == 1 and rollup_sql[0].startswith("UPDATE")
+    assert not [q for q in ctx.captured_queries if "COUNT(" in q["sql"]]
+    with django_capture_on_commit_callbacks(execute=True):
+        evaluation_submit(case_id=cases[0].pk, grade=2, channel="web", actor=None, evaluated_at=at(y, 19),
+                          reasons=["slow"])  # a 追评: not an active evaluation, but a bad review
+        evaluation_submit(case_id=cases[1].pk, grade=1, channel="web", actor=None, evaluated_at=at(y, 19),
+                          reasons=["slow"])
+    row = DailyRollup.objects.get(day=y, area=areas[GUDONG])
+    assert {k: getattr(row, k) for k in FIELDS} == slice_counts(y, areas[GUDONG].pk)
