@@ -86,6 +86,18 @@ def test_enqueue_is_idempotent_on_the_dedupe_key(receiver):
     assert OutboxMessage.objects.get().payload == {"text": "您的办件 case:1:done 已办结"}
 
 
+def test_enqueue_of_a_new_key_skips_the_lookup_but_the_unique_index_still_refuses_a_twin(receiver,
+                                                                                         django_assert_num_queries):
+    from django.db import IntegrityError
+
+    with transaction.atomic():
+        with django_assert_num_queries(1):  # the insert alone: no lookup, no savepoint
+            enqueue(channel="sms", recipient="13812345678", payload={}, dedupe_key="ev:1", new_key=True)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        enqueue(channel="sms", recipient="13812345678", payload={}, dedupe_key="ev:1", new_key=True)
+    assert OutboxMessage.objects.filter(dedupe_key="ev:1").count() == 1
+
+
 def test_enqueue_rolls_back_with_the_writer(receiver):
     with pytest.raises(RuntimeError), transaction.atomic():
         enqueue(channel="sms", recipient="13812345678", payload={}, dedupe_key="k1")

@@ -85,9 +85,13 @@ def enqueue(
     dedupe_key: str,
     ordering_key: str = "",
     not_before: datetime | None = None,
+    new_key: bool = False,
 ) -> OutboxMessage:
     """Add a message to the outbox, or return the one already there with this ``dedupe_key``
     (unchanged, even if this call's payload differs: the first writer wins).
+
+    ``new_key=True`` says the key cannot exist yet (it names a row inserted in this same
+    transaction): the lookup and the savepoint are skipped, the unique index still guards it.
 
     Must run inside the transaction of the change that causes the message."""
     if not transaction.get_connection().in_atomic_block:
@@ -100,9 +104,10 @@ def enqueue(
         raise TypeError("payload must be a dict")
     json.dumps(payload)  # fail here, in the writer, rather than in the worker
 
-    existing = OutboxMessage.objects.filter(dedupe_key=dedupe_key).first()
-    if existing is not None:
-        return existing
+    if not new_key:
+        existing = OutboxMessage.objects.filter(dedupe_key=dedupe_key).first()
+        if existing is not None:
+            return existing
     message = OutboxMessage(
         channel=channel,
         recipient=recipient or "",
@@ -112,6 +117,10 @@ def enqueue(
         next_attempt_at=not_before or timezone.now(),
     )
     message.full_clean(exclude=["payload"], validate_unique=False)  # {} is a valid payload
+    if new_key:
+        message.save(force_insert=True)
+        transaction.on_commit(_wake_worker)
+        return message
     try:
         with transaction.atomic():  # a savepoint: losing the race must not break the caller
             message.save()

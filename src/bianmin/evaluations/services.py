@@ -274,7 +274,7 @@ def _store(*, evaluation: Evaluation, case, kind, actor, link, now) -> Submissio
           changes={"grade": evaluation.grade, "channel": evaluation.channel, "kind": kind, "flag": evaluation.flag})
     if evaluation.channel not in PROVINCIAL_CHANNELS:
         event = ProvincialReport.Event.ADDITIONAL if kind == Evaluation.Kind.ADDITIONAL else ProvincialReport.Event.EVALUATION
-        report_to_province(evaluation=evaluation, event=event, case=case)
+        report_to_province(evaluation=evaluation, event=event, case=case, new=True)
     transaction.on_commit(lambda: evaluation_submitted.send(sender=Evaluation, evaluation=evaluation, created=True))
     return Submission(evaluation, True)
 
@@ -480,9 +480,10 @@ def provincial_payload(*, evaluation: Evaluation, case, event: str, outcome: dic
 
 
 def report_to_province(*, evaluation: Evaluation, event: str, case=None, outcome: dict | None = None,
-                       dedupe_suffix: str = "") -> ProvincialReport:
+                       dedupe_suffix: str = "", new: bool = False) -> ProvincialReport:
     """Queue one report in the caller's transaction. The outbox delivers once (dedupe key) and in
-    order per case (ordering key), retrying while the provincial side is down."""
+    order per case (ordering key), retrying while the provincial side is down. ``new``: the
+    evaluation was inserted in this transaction, so its report cannot have been queued before."""
     from bianmin.core.outbox import enqueue
 
     case = case or evaluation.case
@@ -490,7 +491,10 @@ def report_to_province(*, evaluation: Evaluation, event: str, case=None, outcome
     started = timezone.now()
     message = enqueue(channel=PROVINCIAL_CHANNEL, recipient=case.site.area.code,
                       payload=provincial_payload(evaluation=evaluation, case=case, event=event, outcome=outcome),
-                      dedupe_key=dedupe, ordering_key=f"case:{case.pk}")
+                      dedupe_key=dedupe, ordering_key=f"case:{case.pk}", new_key=new)
+    if new:
+        return ProvincialReport.objects.create(message=message, evaluation=evaluation, event=event,
+                                               area_id=evaluation.area_id)
     if message.created_at < started:
         # Enqueued before (the same report requested again): its report row exists already.
         return ProvincialReport.objects.get(message=message)
