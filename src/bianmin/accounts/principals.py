@@ -31,7 +31,7 @@ def principal_for_key(key, *, ip: str | None = None) -> Principal:
     caps: set[str] = set()
     for scope in key.scopes or []:
         caps |= KEY_SCOPE_CAPABILITIES.get(scope, frozenset())
-    path = key.site.area.path if key.site_id else key.area.path
+    path = getattr(key, "scope_path", None) or (key.site.area.path if key.site_id else key.area.path)
     return Principal(label=f"key:{key.name}", grants=[Grant(path, frozenset(caps))], api_key=key, ip=ip)
 
 
