@@ -403,6 +403,21 @@ def test_enqueue_wakes_the_worker_once(receiver, django_capture_on_commit_callba
     assert DBTaskResult.objects.filter(task_path=deliver_outbox.module_path, status="READY").count() == 1
 
 
+def test_waiting_check_finds_only_a_ready_job_due_by_then(receiver):
+    from django_tasks_db.models import DBTaskResult
+
+    from bianmin.core.tasks import _already_waiting, deliver_outbox
+
+    now = timezone.now()
+    assert not _already_waiting(now)
+    later = deliver_outbox.using(run_after=now + timedelta(minutes=5)).enqueue()
+    assert not _already_waiting(now) and _already_waiting(now + timedelta(minutes=5))
+    DBTaskResult.objects.filter(id=later.id).update(status="RUNNING")
+    assert not _already_waiting(now + timedelta(minutes=10))
+    deliver_outbox.enqueue()  # no run_after: due at once
+    assert _already_waiting(now)
+
+
 def test_deliver_outbox_task_sends_and_schedules_the_retry(receiver):
     from django_tasks_db.models import DBTaskResult
 

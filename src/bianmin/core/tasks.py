@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from django.db.models import Q
+from django.db import connections, router
 from django.utils import timezone
 from django_tasks import task
 
@@ -41,11 +41,25 @@ def _already_waiting(run_after: datetime) -> bool:
 
     if deliver_outbox.get_backend().__class__.__module__.split(".")[0] != "django_tasks_db":
         return False
-    return (
-        DBTaskResult.objects.filter(task_path=deliver_outbox.module_path, status=TaskResultStatus.READY)
-        .filter(Q(run_after=get_date_max()) | Q(run_after__lte=run_after))
-        .exists()
-    )
+    # This runs after every commit that queues a message (each evaluation, each SMS), so it is
+    # one prepared statement rather than a queryset compiled per call; it is the same lookup as
+    # DBTaskResult.objects.filter(task_path=…, status=READY).filter(Q(run_after=max) | Q(run_after__lte=…)).
+    connection = connections[router.db_for_read(DBTaskResult)]
+    sql = _WAITING_SQL.get(connection.alias)
+    if sql is None:
+        qn, field = connection.ops.quote_name, DBTaskResult._meta.get_field
+        sql = _WAITING_SQL[connection.alias] = (
+            f"SELECT 1 FROM {qn(DBTaskResult._meta.db_table)} WHERE {qn(field('task_path').column)} = %s"
+            f" AND {qn(field('status').column)} = %s"
+            f" AND ({qn(field('run_after').column)} = %s OR {qn(field('run_after').column)} <= %s) LIMIT 1")
+    to_db = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [deliver_outbox.module_path, TaskResultStatus.READY, to_db(get_date_max()),
+                             to_db(run_after)])
+        return cursor.fetchone() is not None
+
+
+_WAITING_SQL: dict[str, str] = {}
 
 
 def wake_delivery(run_after: datetime | None = None) -> None:
