@@ -94,3 +94,78 @@ def test_writes_through_the_services_follow_the_bulk_ids(scaled, areas):
     r = rectification_open(actor=None, source="other", area=_area("350102001000"), problem="规模数据之后的新问题",
                            measure="整改", owner_name="王", working_days=5)
     assert r.pk > 0 and r.number
+
+
+def _rollup_rows():
+    from bianmin.followups.models import DailyRollup
+    from bianmin.followups.rollups import FIELDS
+
+    return sorted(DailyRollup.objects.values_list("day", "area_id", "area_path", *FIELDS))
+
+
+def test_rollups_counted_while_loading_equal_a_rebuild_from_the_raw_rows(scaled):
+    """The generator counts the roll-ups itself (no rescan at the end): the same rows as
+    rollups.rebuild, also after a second load that adds to existing days."""
+    from bianmin.followups.rollups import rebuild
+
+    call_command("demo_scale", "300", "--days", "30", "--seed", "7", verbosity=0)
+    counted = _rollup_rows()
+    assert counted and rebuild() == len(counted)
+    assert _rollup_rows() == counted
+
+
+def _index_ddl():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT tbl_name, name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name")
+        else:
+            cursor.execute("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+                           "ORDER BY indexname")
+        return cursor.fetchall()
+
+
+def test_bulk_load_drops_and_restores_the_secondary_indexes_identically(areas, work_calendar, monkeypatch):
+    from django.db import connection
+
+    from bianmin.cases.models import Case
+    from bianmin.followups import scale
+
+    before = _index_ddl()
+    seen = []
+    real = scale._generate
+
+    def spy(*args, **kwargs):
+        seen.append({name for _t, name, _sql in _index_ddl()})
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(scale, "_generate", spy)
+    counts = scale.generate(400, days=30, chunk=150, bulk=True)
+    assert counts["cases"] == Case.objects.count() == 400
+    # while loading, the plain indexes of the bulk tables were gone; the unique ones stayed
+    during = seen[0]
+    assert "evaluation_area_time_idx" not in during and "case_submitted_idx" not in during
+    assert "uniq_rectification_source" in during
+    assert _index_ddl() == before  # the same statements: the schema ends identical
+    assert connection.introspection.get_constraints(connection.cursor(), "evaluations_evaluation")[
+        "evaluation_area_time_idx"]["columns"] == ["area_id", "evaluated_at"]
+
+
+def test_the_followup_ledger_gets_its_rows(scaled):
+    from bianmin.followups.models import BadReviewHandling, FollowUp
+
+    followed = BadReviewHandling.objects.exclude(followed_up_at=None)
+    assert FollowUp.objects.filter(reason="unsatisfied").count() == followed.count() > 0
+    assert FollowUp.objects.filter(reason="unsatisfied", handling__followed_up_at=models_F("done_at")).count() \
+        == followed.count()
+    sampled = FollowUp.objects.filter(reason="sample")
+    active_good = N * 0.75 * 0.94
+    assert 0.04 * active_good < sampled.count() < 0.16 * active_good  # about one in ten, those already due
+    assert not FollowUp.objects.filter(done_at__gt=timezone.now()).exists()
+
+
+def models_F(name):
+    from django.db.models import F
+
+    return F(name)

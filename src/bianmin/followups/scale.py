@@ -14,12 +14,17 @@ phone key, working-day deadlines); roll-ups are rebuilt once at the end.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import itertools
 import json
 import random
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.utils import timezone
 
@@ -28,21 +33,33 @@ ACTIVE_RATE = 0.75  # as evaluations.demo (rate)
 
 
 class Inserter:
-    """One parameterised INSERT for `model`, every concrete column given. Values of a template
-    row are converted once; a row overrides only the columns it names (raw Python values,
-    converted here per column)."""
+    """One INSERT (SQLite: a prepared statement run with executemany) or one COPY (PostgreSQL:
+    psycopg's ``cursor.copy()``, rows streamed in its text format) for `model`, every concrete
+    column given. Values of a template row are converted once; a row overrides only the columns
+    it names (raw Python values, converted per column by a converter chosen once, not by
+    isinstance tests per value)."""
 
     def __init__(self, model, template: dict, vary: list[str]):
         self.conn = connections[DEFAULT_DB_ALIAS]
+        self.copy = self.conn.vendor == "postgresql"
         # The primary key is given only when the caller names it (ids it assigns itself).
         self.fields = [f for f in model._meta.concrete_fields if not f.primary_key or f.attname in vary]
         qn = self.conn.ops.quote_name
-        self.sql = (f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in self.fields)}) "
-                    f"VALUES ({', '.join(['%s'] * len(self.fields))})")
+        columns = ", ".join(qn(f.column) for f in self.fields)
+        self.table = model._meta.db_table
+        if self.copy:
+            self.sql = f"COPY {qn(self.table)} ({columns}) FROM STDIN"
+        else:
+            self.sql = f"INSERT INTO {qn(self.table)} ({columns}) VALUES ({', '.join(['%s'] * len(self.fields))})"
         names = [f.attname for f in self.fields]
-        self.base = [self._prep(f, template.get(f.attname, self._default(f))) for f in self.fields]
-        self.slots = [(names.index(v), self.fields[names.index(v)]) for v in vary]
+        convs = [self._converter(f) for f in self.fields]
+        self.base = [self._apply(c, template.get(f.attname, self._default(f))) for f, c in zip(self.fields, convs, strict=True)]
+        self.slots = [(names.index(v), convs[names.index(v)]) for v in vary]
         self.rows: list[list] = []
+
+    @staticmethod
+    def _apply(conv, v):
+        return v if conv is None or v is None else conv(v)
 
     @staticmethod
     def _default(f):
@@ -50,28 +67,36 @@ class Inserter:
             return f.get_default()
         return None if f.null else ("" if isinstance(f, (models.CharField, models.TextField)) else None)
 
-    def _prep(self, f, v):
-        if v is None:
-            return None
+    def _converter(self, f):
+        """The value as the backend's own adapters would store it (Django's
+        ``adapt_datetimefield_value`` etc.), done once per column kind."""
         if isinstance(f, models.JSONField):
-            return json.dumps(v, ensure_ascii=False)  # text; both engines cast it
+            return lambda v: json.dumps(v, ensure_ascii=False)  # text; both engines cast it
+        if self.copy:
+            return None  # psycopg dumps dates, aware datetimes, booleans itself
         if isinstance(f, models.DateTimeField):
-            return self.conn.ops.adapt_datetimefield_value(v)
+            # SQLite keeps naive UTC text, "YYYY-MM-DD HH:MM:SS[.ffffff]" (str of a datetime)
+            return lambda v: str(v.astimezone(UTC).replace(tzinfo=None))
         if isinstance(f, models.DateField):
-            return self.conn.ops.adapt_datefield_value(v)
-        return v
+            return str
+        return None
 
     def add(self, *values) -> None:
-        row = list(self.base)
-        for (i, f), v in zip(self.slots, values, strict=True):
-            row[i] = self._prep(f, v)
+        row = self.base.copy()
+        for (i, conv), v in zip(self.slots, values, strict=True):
+            row[i] = v if conv is None or v is None else conv(v)
         self.rows.append(row)
 
     def flush(self) -> int:
         n = len(self.rows)
         if n:
             with self.conn.cursor() as cursor:
-                cursor.executemany(self.sql, self.rows)
+                if self.copy:
+                    with cursor.cursor.copy(self.sql) as copy:
+                        for row in self.rows:
+                            copy.write_row(row)
+                else:
+                    cursor.executemany(self.sql, self.rows)
             self.rows = []
         return n
 
@@ -118,16 +143,142 @@ def _next_id(model) -> int:
     return (model.objects.aggregate(m=models.Max("pk"))["m"] or 0) + 1
 
 
+BULK_TABLES = ("cases_case", "evaluations_evaluation", "followups_badreviewhandling", "followups_rectification",
+               "followups_followup")
+
+
+def _secondary_indexes(table: str) -> list[tuple[str, str]]:
+    """(name, CREATE statement) of the table's plain secondary indexes: not the primary key, not
+    a unique index or constraint (those keep guarding the rows while they go in)."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    with conn.cursor() as cursor:
+        if conn.vendor == "sqlite":
+            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
+                           "AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%%' ORDER BY name", [table])
+        elif conn.vendor == "postgresql":
+            cursor.execute("SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+                           "WHERE x.indrelid = %s::regclass AND NOT x.indisunique AND NOT x.indisprimary "
+                           "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.oid) ORDER BY i.relname",
+                           [table])
+        else:
+            return []
+        return list(cursor.fetchall())
+
+
+@contextmanager
+def bulk_load(tables=BULK_TABLES, *, indexes: bool = True):
+    """The settings of a bulk load, restored afterwards whatever happens.
+
+    - secondary indexes of `tables` dropped and recreated from their own saved DDL after the
+      load (one sort per index instead of millions of random B-tree updates; the schema ends
+      byte-identical: the same statements, see tests/core/test_demo_scale.py). Unique indexes
+      and constraints stay. Meant for a load that at least doubles the tables (``generate``
+      decides); readers of those tables are slow meanwhile.
+    - SQLite: ``synchronous=OFF`` and a 512 MB page cache (a crash mid-load can lose the load,
+      not corrupt the file in WAL mode); PostgreSQL: ``synchronous_commit=off`` and a larger
+      ``maintenance_work_mem`` for the index builds. Pragmas cannot change inside a transaction,
+      so inside one (tests) only the indexes are handled.
+    """
+    conn = connections[DEFAULT_DB_ALIAS]
+    saved = [(t, ix) for t in tables for ix in (_secondary_indexes(t) if indexes else [])]
+    restore: list[str] = []
+    with conn.cursor() as cursor:
+        if conn.vendor == "sqlite" and not conn.in_atomic_block:
+            for pragma, value in (("synchronous", "OFF"), ("cache_size", "-524288")):
+                cursor.execute(f"PRAGMA {pragma}")
+                restore.append(f"PRAGMA {pragma} = {cursor.fetchone()[0]}")
+                cursor.execute(f"PRAGMA {pragma} = {value}")
+        elif conn.vendor == "postgresql":
+            for name, value in (("synchronous_commit", "off"), ("maintenance_work_mem", "'512MB'")):
+                cursor.execute(f"SHOW {name}")
+                restore.append(f"SET {name} = '{cursor.fetchone()[0]}'")
+                cursor.execute(f"SET {name} = {value}")
+        for _table, (name, _sql) in saved:
+            cursor.execute(f"DROP INDEX {conn.ops.quote_name(name)}")
+    try:
+        yield
+    finally:
+        with conn.cursor() as cursor:
+            for _table, (_name, sql) in saved:
+                cursor.execute(sql.replace("%", "%%"))
+            for sql in restore:
+                cursor.execute(sql)
+            if conn.vendor == "postgresql" and saved:
+                for table in tables:  # fresh planner statistics for the pages that read them
+                    cursor.execute(f"ANALYZE {conn.ops.quote_name(table)}")
+
+
+class Rollups:
+    """The roll-up counts (rollups.FIELDS) of the rows written here, accumulated as they are
+    made: the same rules as ``rollups.rebuild`` applied to each row in Python, so a bulk load
+    does not rescan millions of rows afterwards. ``write()`` adds them to the existing roll-up
+    rows (a second load appends) or inserts new ones. The test checks the result equals a
+    rebuild from the raw rows."""
+
+    def __init__(self):
+        from .rollups import FIELDS
+
+        self.fields = FIELDS
+        self.acc: dict[tuple[date, int], list[int]] = {}
+
+    def slot(self, day: date, area_id: int) -> list[int]:
+        got = self.acc.get((day, area_id))
+        if got is None:
+            got = self.acc[(day, area_id)] = [0] * len(self.fields)
+        return got
+
+    def write(self) -> int:
+        from django.db.models import F
+
+        from bianmin.regions.models import Area
+
+        from .models import DailyRollup
+
+        rows = {k: v for k, v in self.acc.items() if any(v)}
+        if not rows:
+            return 0
+        days = [d for d, _ in rows]
+        existing = {(d, a): pk for pk, d, a in DailyRollup.objects.filter(day__gte=min(days), day__lte=max(days))
+                    .values_list("pk", "day", "area_id")}
+        paths = dict(Area.objects.values_list("pk", "path"))
+        ins = Inserter(DailyRollup, {}, ["day", "area_id", "area_path", *self.fields])
+        with transaction.atomic():
+            for (d, a), counts in rows.items():
+                pk = existing.get((d, a))
+                if pk is None:
+                    ins.add(d, a, paths[a], *counts)
+                else:
+                    DailyRollup.objects.filter(pk=pk).update(
+                        **{k: F(k) + v for k, v in zip(self.fields, counts, strict=True) if v})
+            ins.flush()
+        return len(rows)
+
+
 def generate(n: int, *, days: int = 365, seed: int = 2026, chunk: int = 20_000, today: date | None = None,
-             progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
-    """Write `n` completed cases and what follows them; returns the counts written."""
+             progress: Callable[[int, int], None] | None = None, bulk: bool | None = None) -> dict[str, int]:
+    """Write `n` completed cases and what follows them; returns the counts written.
+
+    `bulk`: load with the secondary indexes dropped and recreated (``bulk_load``); by default when
+    the load is large and at least doubles the case table."""
+    from bianmin.cases.models import Case
+
+    if bulk is None:
+        bulk = n >= 100_000 and n >= Case.objects.count()
+    with bulk_load(indexes=bulk):
+        counts, roll = _generate(n, days=days, seed=seed, chunk=chunk, today=today, progress=progress)
+    counts["rollups"] = roll.write()
+    return counts
+
+
+def _generate(n, *, days, seed, chunk, today, progress):
     from bianmin.appeals.models import Appeal
     from bianmin.cases.models import Case
     from bianmin.core.calendar import add_working_days, is_working_day
     from bianmin.evaluations import services as es
     from bianmin.evaluations.models import Evaluation
-    from bianmin.followups.models import BadReviewHandling, Rectification
-    from bianmin.followups.rollups import rebuild
+    from bianmin.followups.models import BadReviewHandling, FollowUp, Rectification
+
+    from .rollups import RECTIFIED_STATUSES
 
     rng = random.Random(seed)
     tz = timezone.get_current_timezone()
@@ -135,13 +286,28 @@ def generate(n: int, *, days: int = 365, seed: int = 2026, chunk: int = 20_000, 
     now = timezone.now()
     places = _places()
     weights = [p.weight for p in places]
+    cum_weights = list(itertools.accumulate(weights))
+    place_idx = range(len(places))
     first_day = today - timedelta(days=days)
     # Working days only (the centers are closed on weekends and holidays): the calendar decides.
     workdays = [d for d in (first_day + timedelta(days=i) for i in range(days)) if is_working_day(d)] \
         or [today - timedelta(days=1)]
+    day_open = {d: datetime.combine(d, time(8, 30), tzinfo=tz) for d in workdays}
     default_after = es.conf.default_after_days()
     rect_days = 10
     day_deadline: dict[date, date] = {}
+    next_workday: dict[date, date] = {}
+    rectified_statuses = {str(s) for s in RECTIFIED_STATUSES}
+    grade_values, grade_cum = [g for g, _ in GRADES], list(itertools.accumulate(w for _, w in GRADES))
+    channels, channel_cum = ["qr", "sms", "device", "kiosk", "web"], list(itertools.accumulate([32, 25, 25, 6, 7]))
+    keyer = hmac.new(settings.SECRET_KEY.encode(), digestmod=hashlib.sha256)  # es.keyed, key schedule done once
+
+    def keyed(value: str) -> str:
+        h = keyer.copy()
+        h.update(value.encode())
+        return h.hexdigest()[:16]
+
+    assert keyed("13800000000") == es.keyed("13800000000")
 
     case_ins = Inserter(Case, {"channel": "window", "state": "completed", "result": "approved", "applicant_kind": "person",
                                "applicant_name": "规模演示", "legal_limit_days": 20, "promised_limit_days": 10,
@@ -156,36 +322,50 @@ def generate(n: int, *, days: int = 365, seed: int = 2026, chunk: int = 20_000, 
                         ["id", "number", "source_ref", "area_id", "site_id", "found_on", "deadline", "status", "result",
                          "done_on", "on_time", "created_at"])
     h_ins = Inserter(BadReviewHandling, {"verification": "", "explanation": ""},
-                     ["evaluation_id", "case_id", "area_id", "site_id", "status", "opened_at", "verify_due", "verdict",
+                     ["id", "evaluation_id", "case_id", "area_id", "site_id", "status", "opened_at", "verify_due", "verdict",
                       "verified_at", "rectification_id", "followed_up_at", "citizen_satisfied", "appeal_decision",
                       "appealed_at", "appeal_decided_at", "closed_at"])
+    # 回访台账 rows: the call to every followed-up bad review, and the daily random call to a share
+    # of the satisfied (services.sample_rate_default, 10%). Made without a daily list (follow_list
+    # is empty): the lists' (day, area) rows would collide with a second load of the same days.
+    fu_ins = Inserter(FollowUp, {"method": "call", "contact_name": "规模演示", "attempt": 1, "created_at": now},
+                      ["area_id", "site_id", "case_id", "evaluation_id", "handling_id", "reason", "contact_phone",
+                       "outcome", "satisfaction", "notes", "done_at"])
+    sample_rate = 0.10
     appeal_every = 40
     counts = dict.fromkeys(("cases", "evaluations", "active", "default", "bad", "handlings", "rectifications",
-                            "excluded", "appeals"), 0)
-    case_id, ev_id, rect_id = _next_id(Case), _next_id(Evaluation), _next_id(Rectification)
+                            "excluded", "followups", "appeals"), 0)
+    case_id, ev_id, rect_id, h_id = _next_id(Case), _next_id(Evaluation), _next_id(Rectification), \
+        _next_id(BadReviewHandling)
     tag = f"{seed % 1000:03d}{case_id:09d}"
     aspect_cache: dict[tuple, tuple] = {}
     appeal_rows: list[tuple] = []
+    roll = Rollups()
+    # rollups.FIELDS order: completed, active, satisfied, bad, followed, rectified, rect_done, rect_on_time
+    assert roll.fields == ("completed", "active", "satisfied", "bad", "followed", "rectified", "rect_done",
+                           "rect_on_time")
+    slot = roll.slot
     done = 0
     while done < n:
         size = min(chunk, n - done)
         with transaction.atomic():
             for k in range(size):
                 i = done + k
-                p = places[rng.choices(range(len(places)), weights)[0]] if len(places) > 1 else places[0]
+                p = places[rng.choices(place_idx, cum_weights=cum_weights)[0]] if len(places) > 1 else places[0]
                 day = workdays[int(len(workdays) * (i / n)) if n > 1 else 0]
-                t_in = datetime.combine(day, time(8, 30), tzinfo=tz) + timedelta(minutes=rng.randint(0, 480))
+                t_in = day_open[day] + timedelta(minutes=rng.randint(0, 480))
                 t_done = t_in + timedelta(minutes=rng.randint(10, 90))
                 mobile = f"13{rng.randint(0, 999_999_999):09d}"
                 case_ins.add(case_id, p.item_id, p.site_id, p.site_id, p.window_id, f"S{tag}-{i:09d}", mobile,
                              t_in, t_in, day, t_done, day)
+                slot(day, p.area_id)[0] += 1  # completed (t_done is the same local day)
                 if i % appeal_every == 0:
                     appeal_rows.append((p, day, t_done, mobile))
                 age = (today - day).days
                 active = rng.random() < ACTIVE_RATE
                 if active:
-                    grade = rng.choices([g for g, _ in GRADES], [w for _, w in GRADES])[0]
-                    channel = rng.choices(["qr", "sms", "device", "kiosk", "web"], [32, 25, 25, 6, 7])[0]
+                    grade = rng.choices(grade_values, cum_weights=grade_cum)[0]
+                    channel = rng.choices(channels, cum_weights=channel_cum)[0]
                     at = t_done + timedelta(minutes=rng.randint(2, 60 * 24 * 3))
                     if at > now:
                         at = now - timedelta(minutes=rng.randint(1, 60))
@@ -209,12 +389,29 @@ def generate(n: int, *, days: int = 365, seed: int = 2026, chunk: int = 20_000, 
                     upheld = verdict == "mistaken" and rng.random() < 0.6
                     excluded = upheld
                 ev_ins.add(ev_id, case_id, grade, aspect_set, aspects, reasons, channel, not active, p.area_id, p.site_id,
-                           p.window_id, p.item_id, at, fp, es.keyed(mobile), excluded)
+                           p.window_id, p.item_id, at, fp, keyed(mobile), excluded)
+                eday = at.astimezone(tz).date()
+                ev_slot = slot(eday, p.area_id)
                 counts["active" if active else "default"] += 1
+                if active and not excluded:
+                    ev_slot[1] += 1
+                    ev_slot[2] += grade >= 3
+                    if grade >= 3 and rng.random() < sample_rate:
+                        # the next working day's random call (those already due)
+                        nd = next_workday.get(eday)
+                        if nd is None:
+                            nd = next_workday[eday] = add_working_days(eday, 1)
+                        f_at = datetime.combine(nd, time(9), tzinfo=tz) + timedelta(minutes=rng.randint(0, 480))
+                        if f_at < now:
+                            reached = rng.random() < 0.85
+                            fu_ins.add(p.area_id, p.site_id, case_id, ev_id, None, "sample", mobile,
+                                       "reached" if reached else "unreached",
+                                       ("satisfied" if rng.random() < 0.9 else "basic") if reached else "",
+                                       "满意，无意见" if reached else "", f_at)
+                            counts["followups"] += 1
                 if bad:
                     counts["bad"] += 1
                     counts["excluded"] += excluded
-                    eday = timezone.localdate(at)
                     eage = (today - eday).days
                     rect_pk = None
                     status, verified_at, followed, satisfied, closed = "open", None, None, None, None
@@ -230,10 +427,14 @@ def generate(n: int, *, days: int = 365, seed: int = 2026, chunk: int = 20_000, 
                             done_on = eday + timedelta(days=rng.choice([2, 4, 6, 9, 12, 15])) if finished else None
                             if done_on and done_on > today:
                                 done_on = today
+                            on_time = (done_on <= deadline) if done_on else None
                             rect_ins.add(rect_id, f"ZG-S{tag}-{rect_id:09d}", f"evaluation:{ev_id}", p.area_id,
                                          p.site_id, eday, deadline, "done" if done_on else "open",
-                                         "已整改" if done_on else "", done_on,
-                                         (done_on <= deadline) if done_on else None, verified_at)
+                                         "已整改" if done_on else "", done_on, on_time, verified_at)
+                            if done_on:
+                                r_slot = slot(eday, p.area_id)  # found on the evaluation's day
+                                r_slot[6] += 1
+                                r_slot[7] += bool(on_time)
                             rect_pk = rect_id
                             rect_id += 1
                             counts["rectifications"] += 1
@@ -241,14 +442,14 @@ def generate(n: int, *, days: int = 365, seed: int = 2026, chunk: int = 20_000, 
                             if done_on:
                                 status = "rectified"
                                 if rng.random() < 0.95:
-                                    followed = datetime.combine(done_on, time(15), tzinfo=tz)
+                                    followed = min(datetime.combine(done_on, time(15), tzinfo=tz), now)  # not ahead of now
                                     satisfied = rng.random() < 0.8
                                     status = "closed" if eage > 20 else "followed_up"
                                     closed = followed if status == "closed" else None
                         elif verdict == "no_basis":
                             status = "explained"
                             if rng.random() < 0.9:
-                                followed = verified_at + timedelta(days=1)
+                                followed = min(verified_at + timedelta(days=1), now)
                                 satisfied, status, closed = rng.random() < 0.5, "closed", followed
                         else:
                             appealed_at = verified_at
@@ -264,9 +465,19 @@ def generate(n: int, *, days: int = 365, seed: int = 2026, chunk: int = 20_000, 
                         appealed_at = appealed_at or at
                         decided_at = decided_at or at + timedelta(hours=1)
                         appeal_decision, status, closed = "upheld", "closed", decided_at
-                    h_ins.add(ev_id, case_id, p.area_id, p.site_id, status, at, verify_due,
-                              "" if status in ("open",) and verified_at is None else verdict, verified_at, rect_pk,
-                              followed, satisfied, appeal_decision, appealed_at, decided_at, closed)
+                    h_verdict = "" if status == "open" and verified_at is None else verdict
+                    h_ins.add(h_id, ev_id, case_id, p.area_id, p.site_id, status, at, verify_due, h_verdict, verified_at,
+                              rect_pk, followed, satisfied, appeal_decision, appealed_at, decided_at, closed)
+                    if not excluded:  # rollups._BAD and what it counts of the handling
+                        ev_slot[3] += 1
+                        ev_slot[4] += followed is not None
+                        ev_slot[5] += status in rectified_statuses and h_verdict != "mistaken"
+                    if followed is not None:
+                        fu_ins.add(p.area_id, p.site_id, case_id, ev_id, h_id, "unsatisfied", mobile, "reached",
+                                   "satisfied" if satisfied else "unsatisfied",
+                                   "已告知整改情况" if rect_pk else "已解释说明", followed)
+                        counts["followups"] += 1
+                    h_id += 1
                     counts["handlings"] += 1
                 ev_id += 1
                 case_id += 1
@@ -274,14 +485,14 @@ def generate(n: int, *, days: int = 365, seed: int = 2026, chunk: int = 20_000, 
             counts["evaluations"] += ev_ins.flush()
             rect_ins.flush()  # before the handlings that point at them
             h_ins.flush()
+            fu_ins.flush()
             counts["appeals"] += _appeals(appeal_rows, rng, Appeal)
             appeal_rows = []
         done += size
         if progress:
             progress(done, n)
-    _reset_sequences([Case, Evaluation, Rectification])
-    counts["rollups"] = rebuild()
-    return counts
+    _reset_sequences([Case, Evaluation, Rectification, BadReviewHandling])
+    return counts, roll
 
 
 def _reset_sequences(models_with_given_ids) -> None:
