@@ -27,7 +27,25 @@ def handling(w, *, to=None):
         services.handling_follow_up(actor=actor, handling_id=h.pk, satisfied=True, result="回访")
     if to == "appealed":
         services.handling_appeal(actor=actor, handling_id=h.pk, reason="误评", evidence="录像")
+    if to == "appealed_with_file":
+        services.handling_appeal(actor=actor, handling_id=h.pk, reason="误评", files=[("still.png", _PNG)])
     return h
+
+
+_PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def _upload():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("still.png", _PNG)
+
+
+def evidence_url(w, *, api: bool):
+    h = handling(w, to="appealed_with_file")
+    e = h.evidence_files.get()
+    return (f"/api/v1/followups/handlings/{h.pk}/evidence/{e.pk}" if api
+            else f"/followups/handling/{h.pk}/evidence/{e.pk}/")
 
 
 def follow_list(w):
@@ -98,6 +116,16 @@ ROUTES = [
         f"/api/v1/followups/handlings/{handling(w, to='followed_up').pk}/close", note="办结")),
     Scoped("api:followup_appeal", role=MANAGER, make=lambda w: _post(
         f"/api/v1/followups/handlings/{handling(w).pk}/appeal", reason="误评", evidence="录像")),
+    Scoped("api:followup_appeal_files", role=MANAGER, make=lambda w: Req(
+        f"/api/v1/followups/handlings/{handling(w).pk}/appeal/files", method="post",
+        data={"reason": "误评", "files": [_upload()]})),
+    Scoped("api:followup_evidence_add", role=MANAGER, ok=(201,), make=lambda w: Req(
+        f"/api/v1/followups/handlings/{handling(w, to='appealed').pk}/evidence", method="post",
+        data={"files": [_upload()]})),
+    Scoped("api:followup_evidence_list", make=lambda w: f"/api/v1/followups/handlings/"
+                                                        f"{handling(w, to='appealed_with_file').pk}/evidence"),
+    Scoped("api:followup_evidence_download", make=lambda w: evidence_url(w, api=True)),
+    Scoped("followups:evidence", make=lambda w: evidence_url(w, api=False)),
     # 申诉由上级复核: the township's own manager is refused (403), the district decides.
     Scoped("api:followup_decide", role=MANAGER, ok_for=("district",), make=lambda w: _post(
         f"/api/v1/followups/handlings/{handling(w, to='appealed').pk}/decide", upheld=False, note="证据不足")),

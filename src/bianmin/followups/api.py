@@ -3,16 +3,17 @@ rectification ledger, rates; and the public questionnaire answer."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
-from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from django.http import FileResponse, HttpRequest
+from ninja import Field, File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
 
 from bianmin.accounts.auth import staff_auth
 from bianmin.accounts.principals import principal_of
 from bianmin.accounts.roles import Cap
-from bianmin.core.errors import Invalid
+from bianmin.core.errors import Invalid, TooLarge
 from bianmin.core.masking import mask_mobile, mask_name
 from bianmin.core.scoping import require
 
@@ -72,6 +73,34 @@ class AppealIn(Schema):
     evidence: str = Field(..., max_length=2000)
 
 
+class EvidenceOut(Schema):
+    id: int
+    file_name: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_at: datetime
+    uploaded_by: str
+    url: str
+
+
+def _evidence(row) -> dict:
+    return {"id": row.pk, "file_name": row.file_name, "content_type": row.file.content_type, "size": row.file.size,
+            "sha256": row.file.sha256, "uploaded_at": row.uploaded_at, "uploaded_by": row.uploaded_by,
+            "url": f"/api/v1/followups/handlings/{row.handling_id}/evidence/{row.pk}"}
+
+
+def _files(files) -> list[tuple[str, bytes]]:
+    """(name, bytes) of the uploads; one too large is refused (413) before it is read."""
+    from bianmin.cases.services import max_file_bytes
+
+    limit = max_file_bytes()
+    for f in files or []:
+        if f.size is not None and f.size > limit:
+            raise TooLarge(f"证据文件“{f.name}”过大：不能超过 {limit // (1024 * 1024)} MB", field="files")
+    return [(f.name or "", f.read()) for f in files or []]
+
+
 class DecideIn(Schema):
     upheld: bool
     note: str = Field(..., max_length=2000)
@@ -111,6 +140,39 @@ def followup_appeal(request: HttpRequest, handling_id: int, payload: AppealIn):
     services.handling_appeal(actor=principal_of(request), handling_id=handling_id, reason=payload.reason,
                              evidence=payload.evidence)
     return _handling(selectors.handling_get(actor=principal_of(request), handling_id=handling_id))
+
+
+@router.post("/followups/handlings/{int:handling_id}/appeal/files", response=HandlingOut, auth=staff_auth,
+             summary="申诉（附证据文件：照片、监控截图、PDF）")
+def followup_appeal_files(request: HttpRequest, handling_id: int, reason: str = Form(...),  # noqa: B008
+                          evidence: str = Form(""), files: list[UploadedFile] = File(None)):  # noqa: B008
+    services.handling_appeal(actor=principal_of(request), handling_id=handling_id, reason=reason, evidence=evidence,
+                             files=_files(files))
+    return _handling(selectors.handling_get(actor=principal_of(request), handling_id=handling_id))
+
+
+@router.get("/followups/handlings/{int:handling_id}/evidence", response=list[EvidenceOut], auth=staff_auth,
+            summary="申诉证据文件列表")
+def followup_evidence_list(request: HttpRequest, handling_id: int):
+    h = selectors.handling_get(actor=principal_of(request), handling_id=handling_id)
+    return [_evidence(r) for r in h.evidence_files.select_related("file")]
+
+
+@router.post("/followups/handlings/{int:handling_id}/evidence", response={201: list[EvidenceOut]}, auth=staff_auth,
+             summary="补充申诉证据文件（申诉复核中）")
+def followup_evidence_add(request: HttpRequest, handling_id: int, files: list[UploadedFile] = File(...)):  # noqa: B008
+    rows = services.handling_appeal_evidence_add(actor=principal_of(request), handling_id=handling_id,
+                                                 files=_files(files))
+    return Status(201, [_evidence(r) for r in rows])
+
+
+@router.get("/followups/handlings/{int:handling_id}/evidence/{int:evidence_id}", auth=staff_auth,
+            summary="下载申诉证据文件（留痕）",
+            openapi_extra={"responses": {200: {"description": "证据文件", "content": {"application/octet-stream": {}}}}})
+def followup_evidence_download(request: HttpRequest, handling_id: int, evidence_id: int):
+    row, fh = services.appeal_evidence_open(actor=principal_of(request), handling_id=handling_id,
+                                            evidence_id=evidence_id)
+    return FileResponse(fh, content_type=row.file.content_type, as_attachment=True, filename=row.file_name)
 
 
 @router.post("/followups/handlings/{int:handling_id}/decide", response=HandlingOut, auth=staff_auth, summary="上级复核申诉")

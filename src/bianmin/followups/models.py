@@ -77,6 +77,30 @@ class BadReviewHandling(models.Model):
         return self.status != self.Status.CLOSED
 
 
+class AppealEvidence(models.Model):
+    """One evidence file of a 申诉 (a video still, a photo, a signed statement as PDF), stored
+    once by content in ``cases.StoredFile`` (the same checked, content-addressed store as the
+    case materials). Kept for good: an appeal's evidence is part of its record, decided or not."""
+
+    handling = models.ForeignKey(BadReviewHandling, verbose_name=_("差评处理"), on_delete=models.PROTECT,
+                                 related_name="evidence_files")
+    file = models.ForeignKey("cases.StoredFile", verbose_name=_("文件"), on_delete=models.PROTECT, related_name="+")
+    file_name = models.CharField(_("文件名"), max_length=200)
+    uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+    uploaded_by = models.CharField(_("上传人"), max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("申诉证据")
+        verbose_name_plural = _("申诉证据")
+        ordering = ["handling", "uploaded_at", "id"]
+
+    def __str__(self):
+        return self.file_name
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("申诉证据不能删除")
+
+
 class HandlingEvent(models.Model):
     class Kind(models.TextChoices):
         OPENED = "opened", _("生成差评工单")
@@ -87,6 +111,7 @@ class HandlingEvent(models.Model):
         FOLLOWED_UP = "followed_up", _("回访")
         APPEALED = "appealed", _("申诉")
         APPEAL_DECIDED = "appeal_decided", _("申诉复核")
+        EVIDENCE_ADDED = "evidence_added", _("补充申诉证据")
         CLOSED = "closed", _("办结")
 
     handling = models.ForeignKey(BadReviewHandling, verbose_name=_("差评处理"), on_delete=models.PROTECT, related_name="events")

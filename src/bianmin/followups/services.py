@@ -26,6 +26,7 @@ from bianmin.core.principal import Grant, Principal
 from bianmin.core.scoping import get_scoped, require
 
 from .models import (
+    AppealEvidence,
     BadReviewHandling,
     FollowUp,
     FollowUpList,
@@ -338,10 +339,52 @@ def handling_close(*, actor: Principal, handling_id: int, note: str = "") -> Bad
     return handling
 
 
-def handling_appeal(*, actor: Principal, handling_id: int, reason: str, evidence: str) -> BadReviewHandling:
-    """申诉: the site considers the review mistaken or malicious; the level above decides."""
+MAX_EVIDENCE_FILES = 10
+
+
+def _checked_evidence(files) -> list[tuple[str, bytes]]:
+    """Every file checked (size 413, type by its first bytes 415, empty 422) before anything is
+    written, so a bad file among good ones leaves no trace. The checks and the store are the
+    ones of the case materials (``cases.services``): one set of rules for uploaded files."""
+    from bianmin.cases.services import max_file_bytes, sniff_content_type
+    from bianmin.core.errors import TooLarge, UnsupportedType
+
+    files = list(files or [])
+    if len(files) > MAX_EVIDENCE_FILES:
+        raise Invalid(f"每次申诉最多上传 {MAX_EVIDENCE_FILES} 个证据文件", field="files")
+    limit = max_file_bytes()
+    checked = []
+    for name, data in files:
+        name = (name or "").strip()[:200] or "证据"
+        if len(data) > limit:
+            raise TooLarge(f"证据文件“{name}”过大：不能超过 {limit // (1024 * 1024)} MB", field="files")
+        if not data:
+            raise Invalid(f"证据文件“{name}”为空", field="files")
+        if sniff_content_type(data[:16], name) is None:
+            raise UnsupportedType(f"证据文件“{name}”的类型不支持：仅接受照片（JPG、PNG）、PDF、OFD", field="files")
+        checked.append((name, data))
+    return checked
+
+
+def _store_evidence(handling: BadReviewHandling, actor: Principal, files: list[tuple[str, bytes]]) -> list[AppealEvidence]:
+    from bianmin.cases.services import store_file
+
+    rows = []
+    for name, data in files:
+        stored = store_file(data=data, name=name)
+        rows.append(AppealEvidence.objects.create(handling=handling, file=stored, file_name=name,
+                                                  uploaded_by=_label(actor)))
+    return rows
+
+
+def handling_appeal(*, actor: Principal, handling_id: int, reason: str, evidence: str = "",
+                    files=()) -> BadReviewHandling:
+    """申诉: the site considers the review mistaken or malicious; the level above decides.
+    Evidence is a description, files (``[(name, bytes)]``: a video still, photos, a signed
+    statement), or both; at least one of them."""
     reason = _text(reason, "reason", "申诉理由")
-    evidence = _text(evidence, "evidence", "申诉证据")
+    files = _checked_evidence(files)
+    evidence = _text(evidence, "evidence", "申诉证据", required=not files)
     with transaction.atomic():
         handling = _locked_handling(actor, handling_id)
         if handling.status in (H.APPEALED, H.CLOSED):
@@ -353,10 +396,47 @@ def handling_appeal(*, actor: Principal, handling_id: int, reason: str, evidence
         handling.appeal_reason, handling.appeal_evidence = reason, evidence
         handling.appealed_at = timezone.now()
         handling.save()
-        _event(handling, HandlingEvent.Kind.APPEALED, actor, f"{reason}（证据：{evidence}）")
+        rows = _store_evidence(handling, actor, files)
+        names = "、".join(r.file_name for r in rows)
+        _event(handling, HandlingEvent.Kind.APPEALED, actor,
+               f"{reason}（证据：{evidence or '见附件'}{'；附件：' + names if names else ''}）")
         audit(actor=actor, action=AuditEntry.Action.TRANSITION, target=handling, area_code=handling.area.code,
-              changes={"status": H.APPEALED})
+              changes={"status": H.APPEALED, "evidence_files": [[r.file_name, r.file.sha256] for r in rows]})
     return handling
+
+
+def handling_appeal_evidence_add(*, actor: Principal, handling_id: int, files) -> list[AppealEvidence]:
+    """More evidence for an appeal still waiting for the level above (never after the decision:
+    what was decided on stays what was on file)."""
+    files = _checked_evidence(files)
+    if not files:
+        raise Invalid("请选择证据文件", field="files")
+    with transaction.atomic():
+        handling = _locked_handling(actor, handling_id)
+        if handling.status != H.APPEALED:
+            raise Conflict("该差评不在申诉复核中，不能补充证据")
+        if handling.evidence_files.count() + len(files) > MAX_EVIDENCE_FILES:
+            raise Invalid(f"每件申诉最多 {MAX_EVIDENCE_FILES} 个证据文件", field="files")
+        rows = _store_evidence(handling, actor, files)
+        _event(handling, HandlingEvent.Kind.EVIDENCE_ADDED, actor, "、".join(r.file_name for r in rows))
+        audit(actor=actor, action=AuditEntry.Action.UPDATE, target=handling, area_code=handling.area.code,
+              changes={"evidence_files": [[r.file_name, r.file.sha256] for r in rows]})
+    return rows
+
+
+def appeal_evidence_open(*, actor: Principal, handling_id: int, evidence_id: int):
+    """One evidence file for download: (row, open file). In the caller's scope only (404
+    otherwise); every download leaves an audit row."""
+    from django.core.files.storage import default_storage
+
+    with transaction.atomic():
+        handling = get_scoped(BadReviewHandling.objects.select_related("area"), actor, Cap.VIEW, pk=handling_id)
+        row = handling.evidence_files.select_related("file").filter(pk=evidence_id).first()
+        if row is None:
+            raise NotFound("未找到该证据文件")
+        audit(actor=actor, action=AuditEntry.Action.EXPORT, target=row, area_code=handling.area.code,
+              changes={"handling": handling.pk, "file": row.file_name, "sha256": row.file.sha256})
+    return row, default_storage.open(row.file.path, "rb")
 
 
 def handling_appeal_decide(*, actor: Principal, handling_id: int, upheld: bool, note: str) -> BadReviewHandling:

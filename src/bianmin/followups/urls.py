@@ -13,6 +13,7 @@ urlpatterns = [
     path("visits/new/", views.visit_new, name="visit-new"),
     path("handling/", views.handling_list, name="handlings"),
     path("handling/<int:handling_id>/", views.handling_detail, name="handling"),
+    path("handling/<int:handling_id>/evidence/<int:evidence_id>/", views.evidence_download, name="evidence"),
     path("ledgers/followups/", views.ledger_followups, name="ledger-followups"),
     path("ledgers/problems/", views.ledger_problems, name="ledger-problems"),
     path("ledgers/rectifications/", views.ledger_rectifications, name="ledger-rectifications"),

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,7 +18,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from bianmin.accounts.principals import principal_of
 from bianmin.accounts.roles import Cap
-from bianmin.core.errors import DomainError, Invalid, NotFound
+from bianmin.cases.services import max_file_bytes
+from bianmin.core.errors import DomainError, Invalid, NotFound, TooLarge, UnsupportedType
 from bianmin.core.masking import mask_mobile, mask_name
 
 from . import exports, selectors, services
@@ -231,7 +232,7 @@ def handling_list(request):
 def handling_detail(request, handling_id: int):
     actor = principal_of(request)
     h = selectors.handling_get(actor=actor, handling_id=handling_id)
-    error = None
+    error, status = None, 200
     if request.method == "POST":
         action = request.POST.get("action")
         p = request.POST
@@ -252,14 +253,16 @@ def handling_detail(request, handling_id: int):
                 services.handling_close(actor=actor, handling_id=h.pk, note=p.get("note", ""))
             elif action == "appeal":
                 services.handling_appeal(actor=actor, handling_id=h.pk, reason=p.get("reason", ""),
-                                         evidence=p.get("evidence", ""))
+                                         evidence=p.get("evidence", ""), files=_uploads(request))
+            elif action == "evidence":
+                services.handling_appeal_evidence_add(actor=actor, handling_id=h.pk, files=_uploads(request))
             elif action == "decide":
                 services.handling_appeal_decide(actor=actor, handling_id=h.pk, upheld=p.get("upheld") == "1",
                                                 note=p.get("note", ""))
             else:
                 raise Invalid("未知操作", field="action")
-        except Invalid as exc:
-            error = exc.message
+        except (Invalid, TooLarge, UnsupportedType) as exc:
+            error, status = exc.message, exc.status
         else:
             messages.success(request, "已保存。")
             return redirect("followups:handling", h.pk)
@@ -269,9 +272,31 @@ def handling_detail(request, handling_id: int):
         "h": h, "e": h.evaluation, "events": h.events.all(), "error": error, "values": request.POST,
         "flag": selectors.due_flag(h), "due": selectors.stage_due(h), "verdicts": BadReviewHandling.Verdict.choices,
         "can_decide": parent is not None and actor.can(Cap.BADREVIEW_DECIDE, parent),
+        "can_handle": actor.can(Cap.BADREVIEW_HANDLE, h.area),
         "default_days": services.rectification_default_days(),
         "applicant": mask_name(h.case.applicant_name),
-    }, status=422 if error else 200)
+        "evidence_files": h.evidence_files.select_related("file"),
+        "max_file_mb": max_file_bytes() // (1024 * 1024), "max_files": services.MAX_EVIDENCE_FILES,
+    }, status=status)
+
+
+def _uploads(request) -> list[tuple[str, bytes]]:
+    """The uploaded evidence files as (name, bytes); one too large is refused (413) before it is
+    read into memory (Django has spooled it to a temporary file)."""
+    files = request.FILES.getlist("files")
+    limit = max_file_bytes()
+    for f in files:
+        if f.size > limit:
+            raise TooLarge(f"证据文件“{f.name}”过大：不能超过 {limit // (1024 * 1024)} MB", field="files")
+    return [(f.name, f.read()) for f in files]
+
+
+@login_required
+@domain_errors
+def evidence_download(request, handling_id: int, evidence_id: int):
+    row, fh = services.appeal_evidence_open(actor=principal_of(request), handling_id=handling_id,
+                                            evidence_id=evidence_id)
+    return FileResponse(fh, content_type=row.file.content_type, as_attachment=True, filename=row.file_name)
 
 
 # --- ledgers -----------------------------------------------------------------------------------
