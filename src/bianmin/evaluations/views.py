@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from bianmin.accounts.principals import principal_of
 from bianmin.accounts.roles import Cap
+from bianmin.cases.selectors import masked_applicant
 from bianmin.core.errors import DomainError, Invalid
 
 from . import selectors, services
@@ -119,8 +120,14 @@ def case_slip(request, case_id: int):
         raise services.Conflict("办件尚未办结，暂无评价二维码")
     link = services.evaluation_link_issue(case=case, send_sms=False)
     url = services.link_url(link, via="qr")
-    return render(request, "evaluations/slip.html", {"case": case, "link": link, "url": url,
-                                                     "svg": _qr().qr_svg(url)})
+    return render(request, "evaluations/slip.html", {
+        "case": case, "link": link, "url": url, "short_url": url.split("?", 1)[0], "svg": _qr().qr_svg(url),
+        "item_name": _item_name(case), "applicant": masked_applicant(case),
+        "additional_days": services.conf.additional_period_days()})
+
+
+def _item_name(case) -> str:
+    return case.item.standard_item.name if case.item_id else ""
 
 
 @login_required
@@ -143,7 +150,8 @@ def window_screen(request, window_id: int):
     context = {"window": window, "case": case}
     if case is not None:
         url = services.link_url(case.evaluation_link, via="qr")
-        context.update({"url": url, "svg": _qr().qr_svg(url)})
+        context.update({"url": url, "svg": _qr().qr_svg(url), "item_name": _item_name(case),
+                        "applicant": masked_applicant(case)})
     return render(request, "evaluations/window_screen.html", context)
 
 
