@@ -39,7 +39,7 @@ class Inserter:
     it names (raw Python values, converted per column by a converter chosen once, not by
     isinstance tests per value)."""
 
-    def __init__(self, model, template: dict, vary: list[str]):
+    def __init__(self, model, template: dict, vary: list[str], *, raw: tuple[str, ...] = ()):
         self.conn = connections[DEFAULT_DB_ALIAS]
         self.copy = self.conn.vendor == "postgresql"
         # The primary key is given only when the caller names it (ids it assigns itself).
@@ -54,7 +54,8 @@ class Inserter:
         names = [f.attname for f in self.fields]
         convs = [self._converter(f) for f in self.fields]
         self.base = [self._apply(c, template.get(f.attname, self._default(f))) for f, c in zip(self.fields, convs, strict=True)]
-        self.slots = [(names.index(v), convs[names.index(v)]) for v in vary]
+        # `raw` columns are given already converted (e.g. JSON text dumped once per distinct value)
+        self.slots = [(names.index(v), None if v in raw else convs[names.index(v)]) for v in vary]
         self.rows: list[list] = []
 
     @staticmethod
@@ -199,8 +200,13 @@ def bulk_load(tables=BULK_TABLES, *, indexes: bool = True):
         yield
     finally:
         with conn.cursor() as cursor:
+            pending = conn.vendor == "postgresql" and conn.in_atomic_block and saved
+            if pending:  # inside an outer transaction: run the deferred FK checks before CREATE INDEX
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             for _table, (_name, sql) in saved:
                 cursor.execute(sql.replace("%", "%%"))
+            if pending:
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's FKs are all DEFERRABLE INITIALLY DEFERRED
             for sql in restore:
                 cursor.execute(sql)
             if conn.vendor == "postgresql" and saved:
@@ -316,7 +322,7 @@ def _generate(n, *, days, seed, chunk, today, progress):
                          "submitted_at", "accepted_at", "accepted_on", "completed_at", "completed_on"])
     ev_ins = Inserter(Evaluation, {"kind": "first", "aspects": {}, "reasons": [], "text": ""},
                       ["id", "case_id", "grade", "aspect_set", "aspects", "reasons", "channel", "is_default", "area_id",
-                       "site_id", "window_id", "item_id", "evaluated_at", "fingerprint", "phone_key", "excluded"])
+                       "site_id", "window_id", "item_id", "evaluated_at", "fingerprint", "phone_key", "excluded"], raw=("aspects", "reasons"))
     rect_ins = Inserter(Rectification, {"source": "bad_review", "problem": "差评反映窗口服务问题", "measure": "窗口服务规范培训",
                                         "owner_name": "中心负责人", "working_days": rect_days},
                         ["id", "number", "source_ref", "area_id", "site_id", "found_on", "deadline", "status", "result",
@@ -379,7 +385,8 @@ def _generate(n, *, days, seed, chunk, today, progress):
                     aspect_set = "online" if channel in ("web", "sms") else "onsite"
                     reasons = ["slow"] if grade <= 2 else []
                     aspects = {"overall": grade}
-                    aspect_cache[key] = (aspect_set, aspects, reasons, es._fingerprint(grade, aspects, reasons, ""))
+                    aspect_cache[key] = (aspect_set, json.dumps(aspects, ensure_ascii=False),
+                                         json.dumps(reasons, ensure_ascii=False), es._fingerprint(grade, aspects, reasons, ""))
                 aspect_set, aspects, reasons, fp = aspect_cache[key]
                 excluded = False
                 bad = active and grade <= 2
