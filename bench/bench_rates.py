@@ -1,7 +1,7 @@
 """The rate figures at scale: the daily roll-ups against the naive aggregate, in the same run.
 
     uv run python bench/bench_rates.py                          # SQLite, N = 2,000,000 (about 10 minutes here)
-    uv run python bench/bench_rates.py --n 10000000             # the issue's 10 million (about an hour here)
+    uv run python bench/bench_rates.py --n 10000000 --ledgers   # the issue's 10 million (about 25 minutes of loading)
     uv run python bench/bench_rates.py --db postgres --n 2000000
 
 What it does:
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import sys
@@ -58,7 +59,9 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=40)
     parser.add_argument("--naive-reps", type=int, default=5)
     parser.add_argument("--chunk", type=int, default=50_000)
-    parser.add_argument("--keep", action="store_true", help="保留临时数据目录")
+    parser.add_argument("--keep", action="store_true", help="保留临时数据目录（PostgreSQL：集群保持运行）")
+    parser.add_argument("--rebuild", action="store_true", help="另计一次 rebuild_rollups 全量重算的耗时（10M 时很慢）")
+    parser.add_argument("--ledgers", action="store_true", help="之后在同一数据上运行 bench_ledgers（台账分页与导出）")
     args = parser.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="bench-rates-"))
@@ -102,9 +105,14 @@ def main() -> int:
         gen_s = time.monotonic() - t0
         print(f"generated in {gen_s:,.0f} s (roll-ups rebuilt at the end): "
               + ", ".join(f"{k} {v:,}" for k, v in counts.items()), flush=True)
-        t1 = time.monotonic()
-        rows = rebuild()
-        print(f"rebuild_rollups alone: {time.monotonic() - t1:,.1f} s, {rows:,} rows", flush=True)
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rows_written = sum(v for k, v in counts.items() if k not in ("active", "default", "bad", "excluded"))
+        print(f"rows written {rows_written:,} ({rows_written / gen_s:,.0f} rows/s, {args.n / gen_s:,.0f} cases/s); "
+              f"peak RSS {rss:,.0f} MB; load average {os.getloadavg()[0]:.2f}", flush=True)
+        if args.rebuild:
+            t1 = time.monotonic()
+            rows = rebuild()
+            print(f"rebuild_rollups alone: {time.monotonic() - t1:,.1f} s, {rows:,} rows", flush=True)
 
         today = timezone.localdate()
         city = Area.objects.get(code="350100000000")
@@ -130,12 +138,20 @@ def main() -> int:
                 print(f"| {label} | {pname} | {statistics.median(fast):.1f} / {pct(fast, 95):.1f} | "
                       f"{statistics.median(slow):.0f} / {pct(slow, 95):.0f} | {pct(slow, 95) / pct(fast, 95):,.0f}× | "
                       f"{pct(page, 95):.1f} ({len(children) + 1} areas) | {'yes' if same else 'NO'} |", flush=True)
-        print(f"\nworst p95 from roll-ups (selector or page): {worst:.1f} ms (target < 200 ms)")
+        print(f"\nworst p95 from roll-ups (selector or page): {worst:.1f} ms (target < 200 ms); "
+              f"load average {os.getloadavg()[0]:.2f}", flush=True)
+        if args.ledgers:
+            import bench_ledgers
+
+            bench_ledgers.run(reps=args.reps)
         return 0
     finally:
-        if pg:
+        if pg and not args.keep:
             pg.stop()
         if args.keep:
+            if pg:
+                print(f"PostgreSQL still running: {os.environ['DATABASE_URL']} (cluster {pg.root}; stop it with "
+                      f"runuser -u postgres -- {pg.bin}/pg_ctl -D {pg.root}/data stop)")
             print(f"data kept in {root}")
         else:
             shutil.rmtree(root, ignore_errors=True)
