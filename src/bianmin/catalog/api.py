@@ -6,7 +6,7 @@ import datetime
 from typing import Any
 
 from django.http import HttpResponse
-from ninja import File, Router, Schema
+from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from bianmin.accounts.auth import staff_auth, staff_or_key_auth
@@ -315,8 +315,8 @@ def mapping_create(request, payload: MappingIn):
     m = services.mapping_create(actor=principal, system=payload.system, external_code=payload.external_code,
                                 standard_item=si, item=item, external_name=payload.external_name)
     target = m.standard_item or m.item.standard_item
-    return 201, {"system": m.system, "external_code": m.external_code, "code": target.code, "name": target.name,
-                 "implementation_code": m.item.implementation_code if m.item_id else None}
+    return Status(201, {"system": m.system, "external_code": m.external_code, "code": target.code, "name": target.name,
+                        "implementation_code": m.item.implementation_code if m.item_id else None})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -387,7 +387,7 @@ def standard_item_create(request, payload: StandardItemIn):
     materials = data.pop("materials")
     si = services.standard_item_create(actor=principal_of(request), competent_department=dept, parent=parent,
                                        materials=materials, **data)
-    return 201, si
+    return Status(201, si)
 
 
 @router.patch("/catalog/standard-items/{code}", auth=staff_auth,
@@ -494,7 +494,7 @@ def item_create(request, payload: ItemIn):
     si = selectors.standard_item_get(code=data.pop("code"))
     data = _resolve_refs(principal, site, data)
     item = services.item_create(actor=principal, standard_item=si, area=site.area, site=site, **data)
-    return 201, _item_out(item)
+    return Status(201, _item_out(item))
 
 
 class ItemPatch(Schema):
@@ -520,7 +520,7 @@ class PublishIn(Schema):
 def item_publish(request, item_id: int, payload: PublishIn):
     principal = principal_of(request)
     item = selectors.item_get_scoped(principal=principal, capability=Cap.STATIONING_EDIT, pk=item_id)
-    return 201, services.item_publish(actor=principal, item=item, note=payload.note)
+    return Status(201, services.item_publish(actor=principal, item=item, note=payload.note))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -565,7 +565,7 @@ def stationing_create(request, payload: StationingIn):
     dept = _department(data.pop("department_code"))
     data = _resolve_refs(principal, site, data)
     st = services.stationing_create(actor=principal, department=dept, site=site, **data)
-    return 201, _stationing_out(st)
+    return Status(201, _stationing_out(st))
 
 
 class StationingPatch(Schema):
