@@ -203,3 +203,20 @@ def test_too_many_files_refused(handling, manager):
         services.handling_appeal(actor=principal(manager), handling_id=handling.pk, reason="误评",
                                  files=[(f"{i}.png", PNG) for i in range(services.MAX_EVIDENCE_FILES + 1)])
     assert "最多" in exc.value.message
+
+
+def test_a_file_missing_from_storage_is_404_not_500(client, login, handling, manager, media):
+    import shutil
+
+    from bianmin.core.models import AuditEntry
+    from bianmin.followups import services
+
+    services.handling_appeal(actor=principal(manager), handling_id=handling.pk, reason="误评",
+                             files=[("still.png", PNG)])
+    row = handling.evidence_files.get()
+    shutil.rmtree(media)
+    login(manager)
+    before = AuditEntry.objects.filter(action="export").count()
+    resp = client.get(f"/api/v1/followups/handlings/{handling.pk}/evidence/{row.pk}")
+    assert resp.status_code == 404 and "缺失" in resp.json()["message"]
+    assert AuditEntry.objects.filter(action="export").count() == before

@@ -434,9 +434,13 @@ def appeal_evidence_open(*, actor: Principal, handling_id: int, evidence_id: int
         row = handling.evidence_files.select_related("file").filter(pk=evidence_id).first()
         if row is None:
             raise NotFound("未找到该证据文件")
+        try:
+            fh = default_storage.open(row.file.path, "rb")
+        except FileNotFoundError:
+            raise NotFound("证据文件在存储中缺失，请联系系统管理员从备份恢复") from None
         audit(actor=actor, action=AuditEntry.Action.EXPORT, target=row, area_code=handling.area.code,
               changes={"handling": handling.pk, "file": row.file_name, "sha256": row.file.sha256})
-    return row, default_storage.open(row.file.path, "rb")
+    return row, fh
 
 
 def handling_appeal_decide(*, actor: Principal, handling_id: int, upheld: bool, note: str) -> BadReviewHandling:
