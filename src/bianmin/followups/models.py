@@ -169,6 +169,10 @@ class Rectification(models.Model):
             models.UniqueConstraint(fields=["source", "source_ref"], condition=~Q(source_ref=""),
                                     name="uniq_rectification_source"),
         ]
+        # The ledgers (selectors.problem_list): a wide scope walks the first in the ledger's order
+        # and checks the area in the index; a narrow one reads its areas' rows from the second.
+        indexes = [models.Index(fields=["found_on", "id", "area"], name="rect_found_scope_idx"),
+                   models.Index(fields=["area", "found_on"], name="rect_area_found_idx")]
 
     def __str__(self):
         return f"{self.number} {self.problem[:30]}"
@@ -255,7 +259,7 @@ class FollowUp(models.Model):
                                       on_delete=models.PROTECT, related_name="followups")
     agent = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("回访人"), null=True, blank=True,
                               on_delete=models.PROTECT, related_name="+")
-    done_at = models.DateTimeField(_("回访时间"), null=True, blank=True, db_index=True)
+    done_at = models.DateTimeField(_("回访时间"), null=True, blank=True)  # indexed first in followup_done_scope_idx
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
 
     class Meta:
@@ -269,6 +273,9 @@ class FollowUp(models.Model):
             models.UniqueConstraint(fields=["follow_list", "appeal"], condition=Q(appeal__isnull=False),
                                     name="uniq_followup_list_appeal"),
         ]
+        # 回访台账 (selectors.followup_ledger): as Rectification's two ledger indexes.
+        indexes = [models.Index(fields=["done_at", "id", "area", "outcome"], name="followup_done_scope_idx"),
+                   models.Index(fields=["area", "done_at"], name="followup_area_done_idx")]
 
     def __str__(self):
         return f"{self.get_reason_display()} {self.contact_name}"
