@@ -9,9 +9,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
-
 from conftest import CITY, GUDONG, GULOU, GUXI
+from django.utils import timezone
 
 pytestmark = pytest.mark.django_db
 
