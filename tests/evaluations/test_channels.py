@@ -62,9 +62,9 @@ def test_link_page_works_without_log_in_and_stores_one_evaluation(client, comple
     again = client.post(url, {"grade": "5", "aspect_attitude": "5", "text": "窗口服务很耐心", "idempotency_key": "k1"})
     assert again.status_code == 200 and "感谢您的评价" in again.content.decode()
     assert _count() == 1
-    # a used link: a clear Chinese page and nothing more
+    # a used link: a clear Chinese page, now the door to the one 追评 (test_additional_by_link.py)
     used = client.get(url)
-    assert used.status_code == 410 and "您已评价" in used.content.decode()
+    assert used.status_code == 200 and "您已评价" in used.content.decode()
     other = client.post(url, {"grade": "1", "reasons": ["attitude"]})
     assert other.status_code == 410
     assert _count() == 1

@@ -50,6 +50,7 @@ def test_slip_shows_qr_short_link_number_item_and_masked_applicant(client, login
     assert case.acceptance_number in html and "最低生活保障对象认定" in html
     assert "张**" in html and "张三丰" not in html
     assert "@page" in html and "A5" in html  # print layout
+    assert '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ' in html  # sized by CSS, never cropped
 
 
 def test_window_screen_shows_the_case_just_completed_with_a_large_qr(client, login, completed_case, clerks, sites):
@@ -61,7 +62,7 @@ def test_window_screen_shows_the_case_just_completed_with_a_large_qr(client, log
     first = completed_case(window="w2", complete_hour=10, name="王五")
     latest = completed_case(window="w2", complete_hour=11, name="赵六")
     html = client.get(f"/evaluations/windows/{sites['w2'].pk}/screen/").content.decode()
-    assert "<svg" in html and "请扫码评价" in html and latest.acceptance_number in html
+    assert "viewBox=" in html and "请扫码评价" in html and latest.acceptance_number in html
     assert first.acceptance_number not in html and "赵*" in html and "赵六" not in html
     assert token_for(latest.evaluation_link.nonce) in client.get(
         f"/evaluations/cases/{latest.pk}/slip/").content.decode()

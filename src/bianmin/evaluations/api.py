@@ -131,11 +131,12 @@ def evaluation_reasons(request: HttpRequest):
 
 
 @router.post("/evaluations/link/{token}", response={200: EvaluationOut, 201: EvaluationOut},
-             summary="通过评价链接评价（扫码、短信、网上）", auth=None)
+             summary="通过评价链接评价或追评（扫码、短信、网上）", auth=None,
+             description="kind 省略或为 first：评价（链接使用一次）；kind 为 additional：追评，"
+                         "首次评价后在追评期内通过同一链接追评一次。")
 def submit_by_link(request: HttpRequest, token: str, payload: EvaluationIn, via: Literal["qr", "sms", "web"] = "web"):
-    fields = _fields(payload)
-    fields.pop("kind")
-    return _answer(services.evaluation_submit_by_link(token=token, actor=principal_of(request), via=via, **fields))
+    return _answer(services.evaluation_submit_by_link(token=token, actor=principal_of(request), via=via,
+                                                      **_fields(payload)))
 
 
 def _key_principal(request: HttpRequest, capability: str, message: str):

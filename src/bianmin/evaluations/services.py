@@ -358,32 +358,130 @@ class LinkProblem(DomainError):
     and the same as a JSON error through the API (forged 400, unknown 404, used or expired 410)."""
 
     def __init__(self, status: int, title: str, message: str):
-        code = {400: "link_invalid", 404: "link_not_found", 410: "link_gone"}.get(status, "link_invalid")
+        code = {400: "link_invalid", 404: "link_not_found", 409: "link_used_up", 410: "link_gone"}.get(
+            status, "link_invalid")
         super().__init__(message, code=code)
         self.status = status
         self.title = title
 
 
-def link_resolve(token: str) -> EvaluationLink:
+def _link_of(token: str) -> EvaluationLink:
+    """The stored link of a genuine token (forged 400, unknown 404)."""
     nonce = nonce_from(token)
     if nonce is None:
         raise LinkProblem(400, "评价链接无效", "该评价链接无效，请核对短信中的链接或重新扫描办结单上的二维码。")
     link = EvaluationLink.objects.select_related("case__site", "case__item__standard_item").filter(nonce=nonce).first()
     if link is None:
         raise LinkProblem(404, "评价链接不存在", "未找到该评价链接，请核对短信中的链接或重新扫描办结单上的二维码。")
-    if link.used_at is not None:
-        raise LinkProblem(410, "您已评价", "该办件已经评价过了，感谢您的参与。每件业务只能评价一次。")
-    if link.is_expired:
-        raise LinkProblem(410, "评价链接已过期",
-                          f"该评价链接已过期（办结后 {conf.link_valid_days()} 日内有效），逾期未评价的业务按“满意”记录。")
     return link
 
 
+def _link_expired() -> LinkProblem:
+    return LinkProblem(410, "评价链接已过期",
+                       f"该评价链接已过期（办结后 {conf.link_valid_days()} 日内有效），逾期未评价的业务按“满意”记录。")
+
+
+def link_resolve(token: str) -> EvaluationLink:
+    link = _link_of(token)
+    if link.used_at is not None:
+        raise LinkProblem(410, "您已评价", "该办件已经评价过了，感谢您的参与。每件业务只能评价一次。")
+    if link.is_expired:
+        raise _link_expired()
+    return link
+
+
+@dataclass
+class LinkState:
+    """Where a citizen's link stands. ``stage``: "first" (the evaluation form), "additional" (the
+    追评 form, open until ``additional_until``), "additional_given" or "additional_closed"."""
+
+    link: EvaluationLink
+    stage: str
+    first: Evaluation | None = None
+    additional: Evaluation | None = None
+    additional_until: datetime | None = None
+
+
+def link_state(token: str, *, now: datetime | None = None) -> LinkState:
+    """What the link's page offers. A forged or unknown token is refused as by ``link_resolve``;
+    an unused link past its expiry (or a case already given the default 满意) is refused too;
+    once the citizen has evaluated, the link stays the door to the one 追评 for the 追评 period
+    (counted from the first evaluation, as ``evaluation_submit`` counts it)."""
+    link = _link_of(token)
+    found = {e.kind: e for e in Evaluation.objects.filter(case_id=link.case_id).order_by()}
+    first, additional = found.get(Evaluation.Kind.FIRST), found.get(Evaluation.Kind.ADDITIONAL)
+    if first is None or first.is_default:
+        if link.used_at is not None:
+            raise LinkProblem(410, "您已评价", "该办件已经评价过了，感谢您的参与。每件业务只能评价一次。")
+        if link.is_expired or first is not None:
+            raise _link_expired()
+        return LinkState(link=link, stage="first")
+    now = now or timezone.now()
+    until = first.evaluated_at + timedelta(days=conf.additional_period_days())
+    if additional is not None:
+        stage = "additional_given"
+    elif now > until:
+        stage = "additional_closed"
+    else:
+        stage = "additional"
+    return LinkState(link=link, stage=stage, first=first, additional=additional, additional_until=until)
+
+
+def additional_problem(state: LinkState) -> LinkProblem:
+    """Why a link's 追评 cannot be given (already given 409, period over 410)."""
+    if state.stage == "additional_given":
+        return LinkProblem(409, "您已追评", "该办件已经评价并追评过了，每件业务只能追评一次。感谢您的参与。")
+    if state.stage == "additional_closed":
+        until = timezone.localtime(state.additional_until)
+        return LinkProblem(410, "追评期已过",
+                           f"本次业务的追评期已过（追评须在首次评价后 {conf.additional_period_days()} 日内进行，"
+                           f"已于{until.year}年{until.month}月{until.day}日 {until:%H:%M}结束）。感谢您的参与。")
+    return LinkProblem(409, "尚未评价", "该办件尚未评价，不能追评；请先对本次服务进行评价。")
+
+
+def _check_link_rates(link: EvaluationLink) -> None:
+    from bianmin.core.ratelimit import check_rate
+
+    limit, window = conf.rate_per_link()
+    check_rate(f"eval-link:{link.pk}", limit, window)
+    if link.case.mobile:
+        limit, window = conf.rate_per_phone()
+        check_rate(f"eval-phone:{link.case.mobile}", limit, window)
+
+
+def _additional_by_link(*, token, grade, actor, channel, aspects, reasons, text, idempotency_key) -> Submission:
+    state = link_state(token)
+    given = state.additional
+    if given is not None:
+        # The same 追评 sent again (a double tap, a resent form): answered as stored.
+        if idempotency_key and given.idempotency_key == idempotency_key:
+            return Submission(given, False)
+        try:
+            g, a, r, t = _clean_payload(grade=grade, aspect_set=given.aspect_set, aspects=aspects, reasons=reasons,
+                                        text=text)
+        except Invalid:
+            g = None
+        if g is not None and _fingerprint(g, a, r, t) == given.fingerprint:
+            return Submission(given, False)
+    if state.stage != "additional":
+        raise additional_problem(state)
+    _check_link_rates(state.link)
+    return evaluation_submit(case_id=state.link.case_id, grade=grade, channel=channel, actor=actor, aspects=aspects,
+                             reasons=reasons, text=text, idempotency_key=idempotency_key, link=state.link,
+                             kind=Evaluation.Kind.ADDITIONAL)
+
+
 def evaluation_submit_by_link(*, token: str, grade, actor: Principal | None, via: str = "qr", aspects=None,
-                              reasons=None, text="", idempotency_key=None) -> Submission:
+                              reasons=None, text="", idempotency_key=None, kind: str | None = None) -> Submission:
     """Submit through a link (QR, SMS, web). A replay of the same content after the link was
-    used is answered with the stored evaluation; anything else on a used link is refused."""
+    used is answered with the stored evaluation; anything else on a used link is refused.
+    ``kind="additional"``: the one 追评 through the same link, within the 追评 period."""
     channel = {"sms": Channel.SMS, "web": Channel.WEB}.get(via, Channel.QR)
+    if kind == Evaluation.Kind.ADDITIONAL:
+        return _additional_by_link(token=token, grade=grade, actor=actor, channel=channel, aspects=aspects,
+                                   reasons=reasons, text=text, idempotency_key=idempotency_key)
+    if kind not in (None, Evaluation.Kind.FIRST):
+        raise Invalid("评价类型应为 first（评价）或 additional（追评）", field="kind")
     nonce = nonce_from(token)
     if nonce is not None:
         used = EvaluationLink.objects.filter(nonce=nonce, used_at__isnull=False).values_list("case_id", flat=True).first()
@@ -398,15 +496,9 @@ def evaluation_submit_by_link(*, token: str, grade, actor: Principal | None, via
                 if g is not None and _fingerprint(g, a, r, t) == first.fingerprint:
                     return Submission(first, False)
     link = link_resolve(token)
-    from bianmin.core.ratelimit import check_rate
-
-    limit, window = conf.rate_per_link()
-    check_rate(f"eval-link:{link.pk}", limit, window)
-    if link.case.mobile:
-        limit, window = conf.rate_per_phone()
-        check_rate(f"eval-phone:{link.case.mobile}", limit, window)
+    _check_link_rates(link)
     return evaluation_submit(case_id=link.case_id, grade=grade, channel=channel, actor=actor, aspects=aspects,
-                             reasons=reasons, text=text, idempotency_key=idempotency_key, link=link)
+                             reasons=reasons, text=text, idempotency_key=idempotency_key, link=link, kind=kind)
 
 
 # --- default evaluations ---------------------------------------------------------------------

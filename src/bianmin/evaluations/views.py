@@ -5,6 +5,7 @@ record, flagged evaluations, provincial reporting status). Thin: services and se
 from __future__ import annotations
 
 import functools
+import re
 import uuid
 
 from django.contrib.auth.decorators import login_required
@@ -26,6 +27,15 @@ def _qr():
     from bianmin.core import qr
 
     return qr
+
+
+_SVG_SIZE = re.compile(r'^<svg([^>]*?) width="(\d+)" height="(\d+)"')
+
+
+def _scalable_svg(url: str) -> str:
+    """The QR as an inline <svg> that CSS can size (a viewBox instead of a fixed width and
+    height): the slip prints it at a set size in millimetres, the window screen fills the screen."""
+    return _SVG_SIZE.sub(r'<svg\1 viewBox="0 0 \2 \3"', _qr().qr_svg(url), count=1)
 
 
 def domain_errors(view):
@@ -59,8 +69,15 @@ def _form_context(link, *, values=None, error=None, field=None):
     }
 
 
+def _problem(request, problem):
+    return render(request, "evaluations/problem.html", {"title": problem.title, "message": problem.message},
+                  status=problem.status)
+
+
 @require_http_methods(["GET", "POST"])
 def public_form(request, token: str):
+    """The citizen's page of a link: the evaluation form; once evaluated, the 追评 form while the
+    追评 period is open (one 追评), a clear page otherwise. Plain HTML forms, no JavaScript."""
     via = request.GET.get("via", "qr")
     if via not in ("qr", "sms", "web"):
         via = "qr"
@@ -69,6 +86,8 @@ def public_form(request, token: str):
             "title": "工作人员账号不能评价",
             "message": "评价须由办事群众本人进行。工作人员不得代替、诱导或干预群众评价；请退出登录后再将链接交给办事群众。",
         }, status=403)
+    if request.method == "POST" and request.POST.get("kind") == "additional":
+        return _additional_post(request, token, via)
     if request.method == "POST":
         values = {
             "grade": request.POST.get("grade", ""), "text": request.POST.get("text", ""),
@@ -87,14 +106,12 @@ def public_form(request, token: str):
                 token=token, grade=values["grade"], actor=principal_of(request), via=via, aspects=aspects,
                 reasons=values["reasons"], text=values["text"], idempotency_key=values["idempotency_key"] or None)
         except services.LinkProblem as problem:
-            return render(request, "evaluations/problem.html", {"title": problem.title, "message": problem.message},
-                          status=problem.status)
+            return _problem(request, problem)
         except Invalid as exc:
             try:
                 link = services.link_resolve(token)
             except services.LinkProblem as problem:
-                return render(request, "evaluations/problem.html", {"title": problem.title, "message": problem.message},
-                              status=problem.status)
+                return _problem(request, problem)
             return render(request, "evaluations/form.html",
                           _form_context(link, values=values, error=exc.message, field=exc.field), status=422)
         except DomainError as exc:
@@ -103,11 +120,57 @@ def public_form(request, token: str):
         return render(request, "evaluations/thanks.html", {"evaluation": submission.evaluation,
                                                            "additional_days": services.conf.additional_period_days()})
     try:
-        link = services.link_resolve(token)
+        state = services.link_state(token)
     except services.LinkProblem as problem:
-        return render(request, "evaluations/problem.html", {"title": problem.title, "message": problem.message},
-                      status=problem.status)
-    return render(request, "evaluations/form.html", _form_context(link))
+        return _problem(request, problem)
+    if state.stage == "first":
+        return render(request, "evaluations/form.html", _form_context(state.link))
+    if state.stage == "additional":
+        return render(request, "evaluations/additional.html", _additional_context(state))
+    return _problem(request, services.additional_problem(state))
+
+
+def _additional_context(state, *, values=None, error=None):
+    case = state.link.case
+    values = values or {}
+    return {
+        "state": state, "case": case, "first": state.first,
+        "item_name": case.item.standard_item.name if case.item_id else "",
+        "grades": [(g.value, g.label) for g in sorted(Grade, key=lambda g: -g.value)],
+        "reasons": list(selectors.reasons_active()), "values": values, "error": error,
+        "chosen_reasons": values.get("reasons", []),
+        "idempotency_key": values.get("idempotency_key") or uuid.uuid4().hex,
+        "text_limit": services.conf.text_limit(),
+    }
+
+
+def _additional_post(request, token: str, via: str):
+    values = {
+        "grade": request.POST.get("grade", ""), "text": request.POST.get("text", ""),
+        "reasons": request.POST.getlist("reasons"), "idempotency_key": request.POST.get("idempotency_key", "")[:100],
+    }
+    try:
+        if not values["grade"]:
+            raise Invalid("请选择追评等级", field="grade")
+        submission = services.evaluation_submit_by_link(
+            token=token, grade=values["grade"], actor=principal_of(request), via=via, reasons=values["reasons"],
+            text=values["text"], idempotency_key=values["idempotency_key"] or None, kind="additional")
+    except services.LinkProblem as problem:
+        return _problem(request, problem)
+    except Invalid as exc:
+        try:
+            state = services.link_state(token)
+        except services.LinkProblem as problem:
+            return _problem(request, problem)
+        if state.stage != "additional":
+            return _problem(request, services.additional_problem(state))
+        return render(request, "evaluations/additional.html", _additional_context(state, values=values, error=exc.message),
+                      status=422)
+    except DomainError as exc:
+        return render(request, "evaluations/problem.html", {"title": "无法提交追评", "message": exc.message},
+                      status=exc.status)
+    return render(request, "evaluations/thanks.html", {"evaluation": submission.evaluation,
+                                                       "additional_days": services.conf.additional_period_days()})
 
 
 # --- QR code, completion slip, window screen ---------------------------------------------------
@@ -121,7 +184,7 @@ def case_slip(request, case_id: int):
     link = services.evaluation_link_issue(case=case, send_sms=False)
     url = services.link_url(link, via="qr")
     return render(request, "evaluations/slip.html", {
-        "case": case, "link": link, "url": url, "short_url": url.split("?", 1)[0], "svg": _qr().qr_svg(url),
+        "case": case, "link": link, "url": url, "short_url": url.split("?", 1)[0], "svg": _scalable_svg(url),
         "item_name": _item_name(case), "applicant": masked_applicant(case),
         "additional_days": services.conf.additional_period_days()})
 
@@ -150,7 +213,7 @@ def window_screen(request, window_id: int):
     context = {"window": window, "case": case}
     if case is not None:
         url = services.link_url(case.evaluation_link, via="qr")
-        context.update({"url": url, "svg": _qr().qr_svg(url), "item_name": _item_name(case),
+        context.update({"url": url, "svg": _scalable_svg(url), "item_name": _item_name(case),
                         "applicant": masked_applicant(case)})
     return render(request, "evaluations/window_screen.html", context)
 
