@@ -177,3 +177,18 @@ def test_api_link_route_accepts_the_additional(client, completed_case):
     forged = client.post("/api/v1/evaluations/link/0", json.dumps({"grade": 5, "kind": "additional"}),
                          content_type="application/json")
     assert forged.status_code == 400 and forged.json()["code"] == "link_invalid"
+
+
+def test_bad_additional_opens_a_handling_marked_as_additional(client, login, evaluated, make_user,
+                                                              django_capture_on_commit_callbacks):
+    from conftest import GUDONG
+
+    from bianmin.followups.models import BadReviewHandling
+
+    case, url = evaluated
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"kind": "additional", "grade": "1", "reasons": ["not_done"], "text": "结果有误"})
+    h = BadReviewHandling.objects.get(case=case)
+    assert h.evaluation.kind == "additional"
+    login(make_user("center_manager", GUDONG, username="gd_mgr_add"))
+    assert "追评：" in client.get(f"/followups/handling/{h.pk}/").content.decode()
