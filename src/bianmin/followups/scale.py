@@ -540,5 +540,15 @@ def _appeals(rows: list[tuple], rng: random.Random, Appeal) -> int:
             content=text, name="规模演示", mobile=mobile, registered_at=at, contact_due=contact_due,
             due_date=due, replied_at=at + timedelta(days=2) if closed else None,
             closed_at=at + timedelta(days=3) if closed else None))
+    # The numbers are random (8 digits a day): at a thousand appeals a day two may meet (a
+    # birthday collision; the service retries, see appeals.services._unique_number). Draw again
+    # for one already used, in this load or in the database.
+    numbers = {o.number for o in objs}
+    taken = set(Appeal.objects.filter(number__in=numbers).values_list("number", flat=True)) if numbers else set()
+    seen: set[str] = set()
+    for o in objs:
+        while o.number in taken or o.number in seen:
+            o.number = new_number(o.registered_at.date())
+        seen.add(o.number)
     Appeal.objects.bulk_create(objs, batch_size=2000)
     return len(objs)
