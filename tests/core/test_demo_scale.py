@@ -169,3 +169,17 @@ def models_F(name):
     from django.db.models import F
 
     return F(name)
+
+
+def test_appeal_numbers_that_meet_are_drawn_again(areas, work_calendar, monkeypatch):
+    """At 10M cases (a thousand appeals a day) two random numbers of a day meet: the load draws
+    again instead of failing on the unique number (found in the 10M run)."""
+    from bianmin.appeals import services
+    from bianmin.appeals.models import Appeal
+    from bianmin.followups.scale import generate
+
+    draws = iter(["SQ20260101" + f"{i // 3:08d}" for i in range(10_000)])  # every number comes three times
+    monkeypatch.setattr(services, "new_number", lambda day=None: next(draws))
+    counts = generate(400, days=20, chunk=150)
+    numbers = list(Appeal.objects.values_list("number", flat=True))
+    assert counts["appeals"] == len(numbers) == 10 and len(set(numbers)) == 10
