@@ -107,11 +107,13 @@ def cmd_up(args: argparse.Namespace) -> int:
         "--bind", f"{args.host}:{args.port}" if ":" not in args.host else f"[{args.host}]:{args.port}",
         "--workers", str(args.workers),
         "--worker-class", "sync",
+        "--preload",  # with BIANMIN_WARM_SEARCH: see wsgi.py
         "--timeout", "60",
         "--graceful-timeout", "10",
         "--max-requests", "5000", "--max-requests-jitter", "500",
         "--access-logfile", "-" if args.access_log else "/dev/null",
     ]
+    os.environ["BIANMIN_WARM_SEARCH"] = "1"
     os.execv(sys.executable, gunicorn_args)
     return 0  # not reached
 

@@ -127,3 +127,18 @@ def test_bad_queries_are_refused(demo_standard_items):
         catalog_search(q="证" * 101)
     with pytest.raises(Invalid):
         catalog_search(q="低保", limit=0)
+
+
+def test_warm_search_teaches_the_words_then_closes_the_connections(demo_standard_items, monkeypatch):
+    """gunicorn's master warms the search before forking (wsgi.py): the words are known after it
+    and no database connection is left for the workers to inherit."""
+    from django.db import connections
+
+    from bianmin.catalog import selectors
+    from bianmin.core import search
+
+    closed = []
+    monkeypatch.setattr(selectors, "_words_loaded", False)
+    monkeypatch.setattr(connections, "close_all", lambda: closed.append(True))
+    selectors.warm_search()
+    assert selectors._words_loaded and search._tokenizer is not None and closed == [True]

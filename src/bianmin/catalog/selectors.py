@@ -283,6 +283,18 @@ def _ensure_words() -> None:
         _words_loaded = True
 
 
+def warm_search() -> None:
+    """Load the segmenter and the catalog's words now (in gunicorn's master, before it forks),
+    then close the database connections so no worker inherits one."""
+    from django.db import connections
+
+    search.segment("办事")
+    try:
+        _ensure_words()
+    finally:
+        connections.close_all()
+
+
 WHERE_PER_ITEM = 20
 
 
