@@ -66,3 +66,17 @@ def test_unknown_area_is_404_in_chinese(client, areas, code):
     assert response.status_code == 404
     body = response.json()
     assert body["code"] == "not_found" and "区划" in body["message"]
+
+
+@pytest.mark.django_db
+def test_worker_queues_a_delivery_run_before_it_starts(monkeypatch):
+    """`bianmin worker` sends what waited while no worker ran: a delivery run is queued first."""
+    from django_tasks_db.models import DBTaskResult
+
+    from bianmin.core.tasks import deliver_outbox
+
+    started = []
+    monkeypatch.setattr(cli, "cmd_manage", lambda argv: started.append(argv) or 0)
+    assert cli.cmd_worker([]) == 0
+    assert started == [["db_worker"]]
+    assert DBTaskResult.objects.filter(task_path=deliver_outbox.module_path, status="READY").count() == 1

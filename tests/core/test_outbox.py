@@ -435,6 +435,22 @@ def test_deliver_outbox_task_sends_and_schedules_the_retry(receiver):
     assert job.run_after == failing.next_attempt_at
 
 
+def test_delivery_keeps_a_heartbeat_so_a_message_whose_wake_was_lost_is_still_sent(receiver):
+    from django_tasks_db.models import DBTaskResult
+
+    from bianmin.core.tasks import HEARTBEAT, deliver_outbox
+
+    before = timezone.now()
+    deliver_outbox.call()  # nothing to send: the next run is still queued, a heartbeat away
+    job = DBTaskResult.objects.get(task_path=deliver_outbox.module_path, status="READY")
+    assert before + HEARTBEAT <= job.run_after <= timezone.now() + HEARTBEAT
+    stranded = put("stranded")  # its after-commit wake never runs here (no on_commit in this test)
+    assert DBTaskResult.objects.filter(task_path=deliver_outbox.module_path, status="READY").count() == 1
+    deliver_outbox.call()  # what the worker does when the heartbeat run comes due
+    stranded.refresh_from_db()
+    assert stranded.status == SENT
+
+
 def test_deliver_outbox_command(receiver, capsys):
     put("a")
     call_command("deliver_outbox")

@@ -1,16 +1,17 @@
 """Background jobs of the core mechanisms (run by ``bianmin worker``).
 
-``deliver_outbox`` sends what is due and, when messages are still waiting (backing off), puts
-itself back on the queue for the moment the earliest becomes due. ``wake_delivery`` (called
-when a message is enqueued) adds a run now unless one is already waiting to run by then, so
-the queue holds at most a couple of these jobs however many messages are written. Running it
+``deliver_outbox`` sends what is due and puts itself back on the queue for the moment the
+earliest waiting message becomes due, and never later than ``HEARTBEAT`` from now.
+``wake_delivery`` (called when a message is enqueued) adds a run now unless one is already
+waiting to run by then, so the queue holds at most a couple of these jobs however many messages
+are written. Running it
 twice at once is harmless: claims are exclusive (see ``outbox``).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import connections, router
 from django.utils import timezone
@@ -19,14 +20,22 @@ from django_tasks import task
 log = logging.getLogger(__name__)
 
 
+# The longest a message waits when the wake-up after its commit never ran (the web process died
+# between the commit and the hook, or the wake failed): every run schedules the next one no later
+# than this, so the queue always holds a delivery run and such a message is found by it.
+HEARTBEAT = timedelta(minutes=5)
+
+
 @task()
 def deliver_outbox(limit: int = 100) -> dict:
     from .outbox import deliver_due, next_due_at
 
-    stats = deliver_due(limit=limit)
-    due = next_due_at()
-    if due is not None:
-        wake_delivery(run_after=max(due, timezone.now()))
+    try:
+        stats = deliver_due(limit=limit)
+    finally:
+        now = timezone.now()
+        due = next_due_at()
+        wake_delivery(run_after=now + HEARTBEAT if due is None else max(min(due, now + HEARTBEAT), now))
     return stats.as_dict()
 
 
