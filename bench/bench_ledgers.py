@@ -91,8 +91,8 @@ def run(*, reps: int = 20, deep: int = 200, exports: bool = True) -> float:
 
     print(f"\nledger pages (50 rows a page), {reps} requests each; engine {connection.vendor}; "
           f"load average {os.getloadavg()[0]:.2f}")
-    print("| ledger | user | period | rows | page 1 p50 / p95 (ms) | page %d p50 / p95 (ms) | queries (page 1 / %d) |"
-          % (deep, deep))
+    print(f"| ledger | user | period | rows | page 1 p50 / p95 (ms) | page {deep} p50 / p95 (ms) | "
+          f"queries (page 1 / {deep}) |")
     print("|---|---|---|---|---|---|---|")
     worst = 0.0
     for lname, base in LEDGERS:
@@ -107,7 +107,7 @@ def run(*, reps: int = 20, deep: int = 200, exports: bool = True) -> float:
                     u = f"{url}&page={page}"
                     get(c, u)  # warm
                     with CaptureQueriesContext(connection) as q:
-                        r = get(c, u)
+                        get(c, u)
                     queries.append(len(q.captured_queries))
                     times = []
                     for _ in range(reps):
