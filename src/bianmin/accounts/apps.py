@@ -11,6 +11,8 @@ class AccountsConfig(AppConfig):
         from .menu import STAFF_ONLY, register
         from .roles import Cap
 
+        register("账号管理", "accounts:users", Cap.USERS_MANAGE, group="账号与安全", order=880)
+        register("接口密钥管理（评价器、自助终端、外部系统）", "accounts:keys", Cap.KEYS_MANAGE, group="账号与安全", order=890)
         register("修改密码", "accounts:password_change", None, group="账号与安全", order=900)
         register("审计日志", "accounts:audit", Cap.AUDIT_VIEW, group="账号与安全", order=910)
         register("管理后台（用户、角色、密钥、区划、日历）", "admin:index", STAFF_ONLY, group="账号与安全", order=920)

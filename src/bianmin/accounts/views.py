@@ -1,9 +1,13 @@
-"""Pages of accounts: log-in, password change, the audit log search (city admins)."""
+"""Pages of accounts: log-in, password change, the audit log search (city admins), and the
+scoped staff pages where district admins and center managers manage the accounts and API keys of
+their own areas (账号管理, 接口密钥管理). Thin: scoped selectors read, the services write (and
+audit); a secret (a key, a temporary password) is shown once, from the session, then forgotten."""
 
 from __future__ import annotations
 
 import csv
 import json
+import secrets
 import tempfile
 from collections.abc import Iterator
 
@@ -13,17 +17,31 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
 
-from bianmin.core.errors import Forbidden, Invalid
+from bianmin.core.errors import DomainError, Forbidden, Invalid, NotFound
+from bianmin.core.masking import mask_mobile
 from bianmin.core.models import AuditEntry
 
 from . import selectors, services
-from .forms import AuditSearchForm, LoginForm, PasswordChangeForm
+from .admin import KEY_SCOPE_LABELS
+from .forms import (
+    AuditSearchForm,
+    KeyIssueForm,
+    KeySearchForm,
+    LoginForm,
+    PasswordChangeForm,
+    RoleAssignForm,
+    UserCreateForm,
+    UserSearchForm,
+)
 from .middleware import TIMED_OUT_MESSAGE
 from .principals import principal_of
+from .roles import Cap
 
 AUDIT_PAGE_SIZE = 50
 EXPORT_HEADER = ["时间", "操作人", "操作", "对象类型", "对象标识", "对象", "区划代码", "来源地址", "客户端", "内容"]
@@ -138,3 +156,280 @@ def audit_export(request, fmt: str):
         spool, as_attachment=True, filename=f"audit-{stamp}.xlsx",
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
+
+
+# --- 账号管理: users holding roles in the caller's scope ---------------------------------------------------
+
+PAGE_SIZE = 30
+# Session keys of the secrets shown once: popped by the page that shows them.
+_TEMP_PASSWORD = "staffui-temp-password-{}"
+_RAW_KEY = "staffui-raw-key-{}"
+
+
+def _no_store(response):
+    """Pages that carry (or carried) a secret: no copy in the browser's or a proxy's cache."""
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _querystring(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def _temporary_password() -> str:
+    """A temporary password meeting the 等保 rules (10+ characters, upper, lower, digits, a
+    symbol), without look-alike characters since it is read out or copied by hand."""
+    upper, lower, digits = "ABCDEFGHJKLMNPQRSTUVWXYZ", "abcdefghijkmnpqrstuvwxyz", "23456789"
+    chars = [secrets.choice(upper), secrets.choice(lower), secrets.choice(digits), secrets.choice("-_#@")]
+    chars += [secrets.choice(upper + lower + digits) for _ in range(10)]
+    secrets.SystemRandom().shuffle(chars)
+    return "".join(chars)
+
+
+def _form_error(form, exc: DomainError) -> None:
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+def _users_principal(request):
+    principal = principal_of(request)
+    if not principal.area_paths_for(Cap.USERS_MANAGE):
+        raise PermissionDenied("您的角色无权管理账号")
+    return principal
+
+
+@login_required
+def users_list(request):
+    principal = _users_principal(request)
+    form = UserSearchForm(request.GET or None, principal=principal)
+    valid = form.is_valid() if request.GET else True
+    filters = form.filters() if request.GET and valid else selectors.UserFilters()
+    qs = selectors.users_managed(principal=principal, filters=filters)
+    if not valid:
+        qs = qs.none()
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [{"user": u, "mobile": mask_mobile(u.mobile), "locked": u.is_locked()} for u in page.object_list]
+    return render(request, "accounts/users_list.html", {
+        "form": form, "page": page, "rows": rows, "query": _querystring(request),
+    }, status=200 if valid else 422)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def user_new(request):
+    """A user and their first role, in one transaction: a refused role leaves no user behind."""
+    principal = _users_principal(request)
+    form = UserCreateForm(request.POST or None, principal=principal)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            d = form.cleaned_data
+            password = d["password"] or _temporary_password()
+            try:
+                with transaction.atomic():
+                    user = services.user_create(actor=principal, username=d["username"], password=password,
+                                                display_name=d["display_name"], mobile=d["mobile"])
+                    services.role_assign(actor=principal, user=user, role=d["role"], area=d["area"], site=d["site"])
+            except DomainError as exc:
+                _form_error(form, exc)
+                status = exc.status
+            else:
+                if not d["password"]:
+                    request.session[_TEMP_PASSWORD.format(user.pk)] = password
+                messages.success(request, f"已创建账号 {user.username}，并分配角色。")
+                return redirect("accounts:user_detail", user_id=user.pk)
+    return render(request, "accounts/user_new.html", {"form": form}, status=status)
+
+
+def _user_page(request, principal, user, *, assign_form=None, error=None, status=200):
+    temp_password = request.session.pop(_TEMP_PASSWORD.format(user.pk), None)
+    response = render(request, "accounts/user_detail.html", {
+        "subject": user, "mobile": mask_mobile(user.mobile), "locked": user.is_locked(),
+        "assignments": user.scoped_assignments,
+        "assign_form": assign_form or RoleAssignForm(principal=principal),
+        "takeover": selectors.user_fully_managed(principal=principal, user=user),
+        "temp_password": temp_password, "error": error,
+    }, status=status)
+    return _no_store(response)
+
+
+def _managed_user(principal, user_id: int):
+    try:
+        return selectors.user_managed(principal=principal, user_id=user_id)
+    except NotFound:
+        raise Http404 from None
+
+
+@login_required
+def user_detail(request, user_id: int):
+    principal = principal_of(request)
+    return _user_page(request, principal, _managed_user(principal, user_id))
+
+
+@login_required
+@require_POST
+def user_role_assign(request, user_id: int):
+    principal = principal_of(request)
+    user = _managed_user(principal, user_id)
+    form = RoleAssignForm(request.POST, principal=principal)
+    if not form.is_valid():
+        return _user_page(request, principal, user, assign_form=form, status=422)
+    d = form.cleaned_data
+    try:
+        services.role_assign(actor=principal, user=user, role=d["role"], area=d["area"], site=d["site"])
+    except DomainError as exc:
+        _form_error(form, exc)
+        return _user_page(request, principal, user, assign_form=form, status=exc.status)
+    messages.success(request, "已分配角色。")
+    return redirect("accounts:user_detail", user_id=user.pk)
+
+
+@login_required
+@require_POST
+def user_role_revoke(request, user_id: int, assignment_id: int):
+    principal = principal_of(request)
+    user = _managed_user(principal, user_id)
+    try:
+        assignment = selectors.assignment_managed(principal=principal, user=user, assignment_id=assignment_id)
+    except NotFound:
+        raise Http404 from None
+    try:
+        services.role_revoke(actor=principal, assignment=assignment)
+    except DomainError as exc:
+        return _user_page(request, principal, user, error=exc.message, status=exc.status)
+    messages.success(request, f"已撤销角色：{assignment.get_role_display()}（{assignment.area.name}）。")
+    return redirect("accounts:user_detail", user_id=user.pk)
+
+
+def _takeover_refused(request, principal, user):
+    return _user_page(request, principal, user, status=403, error=(
+        "该账号还持有您辖区以外或高于您权限的角色（或为管理后台账号），不能由您重置密码或解除锁定，请联系上级管理员。"))
+
+
+@login_required
+@require_POST
+def user_password_reset(request, user_id: int):
+    principal = principal_of(request)
+    user = _managed_user(principal, user_id)
+    if not selectors.user_fully_managed(principal=principal, user=user):
+        return _takeover_refused(request, principal, user)
+    password = _temporary_password()
+    try:
+        services.password_reset(actor=principal, user=user, new_password=password)
+    except DomainError as exc:
+        return _user_page(request, principal, user, error=exc.message, status=exc.status)
+    request.session[_TEMP_PASSWORD.format(user.pk)] = password
+    messages.success(request, "密码已重置，账号锁定（如有）已一并解除。")
+    return redirect("accounts:user_detail", user_id=user.pk)
+
+
+@login_required
+@require_POST
+def user_unlock(request, user_id: int):
+    principal = principal_of(request)
+    user = _managed_user(principal, user_id)
+    if not selectors.user_fully_managed(principal=principal, user=user):
+        return _takeover_refused(request, principal, user)
+    try:
+        services.lockout_clear(actor=principal, user=user)
+    except DomainError as exc:
+        return _user_page(request, principal, user, error=exc.message, status=exc.status)
+    messages.success(request, "已解除锁定。")
+    return redirect("accounts:user_detail", user_id=user.pk)
+
+
+# --- 接口密钥管理: keys of devices and systems in the caller's scope -----------------------------------------
+
+
+def _keys_principal(request):
+    principal = principal_of(request)
+    if not principal.area_paths_for(Cap.KEYS_MANAGE):
+        raise PermissionDenied("您的角色无权管理接口密钥")
+    return principal
+
+
+def _key_row(key) -> dict:
+    return {"key": key, "kind": selectors.KEY_KIND_LABELS[selectors.key_kind(key)],
+            "scopes": [KEY_SCOPE_LABELS.get(s, s) for s in key.scopes or []]}
+
+
+@login_required
+def keys_list(request):
+    principal = _keys_principal(request)
+    form = KeySearchForm(request.GET or None, principal=principal)
+    valid = form.is_valid() if request.GET else True
+    filters = form.filters() if request.GET and valid else selectors.KeyFilters()
+    qs = selectors.apikeys_managed(principal=principal, filters=filters)
+    if not valid:
+        qs = qs.none()
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "accounts/keys_list.html", {
+        "form": form, "page": page, "rows": [_key_row(k) for k in page.object_list], "query": _querystring(request),
+    }, status=200 if valid else 422)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def key_new(request):
+    principal = _keys_principal(request)
+    kind = request.POST.get("kind") or request.GET.get("kind") or "evaluator"
+    if kind not in selectors.KEY_KIND_LABELS:
+        kind = "evaluator"
+    form = KeyIssueForm(request.POST or None, principal=principal, kind=kind)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                key, raw = services.apikey_create(actor=principal, name=form.cleaned_data["name"],
+                                                  **form.service_arguments())
+            except DomainError as exc:
+                _form_error(form, exc)
+                status = exc.status
+            else:
+                request.session[_RAW_KEY.format(key.pk)] = raw
+                return redirect("accounts:key_issued", key_id=key.pk)
+    return render(request, "accounts/key_new.html", {
+        "form": form, "kind": kind, "kinds": selectors.KEY_KIND_CHOICES,
+    }, status=status)
+
+
+def _managed_key(principal, key_id: int):
+    try:
+        return selectors.apikey_managed(principal=principal, key_id=key_id)
+    except NotFound:
+        raise Http404 from None
+
+
+@login_required
+def key_issued(request, key_id: int):
+    """The raw key, once: it leaves the session as it is shown; the next view says it is gone."""
+    key = _managed_key(principal_of(request), key_id)
+    raw = request.session.pop(_RAW_KEY.format(key.pk), None)
+    return _no_store(render(request, "accounts/key_issued.html", {"row": _key_row(key), "raw": raw}))
+
+
+@login_required
+def key_detail(request, key_id: int):
+    key = _managed_key(principal_of(request), key_id)
+    return render(request, "accounts/key_detail.html", {"row": _key_row(key)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def key_revoke(request, key_id: int):
+    """GET asks for confirmation; POST revokes."""
+    principal = principal_of(request)
+    key = _managed_key(principal, key_id)
+    error, status = None, 200
+    if request.method == "POST":
+        try:
+            services.apikey_revoke(actor=principal, key=key)
+        except DomainError as exc:
+            error, status = exc.message, exc.status
+        else:
+            messages.success(request, f"已吊销密钥 {key.name}（{key.prefix}…），使用它的设备或系统将无法再调用接口。")
+            return redirect("accounts:key_detail", key_id=key.pk)
+    return render(request, "accounts/key_revoke.html", {"row": _key_row(key), "error": error}, status=status)
