@@ -1,22 +1,25 @@
 """The rate figures at scale: the daily roll-ups against the naive aggregate, in the same run.
 
-    uv run python bench/bench_rates.py                          # SQLite, N = 2,000,000 (about 10 minutes here)
-    uv run python bench/bench_rates.py --n 10000000 --ledgers   # the issue's 10 million (about 25 minutes of loading)
-    uv run python bench/bench_rates.py --db postgres --n 2000000
+    uv run python bench/bench_rates.py                          # SQLite, N = 2,000,000
+    uv run python bench/bench_rates.py --n 10000000 --reps 30 --naive-reps 2 --naive-year-reps 1 \
+        --naive-year-city-only --ledgers --keep                 # the issue's 10 million (25 minutes of loading here)
+    uv run python bench/bench_rates.py --data /tmp/bench-rates-…/var --ledgers   # time again on kept data
+    uv run python bench/bench_rates.py --db postgres --n 5000000 --naive-year-city-only --ledgers
 
 What it does:
 1. a fresh temporary var folder (and, with --db postgres, a throwaway cluster made as .ci/run does,
-   removed at the end); migrates; loads the city's areas;
+   removed at the end unless --keep); migrates; loads the city's areas (--data: data already there);
 2. writes N completed cases over a year with their evaluations, bad-review handlings,
-   rectifications and appeals through ``bianmin.followups.scale.generate`` (the generator behind
-   ``bianmin demo --scale N``), which rebuilds the roll-ups at the end; times both, and a second
-   rebuild on its own;
+   rectifications, follow-ups and appeals through ``bianmin.followups.scale.generate`` (the
+   generator behind ``bianmin demo --scale N``, which counts the roll-ups while loading); prints
+   the time, rows/s, peak RSS and the load average (--rebuild: also a full ``rebuild`` on its own);
 3. for the city, a district (鼓楼区) and a township (鼓东街道), over the last month and the last year:
    p50/p95 of ``rates_for`` (roll-ups) over --reps calls and of ``rates_for_naive`` (the aggregate
-   over the raw rows, what the page did before) over --naive-reps calls, and their ratio; and the
-   whole rates page's work (``rates_by_area``: the area and each area directly below it, one grouped
-   scan) from the roll-ups;
-4. checks that both give the same figures.
+   over the raw rows, what the page did before) over --naive-reps calls (--naive-year-reps for the
+   year; at 10M one call takes minutes, --naive-year-city-only keeps the city's year alone), and
+   their ratio; and the whole rates page's work (``rates_by_area``: the area and each area directly
+   below it, one grouped scan) from the roll-ups;
+4. checks that both give the same figures; --ledgers then runs bench_ledgers.py on the same data.
 
 In process (no HTTP): this measures the figures, not the server (bench/load.py does the server).
 """
@@ -61,11 +64,14 @@ def main() -> int:
     parser.add_argument("--chunk", type=int, default=50_000)
     parser.add_argument("--keep", action="store_true", help="保留临时数据目录（PostgreSQL：集群保持运行）")
     parser.add_argument("--rebuild", action="store_true", help="另计一次 rebuild_rollups 全量重算的耗时（10M 时很慢）")
+    parser.add_argument("--data", help="已有数据的目录（--keep 保留的 var 目录）：跳过生成，只计时（SQLite）")
+    parser.add_argument("--naive-year-reps", type=int, help="全年朴素聚合的次数（默认同 --naive-reps；10M 时一次数分钟）")
+    parser.add_argument("--naive-year-city-only", action="store_true", help="全年朴素聚合只算全市一次")
     parser.add_argument("--ledgers", action="store_true", help="之后在同一数据上运行 bench_ledgers（台账分页与导出）")
     args = parser.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="bench-rates-"))
-    os.environ["BIANMIN_VAR"] = str(root / "var")
+    os.environ["BIANMIN_VAR"] = args.data or str(root / "var")
     os.environ["DJANGO_SETTINGS_MODULE"] = "bianmin.settings"
     pg = None
     try:
@@ -89,30 +95,35 @@ def main() -> int:
         from bianmin.followups.selectors import rates_by_area, rates_for, rates_for_naive
         from bianmin.regions.models import Area
 
-        call_command("migrate", verbosity=0)
-        call_command("load_areas", verbosity=0)
-        print(f"engine: {connection.vendor}; N = {args.n:,} cases over {args.days} days", flush=True)
+        if args.data:
+            print(f"engine: {connection.vendor}; data of {args.data} (not generated in this run)", flush=True)
+            args.rebuild = False
+        else:
+            call_command("migrate", verbosity=0)
+            call_command("load_areas", verbosity=0)
+            print(f"engine: {connection.vendor}; N = {args.n:,} cases over {args.days} days", flush=True)
 
-        t0 = time.monotonic()
+        if not args.data:
+            t0 = time.monotonic()
 
-        def progress(done, total):
-            el = time.monotonic() - t0
-            sys.stderr.write(f"\r  {done:,}/{total:,} cases  {done / el:,.0f}/s  {el:,.0f} s")
-            sys.stderr.flush()
+            def progress(done, total):
+                el = time.monotonic() - t0
+                sys.stderr.write(f"\r  {done:,}/{total:,} cases  {done / el:,.0f}/s  {el:,.0f} s")
+                sys.stderr.flush()
 
-        counts = generate(args.n, days=args.days, chunk=args.chunk, progress=progress)
-        sys.stderr.write("\n")
-        gen_s = time.monotonic() - t0
-        print(f"generated in {gen_s:,.0f} s (roll-ups rebuilt at the end): "
-              + ", ".join(f"{k} {v:,}" for k, v in counts.items()), flush=True)
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        rows_written = sum(v for k, v in counts.items() if k not in ("active", "default", "bad", "excluded"))
-        print(f"rows written {rows_written:,} ({rows_written / gen_s:,.0f} rows/s, {args.n / gen_s:,.0f} cases/s); "
-              f"peak RSS {rss:,.0f} MB; load average {os.getloadavg()[0]:.2f}", flush=True)
-        if args.rebuild:
-            t1 = time.monotonic()
-            rows = rebuild()
-            print(f"rebuild_rollups alone: {time.monotonic() - t1:,.1f} s, {rows:,} rows", flush=True)
+            counts = generate(args.n, days=args.days, chunk=args.chunk, progress=progress)
+            sys.stderr.write("\n")
+            gen_s = time.monotonic() - t0
+            print(f"generated in {gen_s:,.0f} s (roll-ups counted while loading, indexes rebuilt): "
+                  + ", ".join(f"{k} {v:,}" for k, v in counts.items()), flush=True)
+            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            rows_written = sum(v for k, v in counts.items() if k not in ("active", "default", "bad", "excluded"))
+            print(f"rows written {rows_written:,} ({rows_written / gen_s:,.0f} rows/s, {args.n / gen_s:,.0f} cases/s); "
+                  f"peak RSS {rss:,.0f} MB; load average {os.getloadavg()[0]:.2f}", flush=True)
+            if args.rebuild:
+                t1 = time.monotonic()
+                rows = rebuild()
+                print(f"rebuild_rollups alone: {time.monotonic() - t1:,.1f} s, {rows:,} rows", flush=True)
 
         today = timezone.localdate()
         city = Area.objects.get(code="350100000000")
@@ -130,14 +141,20 @@ def main() -> int:
             children = [c for c in area.children.order_by("code") if c.level in ("district", "township")]
             for pname, start in periods:
                 fast, got = timed(lambda a=area, s=start: rates_for(a, s, today), args.reps)
-                slow, want = timed(lambda a=area, s=start: rates_for_naive(a, s, today), args.naive_reps)
+                if pname == "year" and args.naive_year_city_only and label != areas[0][0]:
+                    slow, want = None, None  # (10M: minutes a call) the city's year stands for the others
+                else:
+                    slow, want = timed(lambda a=area, s=start: rates_for_naive(a, s, today),
+                                       args.naive_year_reps or args.naive_reps if pname == "year" else args.naive_reps)
                 page, _ = timed(lambda a=area, s=start: rates_by_area(actor=actor, area=a, start=s, end=today),
                                 args.reps)
-                same = [(r.numerator, r.denominator) for r in got] == [(r.numerator, r.denominator) for r in want]
+                same = "—" if want is None else "yes" if [(r.numerator, r.denominator) for r in got] == [
+                    (r.numerator, r.denominator) for r in want] else "NO"
                 worst = max(worst, pct(fast, 95), pct(page, 95))
-                print(f"| {label} | {pname} | {statistics.median(fast):.1f} / {pct(fast, 95):.1f} | "
-                      f"{statistics.median(slow):.0f} / {pct(slow, 95):.0f} | {pct(slow, 95) / pct(fast, 95):,.0f}× | "
-                      f"{pct(page, 95):.1f} ({len(children) + 1} areas) | {'yes' if same else 'NO'} |", flush=True)
+                naive = "not run" if slow is None else f"{statistics.median(slow):.0f} / {pct(slow, 95):.0f}"
+                ratio = "—" if slow is None else f"{pct(slow, 95) / pct(fast, 95):,.0f}×"
+                print(f"| {label} | {pname} | {statistics.median(fast):.1f} / {pct(fast, 95):.1f} | {naive} | {ratio} | "
+                      f"{pct(page, 95):.1f} ({len(children) + 1} areas) | {same} |", flush=True)
         print(f"\nworst p95 from roll-ups (selector or page): {worst:.1f} ms (target < 200 ms); "
               f"load average {os.getloadavg()[0]:.2f}", flush=True)
         if args.ledgers:
