@@ -165,6 +165,7 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=20)
     parser.add_argument("--deep", type=int, default=200)
     parser.add_argument("--no-exports", action="store_true")
+    parser.add_argument("--exports-only", action="store_true")
     args = parser.parse_args()
     if "BIANMIN_VAR" not in os.environ and "DATABASE_URL" not in os.environ:
         sys.exit("请用 BIANMIN_VAR 或 DATABASE_URL 指向已生成规模数据的数据库（见 bench_rates.py --keep）")
@@ -172,6 +173,19 @@ def main() -> int:
     import django
 
     django.setup()
+    if args.exports_only:
+        from django.conf import settings
+        from django.test import Client
+        from django.utils import timezone
+
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+        users = _users()
+        clients = {}
+        for label, user in users:
+            clients[label] = Client()
+            clients[label].force_login(user)
+        _exports(users, clients, timezone.localdate())
+        return 0
     run(reps=args.reps, deep=args.deep, exports=not args.no_exports)
     return 0
 
