@@ -116,7 +116,7 @@ class RoleAssignForm(forms.Form):
 
     def __init__(self, *args, principal: Principal, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["role"].widget.choices = selectors.grantable_roles(principal=principal)
+        self.fields["role"].widget.choices = [("", "请选择")] + selectors.grantable_roles(principal=principal)
         self.fields["area"] = _area_field(principal, Cap.USERS_MANAGE, required=True, label="所辖区划")
         self.fields["site"] = SiteField(
             label="所在场所（可选）", required=False, empty_label="（不指定）",
@@ -166,12 +166,13 @@ class KeyIssueForm(forms.Form):
     """One kind at a time (chosen by a link, no script): an evaluator is bound to a window, a
     kiosk to a site, an outside system to an area with the scopes chosen."""
 
-    name = forms.CharField(label="名称", max_length=100, error_messages={"required": "请填写密钥名称"},
-                           widget=forms.TextInput(attrs={"placeholder": "例如 鼓东中心 1 号窗口评价器"}))
+    name = forms.CharField(label="名称", max_length=100, error_messages={"required": "请填写密钥名称"})
+    PLACEHOLDERS = {"evaluator": "例如 1 号窗口评价器", "kiosk": "例如 大厅自助终端", "system": "例如 12345 工单平台"}
 
     def __init__(self, *args, principal: Principal, kind: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.kind = kind
+        self.fields["name"].widget.attrs["placeholder"] = self.PLACEHOLDERS.get(kind, "")
         if kind == "evaluator":
             self.fields["window"] = WindowField(
                 label="绑定窗口", empty_label="请选择",
