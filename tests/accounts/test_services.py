@@ -106,6 +106,24 @@ def test_password_reset_scoped_and_forces_change(make_user):
     assert clerk.must_change_password and clerk.check_password(GOOD)
 
 
+def test_no_takeover_of_an_account_with_more_than_the_actor_manages(make_user, areas):
+    """A city admin who also serves as a clerk in 鼓东 is seen by 鼓楼's district admin, but that
+    admin may neither reset the password nor clear the lockout: the account holds more than it."""
+    boss = make_user(Role.CITY_ADMIN, CITY, username="boss")
+    RoleAssignment.objects.create(user=boss, role=Role.WINDOW_CLERK, area=areas[GUDONG])
+    staff = make_user(Role.WINDOW_CLERK, GUDONG, username="ops", is_staff=True)
+    gulou = make_user(Role.DISTRICT_ADMIN, GULOU)
+    for target in (boss, staff):
+        with pytest.raises(Forbidden, match="超出您管理范围"):
+            services.password_reset(actor=_p(gulou), user=target, new_password=GOOD)
+        with pytest.raises(Forbidden, match="超出您管理范围"):
+            services.lockout_clear(actor=_p(gulou), user=target)
+    boss.refresh_from_db()
+    assert boss.check_password(PASSWORD) and not boss.must_change_password
+    assert not AuditEntry.objects.filter(target_type="accounts.user", target_id=str(boss.pk)).exists()
+    services.password_reset(actor=_p(make_user(Role.CITY_ADMIN, CITY)), user=boss, new_password=GOOD)
+
+
 # --- role assignments -----------------------------------------------------------------------------------
 
 

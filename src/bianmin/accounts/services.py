@@ -121,15 +121,29 @@ def password_change(*, actor: Principal | None, user: User, old_password: str, n
     return user
 
 
+def _require_takeover(actor: Principal | None, user: User, what: str) -> None:
+    """Resetting a password or clearing a lockout hands the account to whoever does it: the actor
+    must see the user (USERS_MANAGE at one of its roles' areas, else 404) and manage the whole
+    account — every active role inside the actor's scope and within what the actor holds there,
+    and no Django-admin account (else 403). Otherwise a district admin could take over a city
+    admin who also holds a role in one of the district's townships."""
+    if actor is None:
+        return
+    from .selectors import user_fully_managed
+
+    areas = [a.area for a in user.role_assignments.select_related("area")]
+    if not any(actor.can(Cap.USERS_MANAGE, area) for area in areas):
+        raise NotFound("未找到该记录")
+    if not user_fully_managed(principal=actor, user=user):
+        raise Forbidden(f"该账号拥有超出您管理范围的角色或权限，不能由您{what}")
+
+
 @transaction.atomic
 def password_reset(*, actor: Principal | None, user: User, new_password: str) -> User:
     """An administrator sets a temporary password; the user must change it at the next log-in.
     The actor needs USERS_MANAGE at an area of one of the user's assignments."""
     user = User.objects.select_for_update().get(pk=user.pk)
-    if actor is not None:
-        areas = [a.area for a in user.role_assignments.select_related("area")]
-        if not any(actor.can(Cap.USERS_MANAGE, area) for area in areas):
-            raise NotFound("未找到该记录")
+    _require_takeover(actor, user, "重置其密码")
     _check_password(new_password, user)
     user.set_password(new_password)
     user.must_change_password = True
@@ -295,11 +309,8 @@ def logged_out(*, user: User | None, ip: str | None, reason: str = "user", user_
 
 @transaction.atomic
 def lockout_clear(*, actor: Principal | None, user: User) -> User:
-    """An administrator unlocks an account before the lock runs out."""
-    if actor is not None:
-        areas = [a.area for a in user.role_assignments.select_related("area")]
-        if not any(actor.can(Cap.USERS_MANAGE, area) for area in areas):
-            raise NotFound("未找到该记录")
+    """An administrator unlocks an account before the lock runs out (same rule as password_reset)."""
+    _require_takeover(actor, user, "解除其锁定")
     User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
     user.refresh_from_db(fields=["failed_logins", "locked_until"])
     audit(actor=actor, action=AuditEntry.Action.UPDATE, target=user, changes={"unlocked": True})
