@@ -135,7 +135,7 @@ def _require_takeover(actor: Principal | None, user: User, what: str) -> None:
     if not any(actor.can(Cap.USERS_MANAGE, area) for area in areas):
         raise NotFound("未找到该记录")
     if not user_fully_managed(principal=actor, user=user):
-        raise Forbidden(f"该账号拥有超出您管理范围的角色或权限，不能由您{what}")
+        raise Forbidden(f"该账号拥有超出您管理范围的角色或权限（或为管理后台账号），不能由您{what}，请联系上级管理员。")
 
 
 @transaction.atomic

@@ -303,18 +303,11 @@ def user_role_revoke(request, user_id: int, assignment_id: int):
     return redirect("accounts:user_detail", user_id=user.pk)
 
 
-def _takeover_refused(request, principal, user):
-    return _user_page(request, principal, user, status=403, error=(
-        "该账号还持有您辖区以外或高于您权限的角色（或为管理后台账号），不能由您重置密码或解除锁定，请联系上级管理员。"))
-
-
 @login_required
 @require_POST
 def user_password_reset(request, user_id: int):
     principal = principal_of(request)
     user = _managed_user(principal, user_id)
-    if not selectors.user_fully_managed(principal=principal, user=user):
-        return _takeover_refused(request, principal, user)
     password = _temporary_password()
     try:
         services.password_reset(actor=principal, user=user, new_password=password)
@@ -330,8 +323,6 @@ def user_password_reset(request, user_id: int):
 def user_unlock(request, user_id: int):
     principal = principal_of(request)
     user = _managed_user(principal, user_id)
-    if not selectors.user_fully_managed(principal=principal, user=user):
-        return _takeover_refused(request, principal, user)
     try:
         services.lockout_clear(actor=principal, user=user)
     except DomainError as exc:
