@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "bianmin.core",
     "bianmin.accounts",
     "bianmin.regions",
+    "bianmin.exports",
     "bianmin.catalog",
     "bianmin.cases",
     "bianmin.evaluations",
@@ -208,6 +209,10 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+
+# A ledger's xlsx of at most this many rows downloads at once; a larger one becomes a background
+# export job (导出任务, bianmin/exports/), downloaded from "我的导出" when done.
+BIANMIN_EXPORT_DIRECT_MAX_ROWS = int(os.environ.get("BIANMIN_EXPORT_DIRECT_MAX_ROWS", 5000))
 
 # --- outside systems ------------------------------------------------------------------------
 # Each gateway is a dotted path to a class; the console backend writes to the log and var/outbox/.

@@ -23,5 +23,6 @@ urlpatterns = [
     path("evaluations/", include("bianmin.evaluations.urls")),
     path("followups/", include("bianmin.followups.urls")),
     path("appeals/", include("bianmin.appeals.urls")),
+    path("exports/", include("bianmin.exports.urls")),
     path("open311/v2/", include("bianmin.appeals.open311_urls")),
 ]

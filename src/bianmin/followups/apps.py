@@ -22,3 +22,11 @@ class FollowupsConfig(AppConfig):
         register("整改台账", "followups:ledger-rectifications", Cap.VIEW, group="回访与整改", order=54)
         register("好差评指标", "followups:rates", Cap.VIEW, group="回访与整改", order=55)
         register("问卷调查", "followups:questionnaires", Cap.FOLLOWUP_WORK, group="回访与整改", order=56)
+
+        # The three ledgers as background exports (导出任务) for when they are too large to download at once.
+        from bianmin.exports.registry import register as register_export
+
+        from .exports import EXPORTERS
+
+        for kind, label, prepare in EXPORTERS:
+            register_export(kind, label, prepare, capability=Cap.VIEW)

@@ -1,5 +1,10 @@
 """xlsx exports of the ledgers as a district office files them (openpyxl write-only: rows are
-streamed into the file, memory stays flat for a year of records). Personal data is masked."""
+streamed into the file, memory stays flat for a year of records). Personal data is masked.
+
+The rows are read a chunk at a time by keyset pagination (``bianmin.exports.streaming``), each
+chunk one query with the related records joined (the selectors' select_related), never one
+query per row. A small ledger downloads at once (``*_xlsx``); a large one is a background job
+(导出任务) built by the exporters registered at the end of this module (``apps.ready``)."""
 
 from __future__ import annotations
 
@@ -9,7 +14,10 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from bianmin.core.errors import Invalid
 from bianmin.core.masking import mask_mobile, mask_name
+from bianmin.exports.registry import Export
+from bianmin.exports.streaming import keyset_chunks
 
 
 def _book(title: str, header: list[str], rows) -> bytes:
@@ -44,7 +52,7 @@ FOLLOWUP_HEADER = ["序号", "回访日期", "回访方式", "回访原因", "�
 
 
 def followup_rows(qs):
-    for i, f in enumerate(qs.iterator(chunk_size=500), start=1):
+    for i, f in enumerate(keyset_chunks(qs), start=1):
         yield [i, _d(f.done_at), f.get_method_display(), f.get_reason_display(),
                f.case.acceptance_number if f.case_id else "", f.site.name if f.site_id else "",
                mask_name(f.contact_name), mask_mobile(f.contact_phone), f.attempt, f.get_outcome_display(),
@@ -56,7 +64,7 @@ PROBLEM_HEADER = ["序号", "发现日期", "问题来源", "所属区划", "责
 
 
 def problem_rows(qs):
-    for i, r in enumerate(qs.iterator(chunk_size=500), start=1):
+    for i, r in enumerate(keyset_chunks(qs), start=1):
         yield [i, _d(r.found_on, "%Y-%m-%d"), r.get_source_display(), r.area.name, r.site.name if r.site_id else "",
                r.problem, r.get_status_display()]
 
@@ -66,7 +74,7 @@ RECT_HEADER = ["台账编号", "发现日期", "问题来源", "所属区划", "
 
 
 def rect_rows(qs):
-    for r in qs.iterator(chunk_size=500):
+    for r in keyset_chunks(qs):
         yield [r.number, _d(r.found_on, "%Y-%m-%d"), r.get_source_display(), r.area.name, r.site.name if r.site_id else "",
                r.problem, r.measure, r.owner_name, r.working_days, _d(r.deadline, "%Y-%m-%d"),
                _d(r.done_on, "%Y-%m-%d"), r.result, "" if r.on_time is None else ("是" if r.on_time else "否"),
@@ -100,3 +108,63 @@ def survey_answers_xlsx(questionnaire) -> bytes:
             yield row
 
     return _book(questionnaire.title, header, rows())
+
+
+# --- background exports (导出任务) ------------------------------------------------------------------
+
+def _day(params: dict, key: str):
+    from datetime import date
+
+    raw = params.get(key)
+    if not raw:
+        raise Invalid("请选择导出的起止日期", field=key)
+    try:
+        return date.fromisoformat(str(raw))
+    except ValueError:
+        raise Invalid("日期格式应为 YYYY-MM-DD", field=key) from None
+
+
+def _period(params: dict):
+    start, end = _day(params, "from"), _day(params, "to")
+    if end < start:
+        raise Invalid("结束日期不能早于开始日期", field="to")
+    return start, end
+
+
+def _count(qs):
+    return lambda: qs.order_by().select_related(None).count()
+
+
+def followup_ledger_export(actor, params: dict) -> Export:
+    from .selectors import followup_ledger
+
+    start, end = _period(params)
+    qs = followup_ledger(actor=actor, start=start, end=end)
+    return Export(title=f"回访台账_{start}_{end}", header=FOLLOWUP_HEADER, rows=followup_rows(qs), count=_count(qs))
+
+
+def problem_list_export(actor, params: dict) -> Export:
+    from .selectors import problem_list
+
+    start, end = _period(params)
+    qs = problem_list(actor=actor, start=start, end=end)
+    return Export(title=f"问题清单_{start}_{end}", header=PROBLEM_HEADER, rows=problem_rows(qs), count=_count(qs))
+
+
+def rectification_ledger_export(actor, params: dict) -> Export:
+    from .models import Rectification
+    from .selectors import rectification_ledger
+
+    start, end = _period(params)
+    status = params.get("status") or None
+    if status is not None and status not in Rectification.Status.values:
+        raise Invalid("整改状态无效", field="status")
+    qs = rectification_ledger(actor=actor, start=start, end=end, status=status)
+    return Export(title=f"整改台账_{start}_{end}", header=RECT_HEADER, rows=rect_rows(qs), count=_count(qs))
+
+
+EXPORTERS = [
+    ("followups.followups", "回访台账", followup_ledger_export),
+    ("followups.problems", "问题清单", problem_list_export),
+    ("followups.rectifications", "整改台账", rectification_ledger_export),
+]

@@ -65,6 +65,20 @@ def _xlsx(data: bytes, name: str) -> HttpResponse:
     return resp
 
 
+def _xlsx_or_job(request, qs, *, kind: str, params: dict, build, name: str):
+    """A ledger's xlsx: at once when the filtered rows are few (a capped count, as the pages
+    count), otherwise a background export job (导出任务) and the way to "我的导出"."""
+    from bianmin.exports.conf import direct_max_rows
+    from bianmin.exports.services import export_job_create
+
+    limit = direct_max_rows()
+    if qs.order_by().select_related(None)[: limit + 1].count() <= limit:
+        return _xlsx(build(qs), name)
+    export_job_create(actor=principal_of(request), kind=kind, params=params)
+    messages.info(request, "数据较多，已转为后台导出，完成后可在“我的导出”下载。")
+    return redirect("exports:list")
+
+
 def _home_area(actor):
     """The widest area the user works on (their first grant), for defaults."""
     from bianmin.regions.models import Area
@@ -351,7 +365,8 @@ def ledger_followups(request):
     start, end = _period(request)
     qs = selectors.followup_ledger(actor=actor, start=start, end=end)
     if request.GET.get("format") == "xlsx":
-        return _xlsx(exports.followup_ledger_xlsx(qs), f"回访台账_{start}_{end}.xlsx")
+        return _xlsx_or_job(request, qs, kind="followups.followups", params={"from": str(start), "to": str(end)},
+                            build=exports.followup_ledger_xlsx, name=f"回访台账_{start}_{end}.xlsx")
     page = _ledger_page(qs, request)
     rows = [{"f": f, "name": mask_name(f.contact_name), "phone": mask_mobile(f.contact_phone)} for f in page]
     return render(request, "followups/ledger_followups.html", {"page": page, "rows": rows, "start": start, "end": end})
@@ -364,7 +379,8 @@ def ledger_problems(request):
     start, end = _period(request)
     qs = selectors.problem_list(actor=actor, start=start, end=end)
     if request.GET.get("format") == "xlsx":
-        return _xlsx(exports.problem_list_xlsx(qs), f"问题清单_{start}_{end}.xlsx")
+        return _xlsx_or_job(request, qs, kind="followups.problems", params={"from": str(start), "to": str(end)},
+                            build=exports.problem_list_xlsx, name=f"问题清单_{start}_{end}.xlsx")
     page = _ledger_page(qs, request)
     return render(request, "followups/ledger_problems.html", {"page": page, "start": start, "end": end})
 
@@ -392,7 +408,11 @@ def ledger_rectifications(request):
     qs = selectors.rectification_ledger(actor=actor, start=start, end=end,
                                         status=status if status in Rectification.Status.values else None)
     if request.GET.get("format") == "xlsx":
-        return _xlsx(exports.rectification_ledger_xlsx(qs), f"整改台账_{start}_{end}.xlsx")
+        params = {"from": str(start), "to": str(end)}
+        if status in Rectification.Status.values:
+            params["status"] = status
+        return _xlsx_or_job(request, qs, kind="followups.rectifications", params=params,
+                            build=exports.rectification_ledger_xlsx, name=f"整改台账_{start}_{end}.xlsx")
     page = _ledger_page(qs, request)
     today = timezone.localdate()
     rows = [{"r": r, "flag": selectors.rectification_flag(r, today)} for r in page]
