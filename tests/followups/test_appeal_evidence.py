@@ -220,3 +220,125 @@ def test_a_file_missing_from_storage_is_404_not_500(client, login, handling, man
     resp = client.get(f"/api/v1/followups/handlings/{handling.pk}/evidence/{row.pk}")
     assert resp.status_code == 404 and "缺失" in resp.json()["message"]
     assert AuditEntry.objects.filter(action="export").count() == before
+
+
+# --- who may add evidence, and when -----------------------------------------------------------
+
+
+def _files_on_disk(media) -> set[str]:
+    return {p.name for p in media.rglob("*") if p.is_file()} if media.exists() else set()
+
+
+def _appealed(handling, manager):
+    from bianmin.followups import services
+
+    services.handling_appeal(actor=principal(manager), handling_id=handling.pk, reason="误评",
+                             files=[("still.png", PNG)])
+    return handling
+
+
+def test_the_deciding_level_may_not_add_evidence_403_on_api_and_page(client, login, handling, manager,
+                                                                    district_admin, media):
+    from bianmin.core.models import AuditEntry
+
+    _appealed(handling, manager)
+    def audited():
+        return AuditEntry.objects.filter(target_type="followups.badreviewhandling").count()
+
+    before = (handling.evidence_files.count(), handling.events.count(), audited())
+    login(district_admin)
+    api = client.post(f"/api/v1/followups/handlings/{handling.pk}/evidence",
+                      {"files": [SimpleUploadedFile("补充.pdf", PDF)]})
+    assert api.status_code == 403 and api.json()["code"] == "forbidden"
+    assert "上级单位不能补充证据" in api.json()["message"]
+    page = client.post(f"/followups/handling/{handling.pk}/",
+                       {"action": "evidence", "files": [SimpleUploadedFile("补充.pdf", PDF)]})
+    assert page.status_code == 403 and "上级单位不能补充证据" in page.content.decode()
+    assert (handling.evidence_files.count(), handling.events.count(), audited()) == before
+    assert _files_on_disk(media) == {hashlib.sha256(PNG).hexdigest()}
+    # the appealing site still may
+    login(manager)
+    ok = client.post(f"/api/v1/followups/handlings/{handling.pk}/evidence", {"files": [SimpleUploadedFile("补充.pdf", PDF)]})
+    assert ok.status_code == 201
+
+
+def test_a_city_admin_deciding_from_above_is_refused_too(handling, manager, make_user):
+    from conftest import CITY
+
+    from bianmin.core.errors import Forbidden
+    from bianmin.followups import services
+
+    _appealed(handling, manager)
+    with pytest.raises(Forbidden) as exc:
+        services.handling_appeal_evidence_add(actor=principal(make_user("city_admin", CITY)), handling_id=handling.pk,
+                                              files=[("补充.pdf", PDF)])
+    assert exc.value.status == 403 and handling.evidence_files.count() == 1
+
+
+def test_evidence_after_the_decision_is_409_and_writes_no_file(handling, manager, district_admin, media):
+    from bianmin.core.errors import Conflict
+    from bianmin.followups import services
+
+    _appealed(handling, manager)
+    services.handling_appeal_decide(actor=principal(district_admin), handling_id=handling.pk, upheld=False,
+                                    note="证据不足")
+    with pytest.raises(Conflict) as exc:
+        services.handling_appeal_evidence_add(actor=principal(manager), handling_id=handling.pk,
+                                              files=[("补充.pdf", PDF)])
+    assert exc.value.status == 409 and "不在申诉复核中" in exc.value.message
+    assert handling.evidence_files.count() == 1 and _files_on_disk(media) == {hashlib.sha256(PNG).hexdigest()}
+
+
+# --- no orphan files ----------------------------------------------------------------------------
+
+
+def _fail_audit(monkeypatch):
+    from bianmin.followups import services
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("audit unavailable")
+
+    monkeypatch.setattr(services, "audit", refuse)
+
+
+def test_the_eleventh_file_is_422_and_leaves_no_file(handling, manager, media):
+    from bianmin.core.errors import Invalid
+    from bianmin.followups import services
+
+    files = [(f"{i}.png", PNG + bytes([i])) for i in range(services.MAX_EVIDENCE_FILES)]
+    services.handling_appeal(actor=principal(manager), handling_id=handling.pk, reason="误评", files=files)
+    before = _files_on_disk(media)
+    assert len(before) == services.MAX_EVIDENCE_FILES
+    with pytest.raises(Invalid) as exc:
+        services.handling_appeal_evidence_add(actor=principal(manager), handling_id=handling.pk,
+                                              files=[("第11个.pdf", PDF)])
+    assert exc.value.status == 422 and "最多" in exc.value.message
+    assert _files_on_disk(media) == before and handling.evidence_files.count() == services.MAX_EVIDENCE_FILES
+
+
+def test_an_appeal_that_fails_after_its_files_were_written_leaves_none(handling, manager, media, monkeypatch):
+    from bianmin.cases.models import StoredFile
+    from bianmin.followups import services
+
+    _fail_audit(monkeypatch)
+    with pytest.raises(RuntimeError):
+        services.handling_appeal(actor=principal(manager), handling_id=handling.pk, reason="误评",
+                                 files=[("still.png", PNG), ("说明.pdf", PDF)])
+    handling.refresh_from_db()
+    assert handling.status == "open" and not handling.evidence_files.exists() and not StoredFile.objects.exists()
+    assert _files_on_disk(media) == set()
+
+
+def test_added_evidence_that_fails_keeps_only_the_files_rows_use(handling, manager, media, monkeypatch):
+    """The appeal's photo is on file; the addition (the same photo again and a new PDF) fails
+    after writing: the new PDF goes, the shared photo stays."""
+    from bianmin.followups import services
+
+    _appealed(handling, manager)
+    _fail_audit(monkeypatch)
+    with pytest.raises(RuntimeError):
+        services.handling_appeal_evidence_add(actor=principal(manager), handling_id=handling.pk,
+                                              files=[("again.png", PNG), ("新证据.pdf", PDF)])
+    assert _files_on_disk(media) == {hashlib.sha256(PNG).hexdigest()}
+    row = handling.evidence_files.select_related("file").get()
+    assert (media / row.file.path).read_bytes() == PNG

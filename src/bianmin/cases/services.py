@@ -49,6 +49,7 @@ from .models import (
     Transfer,
     Visit,
 )
+from .uploads import atomic_with_uploads, note_written
 from .workflow import PREVIOUS, transition_for
 
 CASE_INTAKE = "case.intake"  # capability of API keys with scope "cases.intake"
@@ -633,19 +634,29 @@ def store_file(*, data: bytes, name: str) -> StoredFile:
     if existing is not None:
         return existing
     path = f"cases/{sha[:2]}/{sha[2:4]}/{sha}"
+    written = False
     if not default_storage.exists(path):
-        saved = default_storage.save(path, ContentFile(data))
-        path = saved
-    stored, _ = StoredFile.objects.get_or_create(sha256=sha, defaults={"size": len(data), "content_type": content_type,
-                                                                       "path": path})
+        path = default_storage.save(path, ContentFile(data))
+        written = True
+        # Noted before the row is inserted: if the insert or anything after it fails, the
+        # enclosing ``atomic_with_uploads`` removes the blob again.
+        note_written(sha256=sha, path=path)
+    stored, created = StoredFile.objects.get_or_create(sha256=sha, defaults={"size": len(data), "content_type": content_type,
+                                                                             "path": path})
+    if created and not written and not default_storage.exists(stored.path):
+        # The blob we found belonged to a concurrent upload of the same content that failed and
+        # removed it before our insert went through (``uploads.discard_unreferenced``).
+        default_storage.save(stored.path, ContentFile(data))
+        note_written(sha256=sha, path=stored.path)
     return stored
 
 
 def case_material_attach(*, actor: Principal, case_id: int, material_id: int, data: bytes | None = None,
                          file_name: str = "", now: datetime | None = None) -> CaseMaterial:
-    """Mark a checklist line as received, with an uploaded file when one is given."""
+    """Mark a checklist line as received, with an uploaded file when one is given. A failure
+    after the file was written leaves no file behind (``atomic_with_uploads``)."""
     now = now or timezone.now()
-    with transaction.atomic():
+    with atomic_with_uploads():
         case = _locked_case(actor, case_id)
         if not case.is_open:
             raise Conflict("办件已结束，不能再收取材料")

@@ -18,6 +18,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from bianmin.accounts.roles import Cap
+from bianmin.cases.uploads import atomic_with_uploads
 from bianmin.core.audit import audit
 from bianmin.core.calendar import add_working_days
 from bianmin.core.errors import Conflict, Forbidden, Invalid, NotFound
@@ -367,6 +368,7 @@ def _checked_evidence(files) -> list[tuple[str, bytes]]:
 
 
 def _store_evidence(handling: BadReviewHandling, actor: Principal, files: list[tuple[str, bytes]]) -> list[AppealEvidence]:
+    """Inside ``atomic_with_uploads``: a failure after the files were written removes them."""
     from bianmin.cases.services import store_file
 
     rows = []
@@ -385,7 +387,7 @@ def handling_appeal(*, actor: Principal, handling_id: int, reason: str, evidence
     reason = _text(reason, "reason", "申诉理由")
     files = _checked_evidence(files)
     evidence = _text(evidence, "evidence", "申诉证据", required=not files)
-    with transaction.atomic():
+    with atomic_with_uploads():
         handling = _locked_handling(actor, handling_id)
         if handling.status in (H.APPEALED, H.CLOSED):
             raise Conflict("该差评已在申诉复核中或已办结")
@@ -405,14 +407,25 @@ def handling_appeal(*, actor: Principal, handling_id: int, reason: str, evidence
     return handling
 
 
+def _decides_appeal(actor: Principal, handling: BadReviewHandling) -> bool:
+    """The appeal of a handling is decided by whoever holds BADREVIEW_DECIDE at the level above
+    its area (上级复核)."""
+    parent = handling.area.parent
+    return parent is not None and actor.can(Cap.BADREVIEW_DECIDE, parent)
+
+
 def handling_appeal_evidence_add(*, actor: Principal, handling_id: int, files) -> list[AppealEvidence]:
     """More evidence for an appeal still waiting for the level above (never after the decision:
-    what was decided on stays what was on file)."""
+    what was decided on stays what was on file). Evidence is the appealing side's: the level
+    that decides the appeal (BADREVIEW_DECIDE above the handling's area, the same test as
+    ``handling_appeal_decide``) may not add to the file it judges (403), whatever the page shows."""
     files = _checked_evidence(files)
     if not files:
         raise Invalid("请选择证据文件", field="files")
-    with transaction.atomic():
+    with atomic_with_uploads():
         handling = _locked_handling(actor, handling_id)
+        if _decides_appeal(actor, handling):
+            raise Forbidden("申诉证据由申诉单位补充；负责复核的上级单位不能补充证据")
         if handling.status != H.APPEALED:
             raise Conflict("该差评不在申诉复核中，不能补充证据")
         if handling.evidence_files.count() + len(files) > MAX_EVIDENCE_FILES:
