@@ -100,6 +100,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     print(f"  管理后台     {base}/admin/")
     print(f"  接口文档     {base}/api/docs")
     print(f"  健康检查     {base}/healthz")
+    print("  后台任务     " + ("未启动（--no-worker）：请另行运行 bianmin worker" if args.no_worker
+                            else "随服务启动（短信、回访名单、导出文件等）"))
     if has_demo_logins:
         print("\n演示账号（仅用于演示，密码相同）：")
         for username, label, password in DEMO_LOGINS:
@@ -113,6 +115,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     # load above leave hundreds of MB in this interpreter, which forked workers would inherit.
     gunicorn_args = [
         sys.executable, "-m", "gunicorn", "bianmin.wsgi:application",
+        "-c", "python:bianmin.gunicorn_conf",  # the task worker as the master's child (gunicorn_conf.py)
         "--bind", f"{args.host}:{args.port}" if ":" not in args.host else f"[{args.host}]:{args.port}",
         "--workers", str(args.workers),
         "--worker-class", "sync",
@@ -123,6 +126,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         "--access-logfile", "-" if args.access_log else "/dev/null",
     ]
     os.environ["BIANMIN_WARM_SEARCH"] = "1"
+    os.environ["BIANMIN_UP_WORKER"] = "0" if args.no_worker else "1"
     os.execv(sys.executable, gunicorn_args)
     return 0  # not reached
 
@@ -146,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="工作进程数，默认等于 CPU 核数")
     up.add_argument("--no-demo", action="store_true", help="不载入演示数据")
     up.add_argument("--access-log", action="store_true", help="输出访问日志")
+    up.add_argument("--no-worker", action="store_true",
+                    help="不随服务启动后台任务进程（另行运行 bianmin worker 的部署）")
     up.add_argument("--allow-demo-logins-on-network", action="store_true",
                     help="存在演示账号时仍允许监听非本机地址（不建议）")
     sub.add_parser("manage", help="Django 管理命令，例如 bianmin manage createsuperuser")
