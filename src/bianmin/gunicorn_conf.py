@@ -44,8 +44,8 @@ def _spawn() -> subprocess.Popen:
 class TaskWorker:
     """The worker process and the thread that restarts it if it dies."""
 
-    def __init__(self, spawn=_spawn, delays=RESTART_DELAYS, clock=time.monotonic):
-        self._spawn = spawn
+    def __init__(self, spawn=None, delays=RESTART_DELAYS, clock=time.monotonic):
+        self._spawn = spawn or _spawn
         self._delays = delays
         self._clock = clock
         self._stopping = threading.Event()

@@ -77,11 +77,47 @@ def _clean(value):
     return "" if value is None else value
 
 
+def _spool_beside(ws, folder: Path) -> None:
+    """openpyxl spools a write-only sheet's rows to a file in the system's temporary folder, which
+    is memory (tmpfs) on many servers: a million rows would sit in RAM until the save. Spool
+    them beside the export instead. Uses openpyxl's worksheet writer as its save expects it
+    (``out`` and the temporary-file list its cleanup removes the file from)."""
+    import os
+    import tempfile
+
+    from openpyxl.worksheet import _writer
+
+    fd, name = tempfile.mkstemp(prefix=".openpyxl-", suffix=".xml", dir=folder)
+    os.close(fd)
+    _writer.ALL_TEMP_FILES.append(name)
+    ws._writer = _writer.WorksheetWriter(ws, out=name)
+    ws._writer.write_top()
+
+
+def _abort(wb) -> None:
+    """Close and delete what an unfinished workbook spooled (a long-lived worker would otherwise
+    keep the temporary files until it exits)."""
+    for ws in wb.worksheets:
+        writer = getattr(ws, "_writer", None)
+        for stream in (getattr(ws, "_rows", None), getattr(writer, "xf", None)):
+            try:
+                if stream is not None:
+                    stream.close()
+            except Exception:  # noqa: S110 - best effort: the file is removed below
+                pass
+        if writer is not None:
+            try:
+                writer.cleanup()
+            except (OSError, ValueError):
+                pass
+
+
 def write_xlsx(path: Path, *, title: str, header: Sequence[str], rows: Iterable[Sequence],
                on_progress: Callable[[int], None] | None = None, every: int | None = None,
                sheet_rows: int = EXCEL_MAX_ROWS) -> int:
     """Write ``rows`` under ``header`` to ``path``; returns the number of rows written.
-    ``on_progress(n)`` is called every ``every`` rows."""
+    ``on_progress(n)`` is called every ``every`` rows. On an error nothing is left behind but
+    what the caller removes (``path`` itself, possibly partly written)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -98,6 +134,7 @@ def write_xlsx(path: Path, *, title: str, header: Sequence[str], rows: Iterable[
         sheets += 1
         name = title[:31] if sheets == 1 else f"{title[:25]}（{sheets}）"
         ws = wb.create_sheet(name)
+        _spool_beside(ws, Path(path).parent)
         cells = []
         for h in header:
             c = WriteOnlyCell(ws, value=h)
@@ -107,15 +144,19 @@ def write_xlsx(path: Path, *, title: str, header: Sequence[str], rows: Iterable[
         in_sheet = 1
 
     n = 0
-    for row in rows:
-        if in_sheet >= sheet_rows:
-            new_sheet()
-        ws.append([_clean(v) for v in row])
-        in_sheet += 1
-        n += 1
-        if on_progress and n % every == 0:
-            on_progress(n)
-    if ws is None:
-        new_sheet()  # an empty export is still a file with its header
-    wb.save(path)
+    try:
+        for row in rows:
+            if in_sheet >= sheet_rows:
+                new_sheet()
+            ws.append([_clean(v) for v in row])
+            in_sheet += 1
+            n += 1
+            if on_progress and n % every == 0:
+                on_progress(n)
+        if ws is None:
+            new_sheet()  # an empty export is still a file with its header
+        wb.save(path)
+    except BaseException:
+        _abort(wb)
+        raise
     return n
