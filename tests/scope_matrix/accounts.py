@@ -64,15 +64,18 @@ def _assign_role(w):
 ROUTES += [
     Capability("accounts:users", cap=Cap.USERS_MANAGE, allowed=_MANAGERS),
     Capability("accounts:user_new", cap=Cap.USERS_MANAGE, allowed=_MANAGERS),
+    Capability("accounts:users_export", cap=Cap.USERS_MANAGE, allowed=_MANAGERS),
     Scoped("accounts:user_detail", make=lambda w: _user_url(w), role=Role.DISTRICT_ADMIN),
     Scoped("accounts:user_role_assign", make=_assign_role, role=Role.DISTRICT_ADMIN, ok=(302,)),
     Scoped("accounts:user_role_revoke", make=_revoke_role, role=Role.DISTRICT_ADMIN, ok=(302,)),
+    Scoped("accounts:user_role_revoke", make=lambda w: _revoke_role(w).url, role=Role.DISTRICT_ADMIN),  # the confirmation
     Scoped("accounts:user_password_reset", make=lambda w: Req(_user_url(w, "password/"), method="post"),
            role=Role.DISTRICT_ADMIN, ok=(302,)),
     Scoped("accounts:user_unlock", make=lambda w: Req(_user_url(w, "unlock/"), method="post"),
            role=Role.DISTRICT_ADMIN, ok=(302,)),
     Capability("accounts:keys", cap=Cap.KEYS_MANAGE, allowed=_MANAGERS),
     Capability("accounts:key_new", cap=Cap.KEYS_MANAGE, allowed=_MANAGERS),
+    Capability("accounts:keys_export", cap=Cap.KEYS_MANAGE, allowed=_MANAGERS),
     Scoped("accounts:key_detail", make=lambda w: f"/accounts/keys/{_key_in_gudong(w).pk}/", role=Role.CENTER_MANAGER),
     Scoped("accounts:key_issued", make=lambda w: f"/accounts/keys/{_key_in_gudong(w).pk}/issued/",
            role=Role.CENTER_MANAGER),

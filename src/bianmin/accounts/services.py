@@ -330,6 +330,29 @@ def audit_exported(*, actor: Principal, filters: Any, fmt: str) -> AuditEntry:
                  label="审计日志导出", changes={"format": fmt, "filters": criteria})
 
 
+@transaction.atomic
+def staff_list_exported(*, actor: Principal, what: str, filters: Any, rows: int, area_code: str = "") -> AuditEntry:
+    """Record that the account list (``what="users"``) or the API key list (``"keys"``) left the
+    system as a file: who, with which filters, how many rows."""
+    from dataclasses import asdict
+
+    labels = {"users": ("accounts.user", "账号列表导出"), "keys": ("accounts.apikey", "接口密钥列表导出")}
+    if what not in labels:
+        raise Invalid("未知的导出内容", field="what")
+    target_type, label = labels[what]
+
+    def plain(value):
+        if isinstance(value, Area):
+            return value.code
+        if isinstance(value, ServiceSite):
+            return value.code
+        return value.isoformat() if hasattr(value, "isoformat") else value
+
+    criteria = {k: plain(v) for k, v in asdict(filters).items() if v}
+    return audit(actor=actor, action=AuditEntry.Action.EXPORT, target_type=target_type, label=label,
+                 area_code=area_code, changes={"format": "xlsx", "filters": criteria, "rows": rows})
+
+
 # --- unmasking personal data ------------------------------------------------------------------------
 
 
