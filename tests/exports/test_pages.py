@@ -33,7 +33,7 @@ def test_the_list_shows_progress_and_refreshes_while_a_job_runs(clerk, numbers, 
     ExportJob.objects.filter(pk=job.pk).update(status="running", rows_written=2, rows_expected=5)
     page = c.get("/exports/").content.decode()
     assert '<meta http-equiv="refresh" content="5">' in page
-    assert "进行中" in page and "已写入 2 / 5 行" in page and 'value="40"' in page and "测试导出" in page
+    assert "进行中" in page and "已写入 2 / 5 行" in page and 'value="40"' in page and "数字_5" in page
     ExportJob.objects.filter(pk=job.pk).update(status="queued")
     services.export_job_run(job_id=job.pk)
     page = c.get("/exports/").content.decode()

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from bianmin.accounts.principals import principal_of
 from bianmin.core.errors import DomainError
 
-from . import conf, registry, selectors, services
+from . import conf, selectors, services
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 REFRESH_SECONDS = 5
@@ -39,8 +39,6 @@ def domain_errors(view):
 def job_list(request):
     page = Paginator(selectors.export_jobs(actor=principal_of(request)), 30).get_page(request.GET.get("page"))
     jobs = list(page)
-    for job in jobs:
-        job.kind_label = registry.label_of(job.kind)
     return render(request, "exports/list.html", {
         "page": page, "jobs": jobs, "refresh": REFRESH_SECONDS if any(j.is_active for j in jobs) else None, "keep_days": conf.keep_for().days,
     })
