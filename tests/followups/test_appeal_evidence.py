@@ -254,6 +254,9 @@ def test_the_deciding_level_may_not_add_evidence_403_on_api_and_page(client, log
     page = client.post(f"/followups/handling/{handling.pk}/",
                        {"action": "evidence", "files": [SimpleUploadedFile("补充.pdf", PDF)]})
     assert page.status_code == 403 and "上级单位不能补充证据" in page.content.decode()
+    wrong_type = client.post(f"/api/v1/followups/handlings/{handling.pk}/evidence",
+                             {"files": [SimpleUploadedFile("x.pdf", EXE)]})
+    assert wrong_type.status_code == 403  # who comes before what
     assert (handling.evidence_files.count(), handling.events.count(), audited()) == before
     assert _files_on_disk(media) == {hashlib.sha256(PNG).hexdigest()}
     # the appealing site still may

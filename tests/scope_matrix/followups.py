@@ -119,7 +119,8 @@ ROUTES = [
     Scoped("api:followup_appeal_files", role=MANAGER, make=lambda w: Req(
         f"/api/v1/followups/handlings/{handling(w).pk}/appeal/files", method="post",
         data={"reason": "误评", "files": [_upload()]})),
-    Scoped("api:followup_evidence_add", role=MANAGER, ok=(201,), make=lambda w: Req(
+    # Evidence is the appealing township's: the district, which decides the appeal, is refused (403).
+    Scoped("api:followup_evidence_add", role=MANAGER, ok=(201,), ok_for=("owner",), make=lambda w: Req(
         f"/api/v1/followups/handlings/{handling(w, to='appealed').pk}/evidence", method="post",
         data={"files": [_upload()]})),
     Scoped("api:followup_evidence_list", make=lambda w: f"/api/v1/followups/handlings/"

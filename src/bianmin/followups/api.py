@@ -159,7 +159,8 @@ def followup_evidence_list(request: HttpRequest, handling_id: int):
 
 
 @router.post("/followups/handlings/{int:handling_id}/evidence", response={201: list[EvidenceOut]}, auth=staff_auth,
-             summary="补充申诉证据文件（申诉复核中）")
+             summary="补充申诉证据文件（申诉单位，申诉复核中）",
+             description="由提出申诉的单位在上级复核前补充；负责复核的上级单位补充证据返回 403，复核后补充返回 409。")
 def followup_evidence_add(request: HttpRequest, handling_id: int, files: list[UploadedFile] = File(...)):  # noqa: B008
     rows = services.handling_appeal_evidence_add(actor=principal_of(request), handling_id=handling_id,
                                                  files=_files(files))

@@ -419,15 +419,17 @@ def handling_appeal_evidence_add(*, actor: Principal, handling_id: int, files) -
     what was decided on stays what was on file). Evidence is the appealing side's: the level
     that decides the appeal (BADREVIEW_DECIDE above the handling's area, the same test as
     ``handling_appeal_decide``) may not add to the file it judges (403), whatever the page shows."""
-    files = _checked_evidence(files)
-    if not files:
-        raise Invalid("请选择证据文件", field="files")
     with atomic_with_uploads():
         handling = _locked_handling(actor, handling_id)
+        # Who (403), then when (409), then what (413/415/422): the deciding level hears "not
+        # yours" whatever file it sent.
         if _decides_appeal(actor, handling):
             raise Forbidden("申诉证据由申诉单位补充；负责复核的上级单位不能补充证据")
         if handling.status != H.APPEALED:
             raise Conflict("该差评不在申诉复核中，不能补充证据")
+        files = _checked_evidence(files)
+        if not files:
+            raise Invalid("请选择证据文件", field="files")
         if handling.evidence_files.count() + len(files) > MAX_EVIDENCE_FILES:
             raise Invalid(f"每件申诉最多 {MAX_EVIDENCE_FILES} 个证据文件", field="files")
         rows = _store_evidence(handling, actor, files)
