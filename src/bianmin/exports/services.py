@@ -78,7 +78,7 @@ def _unfinished_for_update(user) -> list[ExportJob]:
     from bianmin.accounts.models import User
 
     # One person's submissions one at a time (a double click must not queue the same export twice).
-    User.objects.select_for_update().filter(pk=user.pk).exists()
+    list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
     return list(ExportJob.objects.filter(user=user, status__in=[S.QUEUED, S.RUNNING]))
 
 

@@ -25,7 +25,10 @@ log = logging.getLogger(__name__)
 def run_export(job_id: int) -> dict:
     from .services import export_job_run
 
-    job = export_job_run(job_id=job_id)
+    try:
+        job = export_job_run(job_id=job_id)
+    finally:
+        ensure_sweep()  # the file's expiry, or a sweep lost with a killed worker
     if job is None:
         return {"status": "missing"}
     return {"status": job.status, "rows": job.rows_written}
