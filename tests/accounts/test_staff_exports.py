@@ -228,3 +228,27 @@ def test_empty_lists_say_what_to_do(make_user, areas):
     assert "没有符合条件的密钥" in filtered and "清除条件" in filtered
     users = admin.get("/accounts/users/?q=不存在的人").content.decode()
     assert "没有符合条件的账号" in users
+
+
+def test_an_account_whose_roles_were_all_revoked_says_so_in_the_list(gulou_admin, make_user):
+    clerk = make_user(Role.WINDOW_CLERK, GUDONG, username="gone_clerk")
+    admin = _as(gulou_admin)
+    a = clerk.role_assignments.get()
+    assert admin.post(f"/accounts/users/{clerk.pk}/roles/{a.pk}/revoke/").status_code == 302
+    body = admin.get("/accounts/users/?q=gone_clerk").content.decode()
+    assert ">gone_clerk<" in body and "无有效角色（已撤销）" in body
+    rows = _sheet(admin.get("/accounts/users/export.xlsx?q=gone_clerk"))
+    assert rows[1][3] == "无有效角色（已撤销）"
+
+
+def test_the_back_link_returns_to_the_filtered_list(gulou_admin, make_user, site_factory, areas):
+    clerk = make_user(Role.WINDOW_CLERK, GUDONG)
+    admin = _as(gulou_admin)
+    assert admin.get(f"/accounts/users/?area={GUDONG}&role=window_clerk&page=1").status_code == 200
+    detail = admin.get(f"/accounts/users/{clerk.pk}/").content.decode()
+    assert f'href="/accounts/users/?area={GUDONG}&amp;role=window_clerk&amp;page=1">← 账号管理' in detail
+    key, _ = services.apikey_create(actor=None, name="终端", kind="device", area=areas[GUDONG],
+                                    site=site_factory(GUDONG), scopes=["evaluations.kiosk"])
+    assert 'href="/accounts/keys/">← 接口密钥管理' in admin.get(f"/accounts/keys/{key.pk}/").content.decode()
+    admin.get("/accounts/keys/?status=active")
+    assert 'href="/accounts/keys/?status=active">' in admin.get(f"/accounts/keys/{key.pk}/").content.decode()

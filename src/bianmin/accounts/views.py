@@ -20,6 +20,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -178,6 +179,22 @@ def _querystring(request) -> str:
     return query.urlencode()
 
 
+# The list a page was opened from (filters and page), so that its back link returns there.
+_LIST_QUERY = "staffui-list-{}"
+
+
+def _remember_list(request, which: str) -> None:
+    key, value = _LIST_QUERY.format(which), request.GET.urlencode()
+    if request.session.get(key, "") != value:
+        request.session[key] = value
+
+
+def _back_to_list(request, which: str) -> str:
+    url = reverse(f"accounts:{which}")
+    query = request.session.get(_LIST_QUERY.format(which), "")
+    return f"{url}?{query}" if query else url
+
+
 def _search_params(request):
     """The list filters of the query string (the page number is not a filter)."""
     query = request.GET.copy()
@@ -257,7 +274,8 @@ def _users_query(request):
 
 def _users_page(request, form, valid, qs):
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [{"user": u, "mobile": mask_mobile(u.mobile), "locked": u.is_locked()} for u in page.object_list]
+    rows = [{"user": u, "mobile": mask_mobile(u.mobile), "locked": u.is_locked(),
+             "roles": [a for a in u.scoped_assignments if a.active]} for u in page.object_list]
     return render(request, "accounts/users_list.html", {
         "form": form, "page": page, "rows": rows, "query": _querystring(request), "filtered": form.is_bound,
     }, status=200 if valid else 422)
@@ -266,6 +284,7 @@ def _users_page(request, form, valid, qs):
 @login_required
 def users_list(request):
     _principal, form, valid, _filters, qs = _users_query(request)
+    _remember_list(request, "users")
     return _users_page(request, form, valid, qs)
 
 
@@ -278,7 +297,7 @@ def _users_export_rows(users) -> Iterator[list]:
         roles = "；".join(f"{a.get_role_display()}·{a.area.name}" + (f"·{a.site.name}" if a.site_id else "")
                          for a in u.scoped_assignments if a.active)
         status = "已停用" if not u.is_active else "已锁定" if u.is_locked() else "正常"
-        yield [u.username, u.display_name, mask_mobile(u.mobile), roles or "（无有效角色）", status,
+        yield [u.username, u.display_name, mask_mobile(u.mobile), roles or "无有效角色（已撤销）", status,
                "是" if u.must_change_password else "否", _when(u.last_login) or "从未登录", _when(u.password_changed_at),
                _when(u.date_joined)]
 
@@ -333,7 +352,7 @@ def _user_page(request, principal, user, *, assign_form=None, error=None, status
         "assignments": user.scoped_assignments,
         "assign_form": assign_form or RoleAssignForm(principal=principal),
         "takeover": selectors.user_fully_managed(principal=principal, user=user),
-        "temp_password": temp_password, "error": error,
+        "temp_password": temp_password, "error": error, "back": _back_to_list(request, "users"),
     }, status=status)
     return _no_store(response)
 
@@ -460,6 +479,7 @@ def _keys_page(request, form, valid, qs):
 @login_required
 def keys_list(request):
     _principal, form, valid, _filters, qs = _keys_query(request)
+    _remember_list(request, "keys")
     return _keys_page(request, form, valid, qs)
 
 
@@ -535,7 +555,7 @@ def key_issued(request, key_id: int):
 @login_required
 def key_detail(request, key_id: int):
     key = _managed_key(principal_of(request), key_id)
-    return render(request, "accounts/key_detail.html", {"row": _key_row(key)})
+    return render(request, "accounts/key_detail.html", {"row": _key_row(key), "back": _back_to_list(request, "keys")})
 
 
 @login_required
