@@ -51,3 +51,18 @@ def test_a_new_sheet_starts_at_the_row_limit(exports_dir):
 def test_an_empty_export_is_a_file_with_its_header(tmp_path):
     assert write_xlsx(tmp_path / "e.xlsx", title="空", header=["序号"], rows=[]) == 0
     assert list(load_workbook(tmp_path / "e.xlsx").active.values) == [("序号",)]
+
+
+def test_the_first_chunks_bound_limits_every_chunk(make_user):
+    """The period's end given as ``first`` (not in the queryset, for SQLite's index walk) still
+    bounds the whole read: later chunks start below the first chunk's rows."""
+    from django.db.models import Q
+
+    user = make_user("window_clerk", GUDONG)
+    t = timezone.now()
+    for minutes in (0, 0, 1, 1, 2, 2, 2, 3, 4, 5, 5):
+        ExportJob.objects.create(user=user, kind="k", title="t", created_at=t - timedelta(minutes=minutes))
+    qs = ExportJob.objects.filter(user=user).order_by("-created_at", "-id")
+    until = Q(created_at__lt=t - timedelta(minutes=1, seconds=30))
+    got = [j.pk for j in keyset_chunks(qs, size=2, first=until)]
+    assert got == list(qs.filter(until).values_list("pk", flat=True)) and len(got) == 7

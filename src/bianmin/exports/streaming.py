@@ -54,13 +54,22 @@ def _after(order: list[tuple[str, bool]], values: list) -> Q:
     return Q(**{f"{first}__{'lte' if desc else 'gte'}": values[0]}) & q
 
 
-def keyset_chunks(qs: QuerySet, *, size: int | None = None) -> Iterator[Model]:
-    """Every row of ``qs`` in its order, read ``size`` rows per query."""
+def keyset_chunks(qs: QuerySet, *, size: int | None = None, first: Q | None = None) -> Iterator[Model]:
+    """Every row of ``qs`` (filtered by ``first``) in its order, read ``size`` rows per query.
+
+    ``first`` is a bound for the first chunk only, which every later chunk's own bound implies
+    (a period's end, on the leading field of a descending order). Give the period's end here
+    rather than in ``qs``: SQLite walks an index range from one upper bound, and with two on
+    the leading field it seeks from the period's end, so each chunk would walk again every row
+    before it (checked with EXPLAIN: SeekLT on the period's parameter)."""
     size = size or conf.CHUNK_ROWS
     order = _order_of(qs)
     last: list | None = None
     while True:
-        page = qs if last is None else qs.filter(_after(order, last))
+        if last is None:
+            page = qs if first is None else qs.filter(first)
+        else:
+            page = qs.filter(_after(order, last))
         rows = list(page[:size])
         yield from rows
         if len(rows) < size:

@@ -51,8 +51,8 @@ FOLLOWUP_HEADER = ["序号", "回访日期", "回访方式", "回访原因", "�
                    "回访结果", "满意度", "回访记录", "发现问题", "整改台账编号", "回访人"]
 
 
-def followup_rows(qs):
-    for i, f in enumerate(keyset_chunks(qs), start=1):
+def followup_rows(qs, *, first=None):
+    for i, f in enumerate(keyset_chunks(qs, first=first), start=1):
         yield [i, _d(f.done_at), f.get_method_display(), f.get_reason_display(),
                f.case.acceptance_number if f.case_id else "", f.site.name if f.site_id else "",
                mask_name(f.contact_name), mask_mobile(f.contact_phone), f.attempt, f.get_outcome_display(),
@@ -63,8 +63,8 @@ def followup_rows(qs):
 PROBLEM_HEADER = ["序号", "发现日期", "问题来源", "所属区划", "责任场所", "存在问题", "状态"]
 
 
-def problem_rows(qs):
-    for i, r in enumerate(keyset_chunks(qs), start=1):
+def problem_rows(qs, *, first=None):
+    for i, r in enumerate(keyset_chunks(qs, first=first), start=1):
         yield [i, _d(r.found_on, "%Y-%m-%d"), r.get_source_display(), r.area.name, r.site.name if r.site_id else "",
                r.problem, r.get_status_display()]
 
@@ -73,8 +73,8 @@ RECT_HEADER = ["台账编号", "发现日期", "问题来源", "所属区划", "
                "整改期限", "完成日期", "整改结果", "是否按期", "状态"]
 
 
-def rect_rows(qs):
-    for r in keyset_chunks(qs):
+def rect_rows(qs, *, first=None):
+    for r in keyset_chunks(qs, first=first):
         yield [r.number, _d(r.found_on, "%Y-%m-%d"), r.get_source_display(), r.area.name, r.site.name if r.site_id else "",
                r.problem, r.measure, r.owner_name, r.working_days, _d(r.deadline, "%Y-%m-%d"),
                _d(r.done_on, "%Y-%m-%d"), r.result, "" if r.on_time is None else ("是" if r.on_time else "否"),
@@ -135,20 +135,38 @@ def _count(qs):
     return lambda: qs.order_by().select_related(None).count()
 
 
+def _until(field: str, end, *, is_datetime: bool):
+    """The period's end as the first chunk's bound (streaming.keyset_chunks: given in the
+    queryset as well, SQLite would walk the whole period again for every chunk)."""
+    from datetime import datetime, time, timedelta
+
+    from django.db.models import Q
+    from django.utils import timezone
+
+    after = end + timedelta(days=1)
+    if is_datetime:
+        after = datetime.combine(after, time.min, tzinfo=timezone.get_current_timezone())
+    return Q(**{f"{field}__lt": after})
+
+
 def followup_ledger_export(actor, params: dict) -> Export:
     from .selectors import followup_ledger
 
     start, end = _period(params)
-    qs = followup_ledger(actor=actor, start=start, end=end)
-    return Export(title=f"回访台账_{start}_{end}", header=FOLLOWUP_HEADER, rows=followup_rows(qs), count=_count(qs))
+    qs = followup_ledger(actor=actor, start=start)
+    until = _until("done_at", end, is_datetime=True)
+    return Export(title=f"回访台账_{start}_{end}", header=FOLLOWUP_HEADER, rows=followup_rows(qs, first=until),
+                  count=_count(qs.filter(until)))
 
 
 def problem_list_export(actor, params: dict) -> Export:
     from .selectors import problem_list
 
     start, end = _period(params)
-    qs = problem_list(actor=actor, start=start, end=end)
-    return Export(title=f"问题清单_{start}_{end}", header=PROBLEM_HEADER, rows=problem_rows(qs), count=_count(qs))
+    qs = problem_list(actor=actor, start=start)
+    until = _until("found_on", end, is_datetime=False)
+    return Export(title=f"问题清单_{start}_{end}", header=PROBLEM_HEADER, rows=problem_rows(qs, first=until),
+                  count=_count(qs.filter(until)))
 
 
 def rectification_ledger_export(actor, params: dict) -> Export:
@@ -159,8 +177,10 @@ def rectification_ledger_export(actor, params: dict) -> Export:
     status = params.get("status") or None
     if status is not None and status not in Rectification.Status.values:
         raise Invalid("整改状态无效", field="status")
-    qs = rectification_ledger(actor=actor, start=start, end=end, status=status)
-    return Export(title=f"整改台账_{start}_{end}", header=RECT_HEADER, rows=rect_rows(qs), count=_count(qs))
+    qs = rectification_ledger(actor=actor, start=start, status=status)
+    until = _until("found_on", end, is_datetime=False)
+    return Export(title=f"整改台账_{start}_{end}", header=RECT_HEADER, rows=rect_rows(qs, first=until),
+                  count=_count(qs.filter(until)))
 
 
 EXPORTERS = [
