@@ -252,3 +252,12 @@ def test_the_back_link_returns_to_the_filtered_list(gulou_admin, make_user, site
     assert 'href="/accounts/keys/">← 接口密钥管理' in admin.get(f"/accounts/keys/{key.pk}/").content.decode()
     admin.get("/accounts/keys/?status=active")
     assert 'href="/accounts/keys/?status=active">' in admin.get(f"/accounts/keys/{key.pk}/").content.decode()
+
+
+def test_a_name_that_looks_like_a_formula_is_exported_as_text(gulou_admin, areas, site_factory):
+    services.apikey_create(actor=None, name='=HYPERLINK("http://evil","点我")', kind="device", area=areas[GUDONG],
+                           site=site_factory(GUDONG), scopes=["evaluations.kiosk"])
+    r = _as(gulou_admin).get("/accounts/keys/export.xlsx")
+    book = load_workbook(io.BytesIO(r.content))
+    cell = book.worksheets[0]["A2"]
+    assert cell.data_type == "s" and cell.value == '\'=HYPERLINK("http://evil","点我")'
