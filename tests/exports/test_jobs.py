@@ -132,6 +132,7 @@ def test_a_stale_running_job_is_taken_over_and_leaves_one_file(clerk, numbers, e
     ExportJob.objects.filter(pk=job.pk).update(status=S.RUNNING, claim="dead", attempts=1, rows_written=20,
                                                progress_at=long_ago)
     (exports_dir / f".{job.pk}-dead.part").write_bytes(b"half a file")
+    (exports_dir / f".{job.pk}-dead.part.x1y2.sheet.xml").write_bytes(b"<row/>")  # its spooled sheet
     job = services.export_job_run(job_id=job.pk)
     assert job.status == S.DONE and job.attempts == 2 and job.rows_written == 30
     assert _files(exports_dir) == [job.file_name] and len(_rows(exports_dir / job.file_name)) == 31

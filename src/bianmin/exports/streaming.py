@@ -86,17 +86,18 @@ def _clean(value):
     return "" if value is None else value
 
 
-def _spool_beside(ws, folder: Path) -> None:
+def _spool_beside(ws, path: Path) -> None:
     """openpyxl spools a write-only sheet's rows to a file in the system's temporary folder, which
     is memory (tmpfs) on many servers: a million rows would sit in RAM until the save. Spool
-    them beside the export instead. Uses openpyxl's worksheet writer as its save expects it
+    them beside the export instead, named after it (so whoever removes a killed run's partial
+    file finds them too). Uses openpyxl's worksheet writer as its save expects it
     (``out`` and the temporary-file list its cleanup removes the file from)."""
     import os
     import tempfile
 
     from openpyxl.worksheet import _writer
 
-    fd, name = tempfile.mkstemp(prefix=".openpyxl-", suffix=".xml", dir=folder)
+    fd, name = tempfile.mkstemp(prefix=f"{path.name}.", suffix=".sheet.xml", dir=path.parent)
     os.close(fd)
     _writer.ALL_TEMP_FILES.append(name)
     ws._writer = _writer.WorksheetWriter(ws, out=name)
@@ -143,7 +144,7 @@ def write_xlsx(path: Path, *, title: str, header: Sequence[str], rows: Iterable[
         sheets += 1
         name = title[:31] if sheets == 1 else f"{title[:25]}（{sheets}）"
         ws = wb.create_sheet(name)
-        _spool_beside(ws, Path(path).parent)
+        _spool_beside(ws, Path(path))
         cells = []
         for h in header:
             c = WriteOnlyCell(ws, value=h)
