@@ -8,7 +8,9 @@ later run, see exports/services.py). The worker is a fresh interpreter (fork + e
 subprocess), not a fork of the master: the master preloaded the application and the search
 dictionary, which the worker does not need. It runs in its own session, so Ctrl-C in the
 terminal reaches gunicorn, which stops it in order; if it dies, it is started again after a
-growing delay. ``bianmin up --no-worker`` (BIANMIN_UP_WORKER=0) leaves it out, for deployments
+growing delay. If the master dies without stopping it (SIGKILL, an out-of-memory kill), the
+worker notices that its parent is gone and ends itself (``run_worker_child``), rather than
+living on as an orphan. ``bianmin up --no-worker`` (BIANMIN_UP_WORKER=0) leaves it out, for deployments
 that run their workers apart.
 
 gunicorn's master reaps every child that exits (``waitpid(-1)``), this one included; then
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -32,7 +35,30 @@ log = logging.getLogger("bianmin.up")
 
 
 def worker_command() -> list[str]:
-    return [sys.executable, "-m", "bianmin.cli", "worker"]
+    # this module as a program: `bianmin worker`, bound to the life of the master (run_worker_child)
+    return [sys.executable, "-m", "bianmin.gunicorn_conf"]
+
+
+PARENT_CHECK_EVERY = 2.0  # seconds
+
+
+def watch_parent(parent: int, *, every: float = PARENT_CHECK_EVERY, sleep=time.sleep) -> None:
+    """End this process (SIGTERM: the worker finishes its current task) once ``parent`` is no
+    longer its parent, i.e. the master that started it died and it was re-parented."""
+    while True:
+        sleep(every)
+        if os.getppid() != parent:
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+
+
+def run_worker_child(argv: list[str]) -> int:
+    """``python -m bianmin.gunicorn_conf``: ``bianmin worker`` watched by a thread that ends it
+    when the gunicorn master is gone."""
+    threading.Thread(target=watch_parent, args=(os.getppid(),), name="bianmin-parent-watch", daemon=True).start()
+    from bianmin.cli import main
+
+    return main(["worker", *argv])
 
 
 def _spawn() -> subprocess.Popen:
@@ -113,3 +139,7 @@ def on_exit(server) -> None:
     if _worker is not None:
         _worker.stop()
         _worker = None
+
+
+if __name__ == "__main__":
+    sys.exit(run_worker_child(sys.argv[1:]))

@@ -126,7 +126,7 @@ def test_the_worker_is_a_fresh_interpreter_in_its_own_session(monkeypatch):
     monkeypatch.setattr(gunicorn_conf.subprocess, "Popen", popen)
     monkeypatch.setenv("BIANMIN_WARM_SEARCH", "1")
     gunicorn_conf._spawn()
-    assert seen["cmd"] == [sys.executable, "-m", "bianmin.cli", "worker"]
+    assert seen["cmd"] == [sys.executable, "-m", "bianmin.gunicorn_conf"]
     assert seen["start_new_session"] is True and "BIANMIN_WARM_SEARCH" not in seen["env"]
 
 
@@ -149,3 +149,34 @@ def test_up_runs_gunicorn_with_the_hooks(monkeypatch, capsys, flag, env):
     assert args[args.index("-c") + 1] == "python:bianmin.gunicorn_conf" and "--preload" in args
     assert cli.os.environ["BIANMIN_UP_WORKER"] == env
     assert ("未启动（--no-worker）" in capsys.readouterr().out) == bool(flag)
+
+
+def test_the_worker_ends_itself_when_the_master_is_gone(monkeypatch):
+    """Killed with SIGKILL, the master cannot stop its worker: the worker sees it was re-parented
+    and sends itself SIGTERM (graceful: it finishes its task)."""
+    import signal
+
+    parents = iter([100, 100, 1])
+    killed = []
+    monkeypatch.setattr(gunicorn_conf.os, "getppid", lambda: next(parents))
+    monkeypatch.setattr(gunicorn_conf.os, "kill", lambda pid, sig: killed.append(sig))
+    naps = []
+    gunicorn_conf.watch_parent(100, sleep=naps.append)
+    assert killed == [signal.SIGTERM] and len(naps) == 3
+
+
+def test_the_child_program_is_bianmin_worker_with_the_watch(monkeypatch):
+    started, ran = [], []
+
+    class FakeThread:
+        def __init__(self, target, args, name, daemon):
+            started.append((target, args, daemon))
+
+        def start(self):
+            pass
+
+    monkeypatch.setattr(gunicorn_conf.threading, "Thread", FakeThread)
+    monkeypatch.setattr(cli, "main", lambda argv: ran.append(argv) or 0)
+    assert gunicorn_conf.run_worker_child(["--interval", "2"]) == 0
+    assert ran == [["worker", "--interval", "2"]]
+    assert started[0][0] is gunicorn_conf.watch_parent and started[0][2] is True
