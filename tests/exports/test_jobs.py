@@ -271,3 +271,22 @@ def test_only_the_requester_opens_the_file_and_the_download_is_audited(clerk, nu
     fh.close()
     entry = AuditEntry.objects.get(action=AuditEntry.Action.EXPORT, target_id=str(job.pk))
     assert entry.actor == clerk and entry.changes["rows"] == 5 and entry.changes["file"] == "数字_5.xlsx"
+
+
+def test_the_file_is_not_downloaded_once_the_scope_narrowed(make_user, numbers):
+    """A district admin's file holds the district's rows: moved down to one township (or the
+    role revoked), they may no longer take it; the job can be exported again within the new scope."""
+    from bianmin.accounts.models import RoleAssignment
+    from bianmin.core.errors import Forbidden
+
+    admin = make_user("district_admin", GULOU)
+    job = services.export_job_run(job_id=services.export_job_create(
+        actor=_actor(admin), kind="test.numbers", params={"n": 3}).pk)
+    assert job.scope_paths == [principal_for_user(admin).area_paths_for("view")[0]]
+    services.export_job_open(actor=_actor(admin), job_id=job.pk)[1].close()
+    assignment = admin.role_assignments.get()
+    RoleAssignment.objects.filter(pk=assignment.pk).update(area=type(assignment.area).objects.get(code=GUDONG))
+    admin = type(admin).objects.get(pk=admin.pk)
+    with pytest.raises(Forbidden, match="数据权限已变更"):
+        services.export_job_open(actor=_actor(admin), job_id=job.pk)
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT, target_id=str(job.pk)).count() == 1

@@ -34,6 +34,8 @@ class ExportJob(models.Model):
     file_name = models.CharField(_("文件"), max_length=200, blank=True, help_text=_("导出目录中的文件名"))
     size = models.PositiveBigIntegerField(_("文件大小（字节）"), default=0)
     error = models.CharField(_("失败原因"), max_length=500, blank=True)
+    scope_paths = models.JSONField(_("导出时的数据范围"), default=list, blank=True,
+                                   help_text=_("生成文件时申请人可查看的区划路径；权限收窄后不能再下载"))
     attempts = models.PositiveSmallIntegerField(_("执行次数"), default=0)
     claim = models.CharField(_("执行标识"), max_length=32, blank=True)
     task_id = models.CharField(_("后台任务编号"), max_length=64, blank=True)

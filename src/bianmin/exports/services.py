@@ -120,6 +120,7 @@ def export_job_retry(*, actor: Principal, job_id: int) -> ExportJob:
         job.error = job.file_name = job.claim = job.task_id = ""
         job.rows_written = job.size = job.attempts = 0
         job.rows_expected = job.started_at = job.finished_at = job.expires_at = None
+        job.scope_paths = []
         job.progress_at = timezone.now()
         job.full_clean()
         job.save()
@@ -129,13 +130,24 @@ def export_job_retry(*, actor: Principal, job_id: int) -> ExportJob:
     return job
 
 
+def _still_covers(actor: Principal, job: ExportJob) -> bool:
+    """Whether the actor still sees every area the file was built from (a role revoked or
+    narrowed since: the file holds data they may no longer see)."""
+    exporter = registry._EXPORTERS.get(job.kind)
+    current = actor.area_paths_for(exporter.capability if exporter else "view")
+    return bool(current) and all(any(p.startswith(c) for c in current) for p in job.scope_paths)
+
+
 def export_job_open(*, actor: Principal, job_id: int) -> tuple[ExportJob, BinaryIO]:
-    """The finished file of the actor's job, opened for download; the download is audited."""
+    """The finished file of the actor's job, opened for download; the download is audited.
+    Refused when the actor's scope no longer covers the one the file was built with."""
     job = selectors.export_job_get(actor=actor, job_id=job_id)
     if job.status == S.EXPIRED:
         raise NotFound("该导出文件已过期删除，请点击“重新导出”")
     if job.status != S.DONE:
         raise NotFound("导出尚未完成，完成后即可下载")
+    if not _still_covers(actor, job):
+        raise Forbidden("您的数据权限已变更，不能再下载此文件；如仍需要，请重新导出")
     try:
         fh = open(conf.exports_dir() / job.file_name, "rb")  # noqa: SIM115 (FileResponse closes it)
     except (FileNotFoundError, IsADirectoryError):
@@ -221,6 +233,7 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
         if not actor.area_paths_for(exporter.capability):
             raise Forbidden(REVOKED)
         export = exporter.prepare(actor, job.params)
+        ExportJob.objects.filter(pk=job.pk, claim=token).update(scope_paths=actor.area_paths_for(exporter.capability))
         if export.count is not None:
             ExportJob.objects.filter(pk=job.pk, claim=token).update(rows_expected=export.count(),
                                                                     progress_at=timezone.now())
