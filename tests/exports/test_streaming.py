@@ -66,3 +66,17 @@ def test_the_first_chunks_bound_limits_every_chunk(make_user):
     until = Q(created_at__lt=t - timedelta(minutes=1, seconds=30))
     got = [j.pk for j in keyset_chunks(qs, size=2, first=until)]
     assert got == list(qs.filter(until).values_list("pk", flat=True)) and len(got) == 7
+
+
+def test_text_that_looks_like_a_formula_stays_text(exports_dir):
+    """A citizen's note "=HYPERLINK(…)" must not become a formula the spreadsheet runs, in the
+    job's file and in the direct download alike."""
+    import io
+
+    from bianmin.followups.exports import _book
+
+    note = '=HYPERLINK("http://evil","点我")'
+    write_xlsx(exports_dir / "f.xlsx", title="t", header=["记录"], rows=[[note], ["=1+1"]])
+    for book in (load_workbook(exports_dir / "f.xlsx"), load_workbook(io.BytesIO(_book("t", ["记录"], [[note]])))):
+        cell = book.active["A2"]
+        assert cell.data_type == "s" and cell.value == note

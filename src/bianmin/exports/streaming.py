@@ -77,12 +77,20 @@ def keyset_chunks(qs: QuerySet, *, size: int | None = None, first: Q | None = No
         last = [getattr(rows[-1], field) for field, _ in order]
 
 
-def _clean(value):
-    # Control characters are not allowed in xlsx XML: openpyxl would refuse the whole file.
+def xlsx_cell(ws, value):
+    """A value as written: control characters, which xlsx XML cannot hold (openpyxl would refuse
+    the whole file), dropped; a string starting with "=" kept as text, not made a formula the
+    spreadsheet would run (a citizen's note "=HYPERLINK(…)")."""
     if isinstance(value, str):
+        from openpyxl.cell import WriteOnlyCell
         from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-        return ILLEGAL_CHARACTERS_RE.sub("", value)
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if value.startswith("="):
+            cell = WriteOnlyCell(ws, value=value)
+            cell.data_type = "s"
+            return cell
+        return value
     return "" if value is None else value
 
 
@@ -158,7 +166,7 @@ def write_xlsx(path: Path, *, title: str, header: Sequence[str], rows: Iterable[
         for row in rows:
             if in_sheet >= sheet_rows:
                 new_sheet()
-            ws.append([_clean(v) for v in row])
+            ws.append([xlsx_cell(ws, v) for v in row])
             in_sheet += 1
             n += 1
             if on_progress and n % every == 0:

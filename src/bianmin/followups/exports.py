@@ -17,7 +17,7 @@ from openpyxl.styles import Font
 from bianmin.core.errors import Invalid
 from bianmin.core.masking import mask_mobile, mask_name
 from bianmin.exports.registry import Export
-from bianmin.exports.streaming import keyset_chunks
+from bianmin.exports.streaming import keyset_chunks, xlsx_cell
 
 
 def _book(title: str, header: list[str], rows) -> bytes:
@@ -31,7 +31,7 @@ def _book(title: str, header: list[str], rows) -> bytes:
         cells.append(c)
     ws.append(cells)
     for row in rows:
-        ws.append(["" if v is None else v for v in row])
+        ws.append([xlsx_cell(ws, v) for v in row])  # no formulas from free text, no control characters
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
