@@ -6,7 +6,7 @@ from django.db.models import Count, Q, QuerySet
 
 from bianmin.accounts.roles import Cap
 from bianmin.core.principal import Principal
-from bianmin.core.scoping import get_scoped, scoped
+from bianmin.core.scoping import ScopedOne, get_scoped, scoped
 
 from .models import Evaluation, ProvincialReport, ReasonOption
 
@@ -47,12 +47,18 @@ def case_for_staff(*, actor: Principal, case_id: int, capability: str = Cap.VIEW
                       actor, capability, area_field="site__area", pk=case_id)
 
 
-def case_by_acceptance_number(*, actor: Principal, capability: str, acceptance_number: str):
-
+def _case_by_number(number):
     from .services import case_queryset
 
-    return get_scoped(case_queryset(), actor, capability,
-                      area_field="site__area", acceptance_number=(acceptance_number or "").strip())
+    return case_queryset().filter(acceptance_number=number)
+
+
+# Every kiosk, device and provincial evaluation starts here: compiled once (core/prepared.py).
+_CASE_BY_NUMBER = ScopedOne(_case_by_number, area_field="site__area")
+
+
+def case_by_acceptance_number(*, actor: Principal, capability: str, acceptance_number: str):
+    return _CASE_BY_NUMBER.get(actor, capability, number=(acceptance_number or "").strip())
 
 
 def reasons_active() -> QuerySet[ReasonOption]:

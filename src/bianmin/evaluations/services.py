@@ -19,6 +19,7 @@ from django.utils import timezone
 from bianmin.core.audit import audit
 from bianmin.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from bianmin.core.models import AuditEntry
+from bianmin.core.prepared import PreparedQuery
 from bianmin.core.principal import Principal
 
 from . import conf
@@ -243,10 +244,14 @@ def _existing_twin(*, case_id, idempotency_key, external_id):
     return None
 
 
+# Read inside every submission's write transaction (which holds SQLite's one write lock): compiled once.
+_EVALUATIONS_OF_CASE = PreparedQuery(lambda case_id: Evaluation.objects.filter(case_id=case_id).order_by())
+
+
 def _store(*, evaluation: Evaluation, case, kind, actor, link, now) -> Submission:
     """The write: the one read of the case's evaluations, the rules that depend on them, and
     the inserts (evaluation, audit, outbox message, report row)."""
-    existing = {e.kind: e for e in Evaluation.objects.filter(case_id=case.pk).order_by()}
+    existing = {e.kind: e for e in _EVALUATIONS_OF_CASE(case_id=case.pk)}
     first = existing.get(Evaluation.Kind.FIRST)
     additional = existing.get(Evaluation.Kind.ADDITIONAL)
     # The same content again (a double tap, a resent form): answered once, stored once.
