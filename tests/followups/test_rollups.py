@@ -188,3 +188,32 @@ def test_a_new_evaluation_adds_its_share_in_one_update_and_stays_equal_to_a_reco
                           reasons=["slow"])
     row = DailyRollup.objects.get(day=y, area=areas[GUDONG])
     assert {k: getattr(row, k) for k in FIELDS} == slice_counts(y, areas[GUDONG].pk)
+
+
+def test_opening_a_bad_reviews_handling_does_not_recount_its_slice_and_later_steps_do(
+        mixed_set, completed_case, django_capture_on_commit_callbacks, areas):
+    """A new handling is neither followed up nor rectified, so it moves no figure: the bad review's
+    submission (with the handling opened on commit) counts nothing, and the row still equals a
+    recount; a later step that moves a figure (the follow-up) recounts."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from bianmin.evaluations.services import evaluation_submit
+    from bianmin.followups.models import BadReviewHandling, DailyRollup
+    from bianmin.followups.rollups import FIELDS, slice_counts
+
+    y = mixed_set["y"]
+    case = completed_case(day=y)
+    with CaptureQueriesContext(connection) as ctx, django_capture_on_commit_callbacks(execute=True):
+        e = evaluation_submit(case_id=case.pk, grade=1, channel="web", actor=None, evaluated_at=at(y, 18),
+                              reasons=["slow"]).evaluation
+    handling = BadReviewHandling.objects.get(evaluation=e)
+    assert not [q for q in ctx.captured_queries if "COUNT(" in q["sql"]]
+    row = DailyRollup.objects.get(day=y, area=areas[GUDONG])
+    assert {k: getattr(row, k) for k in FIELDS} == slice_counts(y, areas[GUDONG].pk)
+    before = row.followed
+    handling.followed_up_at = timezone.now()
+    handling.save()
+    row.refresh_from_db()
+    assert row.followed == before + 1
+    assert {k: getattr(row, k) for k in FIELDS} == slice_counts(y, areas[GUDONG].pk)

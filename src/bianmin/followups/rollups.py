@@ -28,8 +28,8 @@ from collections import defaultdict
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 
-from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db import connection, transaction
+from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -140,8 +140,23 @@ def add(day: date, area_id: int, delta: dict[str, int]) -> None:
     delta = {k: v for k, v in delta.items() if v}
     if not delta:
         return
-    if not DailyRollup.objects.filter(day=day, area_id=area_id).update(**{k: F(k) + v for k, v in delta.items()}):
+    if not _increment(day, area_id, delta):
         recompute(day, area_id)
+
+
+def _increment(day: date, area_id: int, delta: dict[str, int]) -> int:
+    """``UPDATE … SET n = n + %s`` written out: it runs inside every evaluation's write
+    transaction, and building the same statement with F() expressions cost ten times running it."""
+    opts = DailyRollup._meta
+    qn = connection.ops.quote_name
+    sets = ", ".join(f"{qn(opts.get_field(k).column)} = {qn(opts.get_field(k).column)} + %s" for k in delta)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {qn(opts.db_table)} SET {sets} WHERE {qn(opts.get_field('area').column)} = %s"
+            f" AND {qn(opts.get_field('day').column)} = %s",
+            [*delta.values(), area_id, day],
+        )
+        return cursor.rowcount
 
 
 def rebuild(*, since: date | None = None, until: date | None = None) -> int:
@@ -234,6 +249,11 @@ def _on_evaluation(instance, created=False) -> None:
 def _on_handling(instance, created=False) -> None:
     from bianmin.evaluations.models import Evaluation
 
+    if created and instance.followed_up_at is None and not (
+            instance.status in RECTIFIED_STATUSES and instance.verdict != BadReviewHandling.Verdict.MISTAKEN):
+        # A new handling neither followed up nor rectified moves no figure (followed and
+        # rectified count only those): no recount of its slice on every bad review.
+        return
     row = Evaluation.objects.filter(pk=instance.evaluation_id).values_list("evaluated_at", "area_id").first()
     if row:
         _touch(_local_day(row[0]), row[1], (EVALUATION_PART,))
