@@ -129,6 +129,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA temp_store=MEMORY;"
         ),
     }
+    # Writers queue on a file lock before BEGIN (core/db/sqlite3/base.py): woken as soon as the
+    # previous writer commits instead of sleeping in SQLite's busy handler.
+    DATABASES["default"]["ENGINE"] = "bianmin.core.db.sqlite3"
     # A file, not memory: the concurrency tests need several connections to one database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -79,3 +79,20 @@ def test_scoped_one_keeps_the_scope_rule_of_get_scoped(areas, make_user):
     for code in (GUDONG, GUXI):
         assert by_code.get(city, "view", code=f"S{code}") == get_scoped(
             ServiceSite.objects.all(), city, "view", code=f"S{code}")
+
+
+@pytest.mark.django_db
+def test_datetime_values_are_adapted_like_the_orms():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    old, new = _entry("旧"), _entry("新")
+    AuditEntry.objects.filter(pk=old.pk).update(at=timezone.now() - timedelta(days=3))
+    since_q = PreparedQuery(lambda since: AuditEntry.objects.filter(at__gte=since).order_by("id").only("at"))
+    for since in (timezone.now() - timedelta(days=1), timezone.now() - timedelta(days=5)):
+        assert [e.pk for e in since_q(since=since)] == list(
+            AuditEntry.objects.filter(at__gte=since).order_by("id").values_list("pk", flat=True))
+    assert [e.pk for e in since_q(since=timezone.now() - timedelta(days=1))] == [new.pk]
+    with pytest.raises(TypeError):
+        PreparedQuery(lambda since: AuditEntry.objects.filter(at__gte=since))(since=timezone.now().replace(tzinfo=None))

@@ -10,7 +10,7 @@ and the database converters included), so callers get the same objects as from t
     by_number = PreparedQuery(lambda number: Case.objects.select_related("site").filter(acceptance_number=number)[:1])
     cases = by_number(number="FZ-…")
 
-Values are strings or integers. A string may be used in an exact or ``startswith`` lookup (its
+Values are strings, integers or aware datetimes. A string may be used in an exact or ``startswith`` lookup (its
 LIKE escaping is applied when bound); the build function's other arguments must not depend on
 the values. ``shape`` keys variants of one query whose structure differs (e.g. the number of
 scope paths).
@@ -21,6 +21,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -29,6 +30,7 @@ from django.db.models.query import get_related_populators
 
 _MARK = "\x1fbianminslot{}\x1f"  # no LIKE metacharacters (%, _, \\): escaping leaves it whole
 _INT_BASE = -7_300_000_000_000  # placeholder integers: far outside any id the platform issues
+_DATETIME_BASE = datetime(1901, 2, 3, 4, 5, 6, tzinfo=UTC)  # placeholder instants (plus i µs)
 
 
 @dataclass(frozen=True)
@@ -36,9 +38,12 @@ class _Bind:
     name: str
     mark: str | None = None  # inside a LIKE pattern: the value replaces the mark, escaped
     pattern: str | None = None
+    datetime: bool = False  # a DateTimeField value: adapted for the database as Django does
 
     def value(self, values: dict, connection):
         v = values[self.name]
+        if self.datetime:
+            return connection.ops.adapt_datetimefield_value(v)
         if self.pattern is None:
             return v
         return self.pattern.replace(self.mark, connection.ops.prep_for_like_query(v))
@@ -94,10 +99,19 @@ class PreparedQuery:
 
     def _compile(self, values: dict) -> _Compiled:
         marks: dict[str, Any] = {}
+        ops = connections[self.using].ops
+        by_datetime: dict[Any, str] = {}
         for i, (name, value) in enumerate(sorted(values.items())):
-            if isinstance(value, bool) or not isinstance(value, (str, int)):
-                raise TypeError(f"PreparedQuery values must be str or int, not {type(value).__name__} ({name})")
-            marks[name] = _MARK.format(i) if isinstance(value, str) else _INT_BASE - i
+            if isinstance(value, datetime):
+                if value.tzinfo is None:
+                    raise TypeError(f"PreparedQuery datetimes must be aware ({name})")
+                marks[name] = _DATETIME_BASE + timedelta(microseconds=i + 1)
+                # the parameter as Django passes it: the datetime itself, or its text (SQLite)
+                by_datetime[ops.adapt_datetimefield_value(marks[name])] = name
+            elif isinstance(value, bool) or not isinstance(value, (str, int)):
+                raise TypeError(f"PreparedQuery values must be str, int or datetime, not {type(value).__name__} ({name})")
+            else:
+                marks[name] = _MARK.format(i) if isinstance(value, str) else _INT_BASE - i
         compiler = self.build(**marks).query.get_compiler(using=self.using)
         sql, raw_params = compiler.as_sql()
         by_int = {m: name for name, m in marks.items() if isinstance(m, int)}
@@ -107,6 +121,8 @@ class PreparedQuery:
             bound = None
             if isinstance(p, bool):
                 pass
+            elif isinstance(p, (datetime, str)) and p in by_datetime:
+                bound = _Bind(by_datetime[p], datetime=True)
             elif isinstance(p, int) and p in by_int:
                 bound = _Bind(by_int[p])
             elif isinstance(p, str):

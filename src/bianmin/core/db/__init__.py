@@ -1,0 +1,1 @@
+"""Database backends of the platform (a thin layer over Django's own)."""
