@@ -62,3 +62,23 @@ class UnsupportedType(DomainError):
 class RateLimited(DomainError):
     status = 429
     code = "rate_limited"
+
+
+def error_pages(template: str):
+    """A view decorator: a domain error (404 out of scope, 403, 409, 429…) becomes the app's Chinese
+    error page ``template`` with the error's status, instead of Django's plain error pages."""
+    import functools
+
+    from django.shortcuts import render
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            try:
+                return view(request, *args, **kwargs)
+            except DomainError as exc:
+                return render(request, template, {"title": "无法完成操作", "message": exc.message}, status=exc.status)
+
+        return wrapper
+
+    return decorator

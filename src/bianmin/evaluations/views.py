@@ -4,7 +4,6 @@ record, flagged evaluations, provincial reporting status). Thin: services and se
 
 from __future__ import annotations
 
-import functools
 import re
 import uuid
 
@@ -17,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 from bianmin.accounts.principals import principal_of
 from bianmin.accounts.roles import Cap
 from bianmin.cases.selectors import masked_applicant
-from bianmin.core.errors import DomainError, Invalid
+from bianmin.core.errors import DomainError, Invalid, error_pages
 
 from . import selectors, services
 from .models import ASPECTS, Channel, Evaluation, Grade
@@ -38,18 +37,7 @@ def _scalable_svg(url: str) -> str:
     return _SVG_SIZE.sub(r'<svg\1 viewBox="0 0 \2 \3"', _qr().qr_svg(url), count=1)
 
 
-def domain_errors(view):
-    """Render a domain error (404 out of scope, 403, 409, 429…) as a Chinese page."""
-
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except DomainError as exc:
-            return render(request, "evaluations/problem.html", {"title": "无法完成操作", "message": exc.message},
-                          status=exc.status)
-
-    return wrapper
+domain_errors = error_pages("evaluations/problem.html")
 
 
 # --- the citizen's page ------------------------------------------------------------------------

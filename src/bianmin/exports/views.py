@@ -4,8 +4,6 @@ Thin: services write, selectors read; someone else's job is 404."""
 
 from __future__ import annotations
 
-import functools
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -14,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from bianmin.accounts.principals import principal_of
-from bianmin.core.errors import DomainError
+from bianmin.core.errors import error_pages
 
 from . import conf, selectors, services
 
@@ -22,16 +20,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 REFRESH_SECONDS = 5
 
 
-def domain_errors(view):
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except DomainError as exc:
-            return render(request, "exports/problem.html", {"title": "无法完成操作", "message": exc.message},
-                          status=exc.status)
-
-    return wrapper
+domain_errors = error_pages("exports/problem.html")
 
 
 @login_required

@@ -4,7 +4,6 @@ Thin: services write, selectors read (scoped); errors become Chinese pages."""
 
 from __future__ import annotations
 
-import functools
 from datetime import date, timedelta
 
 from django.contrib import messages
@@ -20,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from bianmin.accounts.principals import principal_of
 from bianmin.accounts.roles import Cap
 from bianmin.cases.services import max_file_bytes
-from bianmin.core.errors import DomainError, Invalid, NotFound, TooLarge, UnsupportedType
+from bianmin.core.errors import DomainError, Invalid, NotFound, TooLarge, UnsupportedType, error_pages
 from bianmin.core.masking import mask_mobile, mask_name
 
 from . import exports, selectors, services
@@ -29,16 +28,7 @@ from .models import BadReviewHandling, FollowUp, Question, Rectification
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def domain_errors(view):
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except DomainError as exc:
-            return render(request, "followups/problem.html", {"title": "无法完成操作", "message": exc.message},
-                          status=exc.status)
-
-    return wrapper
+domain_errors = error_pages("followups/problem.html")
 
 
 def _date(raw: str | None, default: date) -> date:
