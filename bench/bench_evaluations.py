@@ -175,6 +175,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--cases", type=int, default=40000)
     parser.add_argument("--port", type=int, default=8161)
+    parser.add_argument("--no-worker", action="store_true",
+                        help="不启动 bianmin up 自带的后台任务进程（省级上报等外发消息不投递）")
     parser.add_argument("--paced", type=float, default=0.5,
                         help="之后以固定速率再测一轮时延：速率 = 本次评价吞吐中位数 × 此比例（0 不测）")
     args = parser.parse_args()
@@ -196,7 +198,8 @@ def main() -> int:
         log = root / "server.log"
         with open(log, "ab") as fh:
             server = subprocess.Popen([sys.executable, "-m", "bianmin.cli", "up", "--no-demo", "--host", HOST, "--port",
-                                       str(port), "--workers", str(args.workers)], env=env, stdout=fh,
+                                       str(port), "--workers", str(args.workers),
+                                       *(["--no-worker"] if args.no_worker else [])], env=env, stdout=fh,
                                       stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 300
         while request("GET", port, "/healthz")[0] != 200:

@@ -403,6 +403,24 @@ def test_enqueue_wakes_the_worker_once(receiver, django_capture_on_commit_callba
     assert DBTaskResult.objects.filter(task_path=deliver_outbox.module_path, status="READY").count() == 1
 
 
+def test_a_commit_queues_one_run_a_moment_later_that_the_commits_of_that_moment_share(
+        receiver, django_capture_on_commit_callbacks):
+    """Debounced wake: the run is due within WAKE_DELAY of the commit (so a message waits at
+    most that long), and a burst of commits makes one run, not one per message."""
+    from django_tasks_db.models import DBTaskResult
+
+    from bianmin.core.outbox import WAKE_DELAY
+    from bianmin.core.tasks import deliver_outbox
+
+    before = timezone.now()
+    for i in range(5):
+        with django_capture_on_commit_callbacks(execute=True):
+            put(f"burst-{i}")
+    runs = list(DBTaskResult.objects.filter(task_path=deliver_outbox.module_path, status="READY"))
+    assert len(runs) == 1
+    assert before < runs[0].run_after <= timezone.now() + WAKE_DELAY
+
+
 def test_waiting_check_finds_only_a_ready_job_due_by_then(receiver):
     from django_tasks_db.models import DBTaskResult
 
