@@ -190,3 +190,16 @@ def test_handling_pages_as_a_manager(client, login, bad_review, manager):
     assert ok.status_code == 302
     h.refresh_from_db()
     assert h.status == "rectifying"
+
+
+def test_the_level_that_decides_an_appeal_cannot_file_it(client, login, bad_review, district_admin):
+    from bianmin.followups.models import BadReviewHandling, HandlingEvent
+
+    h = bad_review().handling
+    login(district_admin)
+    resp = client.post(f"/api/v1/followups/handlings/{h.pk}/appeal",
+                       json.dumps({"reason": "群众误评", "evidence": "监控录像"}), content_type="application/json")
+    assert resp.status_code == 403 and "复核" in resp.json()["message"]
+    h = BadReviewHandling.objects.get(pk=h.pk)
+    assert h.status == "open" and h.appealed_at is None
+    assert not HandlingEvent.objects.filter(handling=h, kind="appealed").exists()

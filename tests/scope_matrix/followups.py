@@ -25,10 +25,11 @@ def handling(w, *, to=None):
                                  explanation="解释")
     if to == "followed_up":
         services.handling_follow_up(actor=actor, handling_id=h.pk, satisfied=True, result="回访")
+    township = w.principal("owner", MANAGER)  # an appeal is filed by the township, decided above it
     if to == "appealed":
-        services.handling_appeal(actor=actor, handling_id=h.pk, reason="误评", evidence="录像")
+        services.handling_appeal(actor=township, handling_id=h.pk, reason="误评", evidence="录像")
     if to == "appealed_with_file":
-        services.handling_appeal(actor=actor, handling_id=h.pk, reason="误评", files=[("still.png", _PNG)])
+        services.handling_appeal(actor=township, handling_id=h.pk, reason="误评", files=[("still.png", _PNG)])
     return h
 
 
@@ -114,9 +115,10 @@ ROUTES = [
         f"/api/v1/followups/handlings/{handling(w, to='explained').pk}/follow-up", satisfied=True, result="回访")),
     Scoped("api:followup_close", role=MANAGER, make=lambda w: _post(
         f"/api/v1/followups/handlings/{handling(w, to='followed_up').pk}/close", note="办结")),
-    Scoped("api:followup_appeal", role=MANAGER, make=lambda w: _post(
+    # The township files its appeal; the district, which decides it, may not file it (403).
+    Scoped("api:followup_appeal", role=MANAGER, ok_for=("owner",), make=lambda w: _post(
         f"/api/v1/followups/handlings/{handling(w).pk}/appeal", reason="误评", evidence="录像")),
-    Scoped("api:followup_appeal_files", role=MANAGER, make=lambda w: Req(
+    Scoped("api:followup_appeal_files", role=MANAGER, ok_for=("owner",), make=lambda w: Req(
         f"/api/v1/followups/handlings/{handling(w).pk}/appeal/files", method="post",
         data={"reason": "误评", "files": [_upload()]})),
     # Evidence is the appealing township's: the district, which decides the appeal, is refused (403).

@@ -389,6 +389,9 @@ def handling_appeal(*, actor: Principal, handling_id: int, reason: str, evidence
     evidence = _text(evidence, "evidence", "申诉证据", required=not files)
     with atomic_with_uploads():
         handling = _locked_handling(actor, handling_id)
+        if _decides_appeal(actor, handling):
+            # 回避: the level that decides an appeal does not also file it.
+            raise Forbidden("申诉由被评价单位提出，上级单位负责复核；负责复核的单位不能自己提出申诉")
         if handling.status in (H.APPEALED, H.CLOSED):
             raise Conflict("该差评已在申诉复核中或已办结")
         if handling.appeal_decision:
