@@ -73,10 +73,10 @@ def test_text_that_looks_like_a_formula_stays_text(exports_dir):
     job's file and in the direct download alike."""
     import io
 
-    from bianmin.followups.exports import _book
+    from bianmin.core.xlsx import book as small_book
 
     note = '=HYPERLINK("http://evil","点我")'
     write_xlsx(exports_dir / "f.xlsx", title="t", header=["记录"], rows=[[note], ["=1+1"]])
-    for book in (load_workbook(exports_dir / "f.xlsx"), load_workbook(io.BytesIO(_book("t", ["记录"], [[note]])))):
+    for book in (load_workbook(exports_dir / "f.xlsx"), load_workbook(io.BytesIO(small_book("t", ["记录"], [[note]])))):
         cell = book.active["A2"]
         assert cell.data_type == "s" and cell.value == note

@@ -218,20 +218,12 @@ def _single_area_code(principal, capability: str) -> str:
     return paths[0].rstrip("/").rsplit("/", 1)[-1] if paths else ""
 
 
-def _as_text(row: list) -> list:
-    """openpyxl stores a string starting with "=" as a formula, which the spreadsheet would run
-    (a key named "=HYPERLINK(…)"): such a value goes out quoted, as text."""
-    return [f"'{v}" if isinstance(v, str) and v.startswith("=") else v for v in row]
-
-
 def _xlsx_download(sheet: str, header: list[str], rows, name: str):
     from urllib.parse import quote
 
-    # The project's one xlsx writer (openpyxl write-only, bold header). It lives in followups,
-    # after accounts in the spine: imported here, at call time, until it moves to core.
-    from bianmin.followups.exports import _book
+    from bianmin.core.xlsx import book
 
-    response = HttpResponse(_book(sheet, header, (_as_text(r) for r in rows)), content_type=XLSX)
+    response = HttpResponse(book(sheet, header, rows), content_type=XLSX)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(f'{name}_{stamp}.xlsx')}"
     return _no_store(response)

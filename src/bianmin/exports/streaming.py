@@ -21,6 +21,8 @@ from pathlib import Path
 
 from django.db.models import Model, Q, QuerySet
 
+from bianmin.core.xlsx import cell
+
 from . import conf
 
 EXCEL_MAX_ROWS = 1_048_576  # rows per sheet, the header included
@@ -75,23 +77,6 @@ def keyset_chunks(qs: QuerySet, *, size: int | None = None, first: Q | None = No
         if len(rows) < size:
             return
         last = [getattr(rows[-1], field) for field, _ in order]
-
-
-def xlsx_cell(ws, value):
-    """A value as written: control characters, which xlsx XML cannot hold (openpyxl would refuse
-    the whole file), dropped; a string starting with "=" kept as text, not made a formula the
-    spreadsheet would run (a citizen's note "=HYPERLINK(…)")."""
-    if isinstance(value, str):
-        from openpyxl.cell import WriteOnlyCell
-        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        if value.startswith("="):
-            cell = WriteOnlyCell(ws, value=value)
-            cell.data_type = "s"
-            return cell
-        return value
-    return "" if value is None else value
 
 
 def _spool_beside(ws, path: Path) -> None:
@@ -166,7 +151,7 @@ def write_xlsx(path: Path, *, title: str, header: Sequence[str], rows: Iterable[
         for row in rows:
             if in_sheet >= sheet_rows:
                 new_sheet()
-            ws.append([xlsx_cell(ws, v) for v in row])
+            ws.append([cell(ws, v) for v in row])
             in_sheet += 1
             n += 1
             if on_progress and n % every == 0:

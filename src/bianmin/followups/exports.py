@@ -8,33 +8,11 @@ query per row. A small ledger downloads at once (``*_xlsx``); a large one is a b
 
 from __future__ import annotations
 
-import io
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-
 from bianmin.core.errors import Invalid
 from bianmin.core.masking import mask_mobile, mask_name
+from bianmin.core.xlsx import book
 from bianmin.exports.registry import Export
-from bianmin.exports.streaming import keyset_chunks, xlsx_cell
-
-
-def _book(title: str, header: list[str], rows) -> bytes:
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title[:31])
-    bold = Font(bold=True)
-    cells = []
-    for h in header:
-        c = WriteOnlyCell(ws, value=h)
-        c.font = bold
-        cells.append(c)
-    ws.append(cells)
-    for row in rows:
-        ws.append([xlsx_cell(ws, v) for v in row])  # no formulas from free text, no control characters
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+from bianmin.exports.streaming import keyset_chunks
 
 
 def _d(value, fmt="%Y-%m-%d %H:%M"):
@@ -98,15 +76,15 @@ def rect_rows(qs, *, first=None):
 
 
 def followup_ledger_xlsx(qs) -> bytes:
-    return _book("回访台账", FOLLOWUP_HEADER, followup_rows(qs))
+    return book("回访台账", FOLLOWUP_HEADER, followup_rows(qs))
 
 
 def problem_list_xlsx(qs) -> bytes:
-    return _book("问题清单", PROBLEM_HEADER, problem_rows(qs))
+    return book("问题清单", PROBLEM_HEADER, problem_rows(qs))
 
 
 def rectification_ledger_xlsx(qs) -> bytes:
-    return _book("整改台账", RECT_HEADER, rect_rows(qs))
+    return book("整改台账", RECT_HEADER, rect_rows(qs))
 
 
 def survey_answers_xlsx(questionnaire) -> bytes:
@@ -123,7 +101,7 @@ def survey_answers_xlsx(questionnaire) -> bytes:
                 row.append("；".join(v) if isinstance(v, list) else v)
             yield row
 
-    return _book(questionnaire.title, header, rows())
+    return book(questionnaire.title, header, rows())
 
 
 # --- background exports (导出任务) ------------------------------------------------------------------

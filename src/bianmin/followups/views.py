@@ -21,6 +21,7 @@ from bianmin.accounts.roles import Cap
 from bianmin.cases.services import max_file_bytes
 from bianmin.core.errors import DomainError, Invalid, NotFound, TooLarge, UnsupportedType, error_pages
 from bianmin.core.masking import mask_mobile, mask_name
+from bianmin.core.xlsx import book
 
 from . import exports, selectors, services
 from .models import BadReviewHandling, FollowUp, Question, Rectification
@@ -422,7 +423,7 @@ def rates(request):
         total, children = selectors.rates_by_area(actor=actor, area=area, start=start, end=end)
         header = ["区划"] + [r.label for r in total.rates]
         rows = [[a.area.name] + [r.percent for r in a.rates] for a in [total, *children]]
-        return _xlsx(exports._book("好差评指标", header, rows), f"好差评指标_{area.name}_{start}_{end}.xlsx")
+        return _xlsx(book("好差评指标", header, rows), f"好差评指标_{area.name}_{start}_{end}.xlsx")
     total, children = selectors.rates_by_area(actor=actor, area=area, start=start, end=end)
     return render(request, "followups/rates.html", {
         "area": area, "total": total, "children": children, "start": start, "end": end,
