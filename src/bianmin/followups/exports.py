@@ -132,15 +132,9 @@ def _count(qs):
 def _until(field: str, end, *, is_datetime: bool):
     """The period's end as the first chunk's bound (streaming.keyset_chunks: given in the
     queryset as well, SQLite would walk the whole period again for every chunk)."""
-    from datetime import datetime, time, timedelta
+    from .selectors import period_end
 
-    from django.db.models import Q
-    from django.utils import timezone
-
-    after = end + timedelta(days=1)
-    if is_datetime:
-        after = datetime.combine(after, time.min, tzinfo=timezone.get_current_timezone())
-    return Q(**{f"{field}__lt": after})
+    return period_end(field, end, is_datetime=is_datetime)
 
 
 def followup_ledger_export(actor, params: dict) -> Export:

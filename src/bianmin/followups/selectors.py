@@ -117,8 +117,14 @@ def _period(qs: QuerySet, field_name: str, start: date | None, end: date | None,
     if start:
         qs = qs.filter(**{f"{field_name}__gte": _start(start) if is_datetime else start})
     if end:
-        qs = qs.filter(**{f"{field_name}__lt": _start(end + timedelta(days=1)) if is_datetime else end + timedelta(days=1)})
+        qs = qs.filter(period_end(field_name, end, is_datetime=is_datetime))
     return qs
+
+
+def period_end(field_name: str, end: date, *, is_datetime: bool) -> Q:
+    """Rows up to the end of day ``end`` (a date field, or a datetime in the local day)."""
+    after = end + timedelta(days=1)
+    return Q(**{f"{field_name}__lt": _start(after) if is_datetime else after})
 
 
 def _start(d: date) -> datetime:
