@@ -10,7 +10,7 @@ What it does:
 1. a fresh temporary var folder (and, with --db postgres, a throwaway cluster made as .ci/run does,
    removed at the end unless --keep); migrates; loads the city's areas (--data: data already there);
 2. writes N completed cases over a year with their evaluations, bad-review handlings,
-   rectifications, follow-ups and appeals through ``bianmin.followups.scale.generate`` (the
+   rectifications, follow-ups and appeals through ``bianmin.demo.scale.generate`` (the
    generator behind ``bianmin demo --scale N``, which counts the roll-ups while loading); prints
    the time, rows/s, peak RSS and the load average (--rebuild: also a full ``rebuild`` on its own);
 3. for the city, a district (鼓楼区) and a township (鼓东街道), over the last month and the last year:
@@ -88,10 +88,10 @@ def main() -> int:
         from django.db import connection
         from django.utils import timezone
 
-        from bianmin.accounts.roles import Cap
+        from bianmin.core.capabilities import Cap
         from bianmin.core.principal import Grant, Principal
+        from bianmin.demo.scale import generate
         from bianmin.followups.rollups import rebuild
-        from bianmin.followups.scale import generate
         from bianmin.followups.selectors import rates_by_area, rates_for, rates_for_naive
         from bianmin.regions.models import Area
 

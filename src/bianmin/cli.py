@@ -47,23 +47,50 @@ def cmd_worker(argv: list[str]) -> int:
     return cmd_manage(["db_worker", *argv])
 
 
-def cmd_demo(argv: list[str]) -> int:
-    if "--scale" in argv or any(a.startswith("--scale=") for a in argv):
-        # `bianmin demo --scale N [--days D]`: the city-year generator (core/management/commands/demo_scale.py)
-        rest, n = [], None
-        it = iter(argv)
-        for a in it:
-            if a == "--scale":
-                n = next(it, None)
-            elif a.startswith("--scale="):
-                n = a.split("=", 1)[1]
-            else:
-                rest.append(a)
-        if n is None:
-            print("用法：bianmin demo --scale N", file=sys.stderr)
-            return 2
-        return cmd_manage(["demo_scale", n, *rest])
-    return cmd_manage(["load_demo", *argv])
+def cmd_demo(args: argparse.Namespace) -> int:
+    if args.scale is None:
+        _setup_django()
+        from bianmin.demo import load_demo
+
+        load_demo(out=None if args.quiet else print)
+        return 0
+    if args.scale < 1 or args.days < 1 or args.chunk < 1:
+        print("办件数（--scale）、天数和批大小必须是正整数", file=sys.stderr)
+        return 2
+    _setup_django()
+    return _demo_scale(args)
+
+
+def _demo_scale(args: argparse.Namespace) -> int:
+    """The city-year generator (bianmin/demo/scale.py) with a progress bar on stderr."""
+    import time
+
+    from django.core.management import call_command
+
+    from bianmin.demo.scale import generate
+    from bianmin.regions.models import Area
+
+    if not Area.objects.filter(level="city").exists():
+        call_command("load_areas", verbosity=0)
+    started = time.monotonic()
+
+    def progress(done, total):
+        if args.quiet:
+            return
+        elapsed = time.monotonic() - started
+        rate = done / elapsed if elapsed else 0
+        width = 30
+        bar = "#" * int(width * done / total)
+        eta = (total - done) / rate if rate else 0
+        sys.stderr.write(f"\r[{bar:<{width}}] {done:,}/{total:,} 件  {rate:,.0f} 件/秒  剩余约 {eta:,.0f} 秒")
+        sys.stderr.flush()
+        if done == total:
+            sys.stderr.write("\n")
+
+    counts = generate(args.scale, days=args.days, seed=args.seed, chunk=args.chunk, progress=progress)
+    summary = "，".join(f"{k} {v:,}" for k, v in counts.items())
+    print(f"规模数据生成完成（{time.monotonic() - started:.1f} 秒）：{summary}")
+    return 0
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -71,8 +98,9 @@ def cmd_up(args: argparse.Namespace) -> int:
     from django.conf import settings
     from django.core.management import call_command
 
+    from bianmin.accounts.demo import DEMO_LOGINS
     from bianmin.accounts.models import User
-    from bianmin.demo import DEMO_LOGINS, database_is_empty
+    from bianmin.demo import database_is_empty, load_demo
 
     print("正在迁移数据库……", flush=True)
     call_command("migrate", interactive=False, verbosity=0)
@@ -81,7 +109,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     call_command("collectstatic", interactive=False, verbosity=0)
     if not args.no_demo and database_is_empty():
         print("数据库为空，正在载入演示数据（福州市）……", flush=True)
-        call_command("load_demo", verbosity=1)
+        load_demo(out=print)
 
     has_demo_logins = User.objects.filter(is_demo=True).exists()
     if has_demo_logins and not _is_loopback(args.host) and not args.allow_demo_logins_on_network:
@@ -131,22 +159,14 @@ def cmd_up(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "manage":
-        return cmd_manage(argv[1:])
-    if argv and argv[0] == "worker":
-        return cmd_worker(argv[1:])
-    if argv and argv[0] == "demo":
-        return cmd_demo(argv[1:])
-    if argv and argv[0] in ("backup", "restore"):
-        return cmd_manage(argv)
-
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bianmin", description="便民 政务服务平台")
-    sub = parser.add_subparsers(dest="command", required=True)
-    up = sub.add_parser("up", help="迁移数据库、（首次）载入演示数据并启动服务")
-    up.add_argument("--host", default="127.0.0.1")
-    up.add_argument("--port", type=int, default=8000)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="命令")
+
+    up = sub.add_parser("up", help="迁移数据库、（首次）载入演示数据并启动服务",
+                        description="迁移数据库、种下工作日日历、数据库为空时载入演示数据，然后启动 gunicorn 和后台任务进程。")
+    up.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1）")
+    up.add_argument("--port", type=int, default=8000, help="端口（默认 8000）")
     up.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="工作进程数，默认等于 CPU 核数")
     up.add_argument("--no-demo", action="store_true", help="不载入演示数据")
     up.add_argument("--access-log", action="store_true", help="输出访问日志")
@@ -154,16 +174,49 @@ def main(argv: list[str] | None = None) -> int:
                     help="不随服务启动后台任务进程（另行运行 bianmin worker 的部署）")
     up.add_argument("--allow-demo-logins-on-network", action="store_true",
                     help="存在演示账号时仍允许监听非本机地址（不建议）")
-    sub.add_parser("manage", help="Django 管理命令，例如 bianmin manage createsuperuser")
-    sub.add_parser("worker", help="运行后台任务（短信、回访名单、超期提醒等）")
-    sub.add_parser("demo", help="载入演示数据；--scale N 生成 N 条办件规模的数据")
-    sub.add_parser("backup", help="备份数据库和上传文件：bianmin backup [目录]")
-    sub.add_parser("restore", help="从备份恢复：bianmin restore 目录 --yes")
-    args = parser.parse_args(argv)
+
+    manage = sub.add_parser("manage", help="Django 管理命令，例如 bianmin manage createsuperuser",
+                            description="运行 Django 管理命令；其后的参数原样交给该命令。")
+    manage.add_argument("rest", nargs=argparse.REMAINDER, metavar="命令及参数")
+
+    worker = sub.add_parser("worker", help="运行后台任务（短信、回访名单、超期提醒等）",
+                            description="运行后台任务进程（django-tasks 的 db_worker）；其后的参数原样交给 db_worker。")
+    worker.add_argument("rest", nargs=argparse.REMAINDER, metavar="db_worker 参数")
+
+    demo = sub.add_parser("demo", help="载入演示数据；--scale N 生成 N 条办件规模的数据",
+                          description="载入演示城市（福州市）的演示数据：区划、服务场所、事项、账号、办件、诉求、评价与回访。"
+                                      "加 --scale N 则生成一年规模数据：N 件办件及其评价、差评处理、整改和诉求。")
+    demo.add_argument("--scale", type=int, metavar="N", help="生成 N 件办件的规模数据（而不是演示数据）")
+    demo.add_argument("--days", type=int, default=365, help="规模数据覆盖天数（默认 365）")
+    demo.add_argument("--seed", type=int, default=2026, help="规模数据的随机种子（默认 2026）")
+    demo.add_argument("--chunk", type=int, default=20000, help="规模数据每批写入的办件数（内存上限，默认 20000）")
+    demo.add_argument("--quiet", action="store_true", help="不输出进度")
+
+    backup = sub.add_parser("backup", help="备份数据库和上传文件：bianmin backup [目录]",
+                            description="备份数据库和上传文件。SQLite 使用在线备份接口，PostgreSQL 使用 pg_dump。")
+    backup.add_argument("path", nargs="?", help="备份目录（新建或为空），默认 var/backups/bianmin-<时间>")
+
+    restore = sub.add_parser("restore", help="从备份恢复：bianmin restore 目录 --yes",
+                             description="从备份目录恢复数据库和上传文件（覆盖当前数据）。先校验备份，校验不通过则不做任何改动。")
+    restore.add_argument("path", help="由 bianmin backup 生成的备份目录")
+    restore.add_argument("--yes", action="store_true", help="不再询问，直接恢复")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
     if args.command == "up":
         return cmd_up(args)
-    parser.error("未知命令")
-    return 2
+    if args.command == "manage":
+        return cmd_manage(args.rest)
+    if args.command == "worker":
+        return cmd_worker(args.rest)
+    if args.command == "demo":
+        return cmd_demo(args)
+    if args.command == "backup":
+        return cmd_manage(["backup", *([args.path] if args.path else [])])
+    return cmd_manage(["restore", args.path, *(["--yes"] if args.yes else [])])
 
 
 if __name__ == "__main__":

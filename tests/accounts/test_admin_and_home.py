@@ -7,7 +7,8 @@ from conftest import CITY, GUDONG, GULOU
 
 from bianmin.accounts.menu import register
 from bianmin.accounts.models import ApiKey, RoleAssignment, User
-from bianmin.accounts.roles import Cap, Role
+from bianmin.accounts.roles import Role
+from bianmin.core.capabilities import Cap
 from bianmin.core.models import AuditEntry
 
 

@@ -15,8 +15,8 @@ def exports_dir(settings, tmp_path):
 
 @pytest.fixture
 def scaled(areas, calendar):  # noqa: F811 (the imported fixture, requested)
-    """A couple of months of cases with their follow-ups and rectifications (followups/scale.py)."""
-    from bianmin.followups.scale import generate
+    """A couple of months of cases with their follow-ups and rectifications (bianmin/demo/scale.py)."""
+    from bianmin.demo.scale import generate
 
     return generate(900, days=40, chunk=450)
 

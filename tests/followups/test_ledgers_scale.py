@@ -19,7 +19,7 @@ LEDGERS = ["followups", "problems", "rectifications"]
 
 @pytest.fixture
 def scaled(areas, calendar):
-    from bianmin.followups.scale import generate
+    from bianmin.demo.scale import generate
 
     generate(1500, days=60, chunk=500)
 

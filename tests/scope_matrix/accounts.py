@@ -1,6 +1,7 @@
 """Routes of accounts (log-in, password, audit log, whoami API, the staff pages for users and keys)."""
 
-from bianmin.accounts.roles import Cap, Role
+from bianmin.accounts.roles import Role
+from bianmin.core.capabilities import Cap
 from scope_matrix import GUDONG, Capability, Exempt, KeyScoped, Public, Req, Scoped, Staff
 
 ROUTES = [

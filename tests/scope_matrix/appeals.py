@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import itertools
 
-from bianmin.accounts.roles import Cap, Role
+from bianmin.accounts.roles import Role
+from bianmin.core.capabilities import Cap
 
 from . import GUDONG, Capability, KeyScoped, Public, Req, Scoped, Staff
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import itertools
 
-from bianmin.accounts.roles import Cap, Role
+from bianmin.accounts.roles import Role
+from bianmin.core.capabilities import Cap
 
 from . import CITY, GUDONG, Capability, Public, Req, Scoped, Staff
 

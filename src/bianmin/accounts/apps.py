@@ -7,9 +7,14 @@ class AccountsConfig(AppConfig):
     verbose_name = "用户与权限"
 
     def ready(self):
+        from bianmin.core.capabilities import Cap
+        from bianmin.core.principal import install_request_principal
+
         from . import signals  # noqa: F401  (audit of log-ins and log-outs)
         from .menu import STAFF_ONLY, register
-        from .roles import Cap
+        from .principals import principal_of
+
+        install_request_principal(principal_of)
 
         register("账号管理", "accounts:users", Cap.USERS_MANAGE, group="账号与安全", order=880)
         register("接口密钥管理（评价器、自助终端、外部系统）", "accounts:keys", Cap.KEYS_MANAGE, group="账号与安全", order=890)

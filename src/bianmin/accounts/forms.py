@@ -1,13 +1,14 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from bianmin.core.capabilities import Cap
 from bianmin.core.models import AuditEntry
 from bianmin.core.principal import Principal
 
 from . import selectors
 from .admin import KEY_SCOPE_LABELS
 from .principals import KEY_SCOPE_CAPABILITIES
-from .roles import Cap, Role
+from .roles import Role
 from .selectors import AuditFilters, KeyFilters, UserFilters
 from .services import LOGIN_FAILED_MESSAGE
 

@@ -2,7 +2,7 @@
 AppConfig.ready():
 
     from bianmin.accounts.menu import register
-    from bianmin.accounts.roles import Cap
+    from bianmin.core.capabilities import Cap
     register("办件受理", "cases:intake", Cap.CASE_HANDLE, group="办件", order=10)
 
 An entry shows when the user holds `capability` at some area (None: every logged-in user;

@@ -5,18 +5,19 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from bianmin.core.audit import client_ip
+from bianmin.core.capabilities import Cap
 from bianmin.core.principal import ANONYMOUS, Grant, Principal
 
 from .roles import CAPABILITIES
 
 # What an API key's scope names grant, as capabilities at its area.
 KEY_SCOPE_CAPABILITIES: dict[str, frozenset[str]] = {
-    "cases.intake": frozenset({"view", "case.intake"}),
-    "evaluations.device": frozenset({"evaluation.device"}),
-    "evaluations.kiosk": frozenset({"evaluation.kiosk"}),
-    "evaluations.provincial": frozenset({"evaluation.provincial"}),
-    "appeals.12345": frozenset({"view", "appeal.intake"}),
-    "open311": frozenset({"appeal.open311"}),
+    "cases.intake": frozenset({Cap.VIEW, Cap.CASE_INTAKE}),
+    "evaluations.device": frozenset({Cap.EVALUATION_DEVICE}),
+    "evaluations.kiosk": frozenset({Cap.EVALUATION_KIOSK}),
+    "evaluations.provincial": frozenset({Cap.EVALUATION_PROVINCIAL}),
+    "appeals.12345": frozenset({Cap.VIEW, Cap.APPEAL_INTAKE}),
+    "open311": frozenset({Cap.APPEAL_OPEN311}),
 }
 
 

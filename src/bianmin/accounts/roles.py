@@ -1,8 +1,11 @@
 """Roles and what each may do. A role is always held at an area (RoleAssignment); the scope rule
-limits it to that area and the areas below. Capabilities are the vocabulary services check."""
+limits it to that area and the areas below. What each role may do is a set of capabilities, named
+in bianmin.core.capabilities."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from bianmin.core.capabilities import Cap
 
 
 class Role(models.TextChoices):
@@ -13,30 +16,6 @@ class Role(models.TextChoices):
     FOLLOWUP_AGENT = "followup_agent", _("回访员")
     INSPECTOR = "inspector", _("督查员")
     POLICY_EDITOR = "policy_editor", _("政策编辑")
-
-
-class Cap:
-    """Capability names. Keep them few and coarse; the area does the fine-grained part."""
-
-    VIEW = "view"  # see records of the scope (cases, evaluations, appeals…)
-    UNMASK = "unmask"  # see full personal data (audited)
-    AUDIT_VIEW = "audit.view"
-    USERS_MANAGE = "users.manage"
-    KEYS_MANAGE = "keys.manage"
-    CALENDAR_EDIT = "calendar.edit"
-    REGIONS_EDIT = "regions.edit"
-    CATALOG_EDIT = "catalog.edit"  # standard items (shared elements)
-    STATIONING_EDIT = "stationing.edit"  # local items, stationing at sites
-    CASE_HANDLE = "case.handle"
-    CASE_MANAGE = "case.manage"
-    EVALUATION_RECORD = "evaluation.record"
-    BADREVIEW_HANDLE = "badreview.handle"
-    BADREVIEW_DECIDE = "badreview.decide"  # decide appeals of bad reviews from below
-    FOLLOWUP_WORK = "followup.work"
-    APPEAL_HANDLE = "appeal.handle"
-    APPEAL_MANAGE = "appeal.manage"
-    INSPECT = "inspect"
-    POLICY_EDIT = "policy.edit"
 
 
 _ALL_OPERATIONS = {

@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from bianmin.core.capabilities import Cap
 from bianmin.core.errors import Forbidden, NotFound
 from bianmin.core.models import AuditEntry
 from bianmin.core.principal import Principal
@@ -16,7 +17,7 @@ from bianmin.core.scoping import get_scoped, scoped
 from bianmin.regions.models import Area, ServiceSite, Window
 
 from .models import ApiKey, RoleAssignment, User
-from .roles import CAPABILITIES, Cap, Role
+from .roles import CAPABILITIES, Role
 
 
 @dataclass

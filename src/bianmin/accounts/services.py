@@ -18,6 +18,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from bianmin.core.audit import audit
+from bianmin.core.capabilities import Cap
 from bianmin.core.errors import Conflict, Forbidden, Invalid, NotFound
 from bianmin.core.models import AuditEntry
 from bianmin.core.principal import Principal
@@ -27,7 +28,7 @@ from bianmin.regions.models import Area, ServiceSite, Window
 
 from .models import ApiKey, RoleAssignment, User
 from .principals import KEY_SCOPE_CAPABILITIES
-from .roles import CAPABILITIES, Cap, Role
+from .roles import CAPABILITIES, Role
 
 # Shown in every failed log-in, whatever the reason (unknown user, wrong password, locked
 # account), so that the answer never tells whether a username exists.

@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from bianmin.core.capabilities import Cap
 from bianmin.core.errors import DomainError, Forbidden, Invalid, NotFound
 from bianmin.core.masking import mask_mobile
 from bianmin.core.models import AuditEntry
@@ -42,7 +43,6 @@ from .forms import (
 )
 from .middleware import TIMED_OUT_MESSAGE
 from .principals import principal_of
-from .roles import Cap
 
 AUDIT_PAGE_SIZE = 50
 EXPORT_HEADER = ["时间", "操作人", "操作", "对象类型", "对象标识", "对象", "区划代码", "来源地址", "客户端", "内容"]

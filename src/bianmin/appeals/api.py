@@ -9,6 +9,7 @@ from ninja import Router, Schema
 
 from bianmin.accounts.auth import key_auth, staff_auth
 from bianmin.accounts.principals import principal_of
+from bianmin.core.capabilities import Cap
 from bianmin.core.errors import Invalid, NotFound
 from bianmin.core.scoping import require
 
@@ -16,7 +17,6 @@ from . import importer, selectors, services
 
 router = Router(tags=["诉求"])
 
-INTAKE_CAP = "appeal.intake"
 MAX_BATCH = 1000
 
 
@@ -49,7 +49,7 @@ def work_orders_push(request, payload: list[WorkOrderIn]):
     one bad order refuses the batch with every error (row = position from 1, column)."""
     principal = principal_of(request)
     area = request.api_key.site.area if request.api_key.site_id else request.api_key.area
-    require(principal, INTAKE_CAP, area)
+    require(principal, Cap.APPEAL_INTAKE, area)
     if not payload:
         raise Invalid("工单列表为空")
     if len(payload) > MAX_BATCH:

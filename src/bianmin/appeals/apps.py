@@ -8,7 +8,7 @@ class AppealsConfig(AppConfig):
 
     def ready(self):
         from bianmin.accounts.menu import register
-        from bianmin.accounts.roles import Cap
+        from bianmin.core.capabilities import Cap
 
         register("我负责的诉求", "appeals:mine", Cap.APPEAL_HANDLE, group="诉求", order=40)
         register("诉求登记（电话/接待/意见箱）", "appeals:new", Cap.APPEAL_HANDLE, group="诉求", order=41)

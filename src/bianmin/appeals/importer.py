@@ -529,7 +529,7 @@ def import_job_run(*, job_id: int, on_progress: Callable[[ImportJob], None] | No
 
 def import_job_create(*, actor: Principal, upload, area, run_now: bool = False) -> ImportJob:
     """Store the uploaded file and queue its import (or run it at once: the CLI does)."""
-    from bianmin.accounts.roles import Cap
+    from bianmin.core.capabilities import Cap
     from bianmin.core.scoping import require
 
     require(actor, Cap.APPEAL_MANAGE, area)

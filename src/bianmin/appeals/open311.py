@@ -29,11 +29,11 @@ from django.views.decorators.http import require_http_methods
 from bianmin.accounts.auth import authenticate_key
 from bianmin.accounts.principals import principal_for_key
 from bianmin.core.audit import client_ip
+from bianmin.core.capabilities import Cap
 from bianmin.core.errors import DomainError
 
 from .models import Appeal, AppealKind, Channel, PartyType, Status
 
-OPEN311_CAP = "appeal.open311"
 CLOSED = {Status.REPLIED, Status.FOLLOWED_UP, Status.CLOSED}
 MAX_RESULTS = 1000
 MAX_RANGE = dt.timedelta(days=90)
@@ -293,7 +293,7 @@ def _create(request, fmt: str) -> HttpResponse:
         raise Open311Error(403, "api_key 无效或已吊销")
     principal = principal_for_key(key, ip=client_ip(request))
     key_area = key.site.area if key.site_id else key.area
-    if not principal.can(OPEN311_CAP, key_area):
+    if not principal.can(Cap.APPEAL_OPEN311, key_area):
         raise Open311Error(403, "该 api_key 没有 Open311 提交权限")
     code = (data.get("service_code") or "").strip()
     if not code:

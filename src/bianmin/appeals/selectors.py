@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from bianmin.accounts.roles import Cap
 from bianmin.core import masking
+from bianmin.core.capabilities import Cap
 from bianmin.core.errors import NotFound
 from bianmin.core.principal import Principal
 from bianmin.core.scoping import get_scoped, require, scoped

@@ -12,9 +12,9 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from bianmin.accounts.roles import Cap
 from bianmin.core import validators
 from bianmin.core.audit import audit
+from bianmin.core.capabilities import Cap
 from bianmin.core.errors import Conflict, Forbidden, Invalid, NotFound
 from bianmin.core.models import AuditEntry
 from bianmin.core.outbox import enqueue

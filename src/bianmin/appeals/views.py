@@ -18,9 +18,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bianmin.accounts.principals import principal_of
-from bianmin.accounts.roles import Cap
 from bianmin.core import ratelimit
 from bianmin.core.audit import client_ip
+from bianmin.core.capabilities import Cap
 from bianmin.core.errors import DomainError, Forbidden, NotFound
 
 from . import importer, selectors, services

@@ -8,7 +8,7 @@ class CasesConfig(AppConfig):
 
     def ready(self):
         from bianmin.accounts.menu import register
-        from bianmin.accounts.roles import Cap
+        from bianmin.core.capabilities import Cap
 
         register("我的办件队列", "cases:queue", Cap.CASE_HANDLE, group="办件", order=10)
         register("窗口收件", "cases:intake", Cap.CASE_HANDLE, group="办件", order=11)

@@ -11,8 +11,8 @@ from datetime import date, datetime
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from bianmin.accounts.roles import Cap
 from bianmin.core.calendar import add_working_days
+from bianmin.core.capabilities import Cap
 from bianmin.core.errors import NotFound
 from bianmin.core.masking import mask_mobile, mask_name
 from bianmin.core.principal import Principal

@@ -21,9 +21,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from bianmin.accounts.roles import Cap
 from bianmin.catalog.models import Item
 from bianmin.core.audit import audit
+from bianmin.core.capabilities import Cap
 from bianmin.core.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge, UnsupportedType
 from bianmin.core.models import AuditEntry
 from bianmin.core.outbox import enqueue
@@ -51,8 +51,6 @@ from .models import (
 )
 from .uploads import atomic_with_uploads, note_written
 from .workflow import PREVIOUS, transition_for
-
-CASE_INTAKE = "case.intake"  # capability of API keys with scope "cases.intake"
 
 # --- applicant -------------------------------------------------------------------------------
 
@@ -258,7 +256,7 @@ def case_intake_external(
     external_id = (external_id or "").strip()
     if not external_id or len(external_id) > 100:
         raise Invalid("外部编号不能为空且不超过100个字符", field="external_id")
-    require(actor, CASE_INTAKE, site.area)
+    require(actor, Cap.CASE_INTAKE, site.area)
     key = getattr(actor, "api_key", None)
     if key is not None and key.site_id and site.pk != key.site_id and site.parent_site_id != key.site_id:
         raise NotFound("未找到该服务场所", field="site_code")
@@ -270,7 +268,7 @@ def case_intake_external(
                 case = case_submit(
                     actor=actor, site=site, item=item, applicant=applicant, channel=Case.Channel.API,
                     summary=summary, record_visit=False, external_source=source, external_id=external_id,
-                    request_digest=digest, capability=CASE_INTAKE,
+                    request_digest=digest, capability=Cap.CASE_INTAKE,
                 )
             return case, True
         except IntegrityError:
@@ -517,7 +515,7 @@ def case_withdraw_external(*, actor: Principal, source: str, external_id: str, r
     case = _external_case(source, external_id, actor)
     if case is None:
         raise NotFound("未找到该办件", field="external_id")
-    return case_withdraw(actor=actor, case_id=case.pk, reason=reason, capability=CASE_INTAKE,
+    return case_withdraw(actor=actor, case_id=case.pk, reason=reason, capability=Cap.CASE_INTAKE,
                          area_field="received_site__area")
 
 

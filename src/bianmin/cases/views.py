@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bianmin.accounts.principals import principal_of
-from bianmin.accounts.roles import Cap
+from bianmin.core.capabilities import Cap
 from bianmin.core.errors import DomainError, NotFound
 from bianmin.core.ratelimit import check_rate
 from bianmin.regions.models import Window

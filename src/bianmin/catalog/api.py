@@ -11,7 +11,7 @@ from ninja.files import UploadedFile
 
 from bianmin.accounts.auth import staff_auth, staff_or_key_auth
 from bianmin.accounts.principals import principal_of
-from bianmin.accounts.roles import Cap
+from bianmin.core.capabilities import Cap
 from bianmin.core.errors import Invalid, NotFound
 from bianmin.core.scoping import require
 from bianmin.regions.models import ServiceSite, Window

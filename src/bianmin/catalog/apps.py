@@ -8,7 +8,7 @@ class CatalogConfig(AppConfig):
 
     def ready(self):
         from bianmin.accounts.menu import register
-        from bianmin.accounts.roles import Cap
+        from bianmin.core.capabilities import Cap
 
         register("事项与进驻（本辖区场所）", "catalog:staff", Cap.STATIONING_EDIT, group="事项目录", order=20)
         register("“应进必进”落实情况", "catalog:staff-compliance", Cap.VIEW, group="事项目录", order=21)

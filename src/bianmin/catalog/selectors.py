@@ -13,6 +13,7 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from bianmin.core import search
+from bianmin.core.capabilities import Cap
 from bianmin.core.errors import Invalid, NotFound
 from bianmin.core.principal import Principal
 from bianmin.core.scoping import get_scoped, scoped
@@ -468,7 +469,7 @@ def _district_of(area: Area) -> Area | None:
     return a if a is not None and a.level == Area.Level.DISTRICT else None
 
 
-def compliance_report(*, area: Area, principal: Principal | None = None, capability: str = "view") -> ComplianceReport:
+def compliance_report(*, area: Area, principal: Principal | None = None, capability: str = Cap.VIEW) -> ComplianceReport:
     """For each township center: mandatory departments not stationed (or still keeping a separate
     office) and non-classified township items not stationed; for each village station: village
     items not stationed. Rolled up by district and in total. Scoped when a principal is given."""
@@ -524,7 +525,6 @@ def compliance_report(*, area: Area, principal: Principal | None = None, capabil
 
 def compliance_for(*, principal: Principal, area_code: str | None = None) -> ComplianceReport:
     """The report for an area in the principal's scope (default: the top of their scope)."""
-    from bianmin.accounts.roles import Cap
     from bianmin.regions.selectors import area_get
 
     if area_code:

@@ -15,9 +15,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from bianmin.accounts.roles import Cap
 from bianmin.core import search
 from bianmin.core.audit import audit
+from bianmin.core.capabilities import Cap
 from bianmin.core.errors import Conflict, Invalid
 from bianmin.core.models import AuditEntry
 from bianmin.core.principal import Principal

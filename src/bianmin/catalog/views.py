@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from bianmin.accounts.principals import principal_of
-from bianmin.accounts.roles import Cap
+from bianmin.core.capabilities import Cap
 from bianmin.core.errors import DomainError, NotFound
 from bianmin.regions.models import Area, ServiceSite, Window
 from bianmin.regions.selectors import area_get, area_top_city

@@ -41,3 +41,22 @@ class Principal:
 
 
 ANONYMOUS = Principal(label="anonymous")
+
+
+# How a request becomes a Principal is accounts' business (roles, keys), and accounts sits above
+# regions in the spine. Apps below it (regions' admin) reach the same function through this hook,
+# which accounts fills when it is ready (accounts/apps.py), as Django's auth does with its backends.
+_request_principal = None
+
+
+def install_request_principal(resolver) -> None:
+    global _request_principal
+    _request_principal = resolver
+
+
+def request_principal(request) -> Principal:
+    """The request's principal, for apps that sit below accounts; others call
+    ``accounts.principals.principal_of`` directly (the same function)."""
+    if _request_principal is None:
+        raise RuntimeError("bianmin.accounts is not installed: no principal for the request")
+    return _request_principal(request)

@@ -18,7 +18,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from bianmin.accounts.auth import key_auth, staff_auth
 from bianmin.accounts.principals import principal_of
-from bianmin.accounts.roles import Cap
+from bianmin.core.capabilities import Cap
 from bianmin.core.errors import Forbidden, Invalid, NotFound
 from bianmin.core.masking import mask_name
 
@@ -149,7 +149,7 @@ def _key_principal(request: HttpRequest, capability: str, message: str):
 @router.post("/evaluations/device", response={200: EvaluationOut, 201: EvaluationOut}, auth=key_auth,
              summary="窗口评价器评价（设备密钥，仅限绑定窗口的办件）")
 def submit_by_device(request: HttpRequest, payload: DeviceIn):
-    actor = _key_principal(request, "evaluation.device", "该密钥不是评价器密钥")
+    actor = _key_principal(request, Cap.EVALUATION_DEVICE, "该密钥不是评价器密钥")
     key = request.api_key
     if key.window_id is None:
         raise Forbidden("该评价器未绑定窗口")
@@ -164,8 +164,8 @@ def submit_by_device(request: HttpRequest, payload: DeviceIn):
 @router.post("/evaluations/kiosk", response={200: EvaluationOut, 201: EvaluationOut}, auth=key_auth,
              summary="自助终端评价（受理编号 + 手机号后四位）")
 def submit_by_kiosk(request: HttpRequest, payload: KioskIn):
-    actor = _key_principal(request, "evaluation.kiosk", "该密钥不是自助终端密钥")
-    case = selectors.case_by_acceptance_number(actor=actor, capability="evaluation.kiosk",
+    actor = _key_principal(request, Cap.EVALUATION_KIOSK, "该密钥不是自助终端密钥")
+    case = selectors.case_by_acceptance_number(actor=actor, capability=Cap.EVALUATION_KIOSK,
                                                acceptance_number=payload.acceptance_number)
     if not case.mobile.endswith(payload.mobile_last4):
         raise NotFound("未找到该办件", field="acceptance_number")
@@ -176,8 +176,8 @@ def submit_by_kiosk(request: HttpRequest, payload: KioskIn):
 @router.post("/evaluations/provincial", response={200: EvaluationOut, 201: EvaluationOut}, auth=key_auth,
              summary="接收省级渠道评价（闽政通、省网上办事大厅；按省级评价编号幂等）")
 def submit_provincial(request: HttpRequest, payload: ProvincialIn):
-    actor = _key_principal(request, "evaluation.provincial", "该密钥无省级评价接入权限")
-    case = selectors.case_by_acceptance_number(actor=actor, capability="evaluation.provincial",
+    actor = _key_principal(request, Cap.EVALUATION_PROVINCIAL, "该密钥无省级评价接入权限")
+    case = selectors.case_by_acceptance_number(actor=actor, capability=Cap.EVALUATION_PROVINCIAL,
                                                acceptance_number=payload.acceptance_number)
     fields = _fields(payload)
     fields["idempotency_key"] = None

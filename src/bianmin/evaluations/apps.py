@@ -8,7 +8,7 @@ class EvaluationsConfig(AppConfig):
 
     def ready(self):
         from bianmin.accounts.menu import register
-        from bianmin.accounts.roles import Cap
+        from bianmin.core.capabilities import Cap
 
         from . import receivers  # noqa: F401  (case completed → link and SMS invitation)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
-from bianmin.accounts.roles import Cap
+from bianmin.core.capabilities import Cap
 from bianmin.core.principal import Principal
 from bianmin.core.scoping import ScopedOne, get_scoped, scoped
 

@@ -610,7 +610,7 @@ def report_to_province(*, evaluation: Evaluation, event: str, case=None, outcome
 # --- review of flags and exclusion -----------------------------------------------------------
 
 def evaluation_flag_review(*, actor: Principal, evaluation_id: int, keep_in_figures: bool, note: str = "") -> Evaluation:
-    from bianmin.accounts.roles import Cap
+    from bianmin.core.capabilities import Cap
     from bianmin.core.scoping import get_scoped
 
     with transaction.atomic():

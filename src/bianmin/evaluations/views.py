@@ -14,8 +14,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from bianmin.accounts.principals import principal_of
-from bianmin.accounts.roles import Cap
 from bianmin.cases.selectors import masked_applicant
+from bianmin.core.capabilities import Cap
 from bianmin.core.errors import DomainError, Invalid, error_pages
 
 from . import selectors, services

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from bianmin.core.capabilities import Cap
 from bianmin.core.errors import Invalid
 from bianmin.core.principal import Principal
 
@@ -32,13 +33,13 @@ class Exporter:
     kind: str
     label: str
     prepare: Callable[[Principal, dict], Export]
-    capability: str = "view"  # held somewhere, or the run fails with a reason
+    capability: str = Cap.VIEW  # held somewhere, or the run fails with a reason
 
 
 _EXPORTERS: dict[str, Exporter] = {}
 
 
-def register(kind: str, label: str, prepare: Callable[[Principal, dict], Export], *, capability: str = "view") -> None:
+def register(kind: str, label: str, prepare: Callable[[Principal, dict], Export], *, capability: str = Cap.VIEW) -> None:
     """Add (or replace, by kind) an exporter; idempotent so that ready() may run twice."""
     _EXPORTERS[kind] = Exporter(kind=kind, label=label, prepare=prepare, capability=capability)
 

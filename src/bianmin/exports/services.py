@@ -22,6 +22,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from bianmin.core.audit import audit
+from bianmin.core.capabilities import Cap
 from bianmin.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited
 from bianmin.core.models import AuditEntry
 from bianmin.core.principal import Principal
@@ -134,7 +135,7 @@ def _still_covers(actor: Principal, job: ExportJob) -> bool:
     """Whether the actor still sees every area the file was built from (a role revoked or
     narrowed since: the file holds data they may no longer see)."""
     exporter = registry._EXPORTERS.get(job.kind)
-    current = actor.area_paths_for(exporter.capability if exporter else "view")
+    current = actor.area_paths_for(exporter.capability if exporter else Cap.VIEW)
     return bool(current) and all(any(p.startswith(c) for c in current) for p in job.scope_paths)
 
 

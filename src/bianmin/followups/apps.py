@@ -8,7 +8,7 @@ class FollowupsConfig(AppConfig):
 
     def ready(self):
         from bianmin.accounts.menu import register
-        from bianmin.accounts.roles import Cap
+        from bianmin.core.capabilities import Cap
 
         from . import receivers  # noqa: F401  (bad reviews → handling; appeal groups → rectification)
         from .rollups import connect

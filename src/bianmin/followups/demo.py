@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from bianmin.accounts.roles import Cap
+from bianmin.core.capabilities import Cap
 from bianmin.core.errors import DomainError
 
 WORKED_DISTRICTS = ("350102000000", "350103000000")  # 鼓楼区, 台江区

@@ -21,8 +21,8 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from bianmin.accounts.roles import Cap
 from bianmin.core.calendar import working_days_between
+from bianmin.core.capabilities import Cap
 from bianmin.core.principal import Principal
 from bianmin.core.scoping import get_scoped, require, scoped
 

@@ -17,10 +17,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from bianmin.accounts.roles import Cap
 from bianmin.cases.uploads import atomic_with_uploads
 from bianmin.core.audit import audit
 from bianmin.core.calendar import add_working_days
+from bianmin.core.capabilities import Cap
 from bianmin.core.errors import Conflict, Forbidden, Invalid, NotFound
 from bianmin.core.models import AuditEntry
 from bianmin.core.principal import Grant, Principal

@@ -17,8 +17,8 @@ from django.utils.functional import cached_property
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bianmin.accounts.principals import principal_of
-from bianmin.accounts.roles import Cap
 from bianmin.cases.services import max_file_bytes
+from bianmin.core.capabilities import Cap
 from bianmin.core.errors import DomainError, Invalid, NotFound, TooLarge, UnsupportedType, error_pages
 from bianmin.core.masking import mask_mobile, mask_name
 from bianmin.core.xlsx import book

@@ -4,7 +4,8 @@ limited to the editor's areas)."""
 
 from django.contrib import admin
 
-from bianmin.core.principal import Grant, Principal
+from bianmin.core.capabilities import Cap
+from bianmin.core.principal import Grant, Principal, request_principal
 from bianmin.core.scoping import scoped
 
 from . import services
@@ -14,17 +15,15 @@ from .models import Area, ServiceSite, Window
 def _actor(request) -> Principal:
     """The editing principal. A superuser edits the whole tree (a grant at the empty path
     prefixes every area); everyone else through their role assignments."""
-    from bianmin.accounts.principals import principal_of
-
-    principal = principal_of(request)
+    principal = request_principal(request)
     if request.user.is_superuser:
-        return Principal(label=principal.label, grants=[Grant("", frozenset({services.REGIONS_EDIT}))],
+        return Principal(label=principal.label, grants=[Grant("", frozenset({Cap.REGIONS_EDIT}))],
                          user=request.user, ip=principal.ip)
     return principal
 
 
 def _can_edit(request, area) -> bool:
-    return _actor(request).can(services.REGIONS_EDIT, area)
+    return _actor(request).can(Cap.REGIONS_EDIT, area)
 
 
 @admin.register(Area)
@@ -58,7 +57,7 @@ class _ScopedSiteMixin:
         qs = super().get_queryset(request)
         if request.user.is_superuser:
             return qs
-        return scoped(qs, _actor(request), services.REGIONS_EDIT, area_field=self.area_field)
+        return scoped(qs, _actor(request), Cap.REGIONS_EDIT, area_field=self.area_field)
 
 
 @admin.register(ServiceSite)

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from bianmin.core.audit import audit
+from bianmin.core.capabilities import Cap
 from bianmin.core.errors import Invalid
 from bianmin.core.models import AuditEntry
 from bianmin.core.principal import Principal
@@ -23,9 +24,6 @@ from bianmin.core.scoping import require
 from .models import Area, ServiceSite, Window
 
 LEVELS = {"city": 0, "district": 1, "township": 2, "village": 3}
-# Capability name from accounts.roles.Cap.REGIONS_EDIT (kept as a literal: regions sits before
-# accounts in the spine and must not import it).
-REGIONS_EDIT = "regions.edit"
 TRUE_WORDS = {"1", "true", "yes", "y", "是"}
 MAX_REPORTED_ERRORS = 20
 
@@ -188,7 +186,7 @@ def _check_actor(actor: Principal | None, area: Area) -> None:
     """None is the system itself (a loader run from the command line); a person or key needs
     regions.edit at the site's area."""
     if actor is not None:
-        require(actor, REGIONS_EDIT, area)
+        require(actor, Cap.REGIONS_EDIT, area)
 
 
 def _validated(obj) -> None:

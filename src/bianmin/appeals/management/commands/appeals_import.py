@@ -5,6 +5,7 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
 from bianmin.appeals import importer
+from bianmin.core.capabilities import Cap
 from bianmin.core.principal import Grant, Principal
 from bianmin.regions.models import Area
 
@@ -21,7 +22,7 @@ class Command(BaseCommand):
         if area is None:
             raise CommandError(f"区划代码 {opts['area']} 不存在")
         # The operator at the console acts as the system with full rights over that area.
-        actor = Principal(label="cli", grants=[Grant(area.path, frozenset({"view", "appeal.manage", "appeal.handle"}))])
+        actor = Principal(label="cli", grants=[Grant(area.path, frozenset({Cap.VIEW, Cap.APPEAL_MANAGE, Cap.APPEAL_HANDLE}))])
         started = time.monotonic()
         try:
             with open(opts["file"], "rb") as fh:

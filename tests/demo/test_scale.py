@@ -7,8 +7,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import call_command
 from django.utils import timezone
+
+from bianmin import cli
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +19,7 @@ N = 2000
 
 @pytest.fixture
 def scaled(areas, work_calendar):
-    call_command("demo_scale", str(N), "--chunk", "700", "--days", "120", verbosity=0)
+    _demo("--scale", str(N), "--chunk", "700", "--days", "120")
 
 
 def test_counts_and_distributions(scaled):
@@ -56,7 +58,7 @@ def test_figures_equal_the_naive_aggregate_and_a_second_run_appends(scaled, area
         for start in (t - timedelta(days=30), t - timedelta(days=120)):
             assert [(r.numerator, r.denominator) for r in rates_for(_area(code), start, t)] \
                 == [(r.numerator, r.denominator) for r in rates_for_naive(_area(code), start, t)]
-    call_command("demo_scale", "100", "--days", "30", verbosity=0)
+    _demo("--scale", "100", "--days", "30")
     assert Case.objects.count() == N + 100
     call_command("rebuild_rollups", "--check")
 
@@ -67,24 +69,35 @@ def _area(code):
     return Area.objects.get(code=code)
 
 
-def test_bad_input_is_refused_in_chinese_and_nothing_is_written(areas):
+def test_bad_input_is_refused_in_chinese_and_nothing_is_written(areas, capsys):
     from bianmin.cases.models import Case
 
-    with pytest.raises(CommandError, match="正整数"):
-        call_command("demo_scale", "0", verbosity=0)
+    assert cli.main(["demo", "--scale", "0"]) == 2
+    assert "正整数" in capsys.readouterr().err
     assert not Case.objects.exists()
 
 
-def test_bianmin_demo_scale_dispatches_and_plain_demo_stays(monkeypatch):
-    from bianmin import cli
+def test_demo_help_names_the_scale_options(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["demo", "--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    for option in ("--scale N", "--days", "--seed", "--chunk"):
+        assert option in out
 
+
+def test_bianmin_demo_dispatches_to_the_generator_or_the_demo_city(monkeypatch):
     seen = []
-    monkeypatch.setattr(cli, "cmd_manage", lambda argv: seen.append(argv) or 0)
-    cli.main(["demo", "--scale", "1000000", "--days", "365"])
-    cli.main(["demo", "--scale=500"])
-    cli.main(["demo"])
-    assert seen == [["demo_scale", "1000000", "--days", "365"], ["demo_scale", "500"], ["load_demo"]]
-    assert cli.main(["demo", "--scale"]) == 2
+    monkeypatch.setattr(cli, "_setup_django", lambda: None)
+    monkeypatch.setattr(cli, "_demo_scale", lambda args: seen.append(("scale", args.scale, args.days)) or 0)
+    monkeypatch.setattr("bianmin.demo.load_demo", lambda out=None: seen.append(("demo",)))
+    assert cli.main(["demo", "--scale", "1000000", "--days", "365"]) == 0
+    assert cli.main(["demo", "--scale=500"]) == 0
+    assert cli.main(["demo"]) == 0
+    assert seen == [("scale", 1000000, 365), ("scale", 500, 365), ("demo",)]
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["demo", "--scale"])  # argparse: a value is required
+    assert exit_.value.code == 2
 
 
 def test_writes_through_the_services_follow_the_bulk_ids(scaled, areas):
@@ -94,6 +107,10 @@ def test_writes_through_the_services_follow_the_bulk_ids(scaled, areas):
     r = rectification_open(actor=None, source="other", area=_area("350102001000"), problem="规模数据之后的新问题",
                            measure="整改", owner_name="王", working_days=5)
     assert r.pk > 0 and r.number
+
+
+def _demo(*argv):
+    assert cli.main(["demo", "--quiet", *argv]) == 0
 
 
 def _rollup_rows():
@@ -108,7 +125,7 @@ def test_rollups_counted_while_loading_equal_a_rebuild_from_the_raw_rows(scaled)
     rollups.rebuild, also after a second load that adds to existing days."""
     from bianmin.followups.rollups import rebuild
 
-    call_command("demo_scale", "300", "--days", "30", "--seed", "7", verbosity=0)
+    _demo("--scale", "300", "--days", "30", "--seed", "7")
     counted = _rollup_rows()
     assert counted and rebuild() == len(counted)
     assert _rollup_rows() == counted
@@ -130,7 +147,7 @@ def test_bulk_load_drops_and_restores_the_secondary_indexes_identically(areas, w
     from django.db import connection
 
     from bianmin.cases.models import Case
-    from bianmin.followups import scale
+    from bianmin.demo import scale
 
     before = _index_ddl()
     seen = []
@@ -176,7 +193,7 @@ def test_appeal_numbers_that_meet_are_drawn_again(areas, work_calendar, monkeypa
     again instead of failing on the unique number (found in the 10M run)."""
     from bianmin.appeals import services
     from bianmin.appeals.models import Appeal
-    from bianmin.followups.scale import generate
+    from bianmin.demo.scale import generate
 
     draws = iter(["SQ20260101" + f"{i // 3:08d}" for i in range(10_000)])  # every number comes three times
     monkeypatch.setattr(services, "new_number", lambda day=None: next(draws))

@@ -172,7 +172,7 @@ def bulk_load(tables=BULK_TABLES, *, indexes: bool = True):
 
     - secondary indexes of `tables` dropped and recreated from their own saved DDL after the
       load (one sort per index instead of millions of random B-tree updates; the schema ends
-      byte-identical: the same statements, see tests/core/test_demo_scale.py). Unique indexes
+      byte-identical: the same statements, see tests/demo/test_scale.py). Unique indexes
       and constraints stay. Meant for a load that at least doubles the tables (``generate``
       decides); readers of those tables are slow meanwhile.
     - SQLite: ``synchronous=OFF`` and a 512 MB page cache (a crash mid-load can lose the load,
@@ -225,7 +225,7 @@ class Rollups:
     rebuild from the raw rows."""
 
     def __init__(self):
-        from .rollups import FIELDS
+        from bianmin.followups.rollups import FIELDS
 
         self.fields = FIELDS
         self.acc: dict[tuple[date, int], list[int]] = {}
@@ -239,9 +239,8 @@ class Rollups:
     def write(self) -> int:
         from django.db.models import F
 
+        from bianmin.followups.models import DailyRollup
         from bianmin.regions.models import Area
-
-        from .models import DailyRollup
 
         rows = {k: v for k, v in self.acc.items() if any(v)}
         if not rows:
@@ -286,8 +285,7 @@ def _generate(n, *, days, seed, chunk, today, progress):
     from bianmin.evaluations import services as es
     from bianmin.evaluations.models import Evaluation
     from bianmin.followups.models import BadReviewHandling, FollowUp, Rectification
-
-    from .rollups import RECTIFIED_STATUSES
+    from bianmin.followups.rollups import RECTIFIED_STATUSES
 
     rng = random.Random(seed)
     tz = timezone.get_current_timezone()
