@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.utils import timezone
 from django_tasks import task
+
+from bianmin.core.jobs import ensure_daily
 
 DAILY_AT = dt.time(7, 0)  # the sweep runs before the centers open
 
@@ -33,16 +34,5 @@ def check_deadlines() -> dict:
 
 
 def ensure_daily_check() -> None:
-    """Queue the next morning's sweep unless one is already waiting (database backend only)."""
-    try:
-        from django_tasks import TaskResultStatus
-        from django_tasks_db.models import DBTaskResult
-    except ImportError:  # pragma: no cover - the database backend is a dependency
-        return
-    if check_deadlines.get_backend().__class__.__module__.split(".")[0] != "django_tasks_db":
-        return
-    if DBTaskResult.objects.filter(task_path=check_deadlines.module_path, status=TaskResultStatus.READY).exists():
-        return
-    tomorrow = timezone.localdate() + dt.timedelta(days=1)
-    when = timezone.make_aware(dt.datetime.combine(tomorrow, DAILY_AT))
-    check_deadlines.using(run_after=when).enqueue()
+    """Queue the next morning's sweep unless one is already waiting."""
+    ensure_daily(check_deadlines, at=DAILY_AT)

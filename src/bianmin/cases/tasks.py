@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.utils import timezone
 from django_tasks import task
+
+from bianmin.core.jobs import ensure_daily
 
 DAILY_AT = dt.time(6, 30)  # before the centers open, so the morning queue shows what is overdue
 
@@ -23,17 +24,6 @@ def mark_overdue_cases(today: str | None = None) -> int:
 
 
 def ensure_daily_overdue() -> None:
-    """Queue the next morning's run unless one is already waiting (database backend only). Called
-    after an acceptance commits, so a fresh installation starts the daily cycle by itself."""
-    try:
-        from django_tasks import TaskResultStatus
-        from django_tasks_db.models import DBTaskResult
-    except ImportError:  # pragma: no cover - the database backend is a dependency
-        return
-    if mark_overdue_cases.get_backend().__class__.__module__.split(".")[0] != "django_tasks_db":
-        return
-    if DBTaskResult.objects.filter(task_path=mark_overdue_cases.module_path, status=TaskResultStatus.READY).exists():
-        return
-    tomorrow = timezone.localdate() + dt.timedelta(days=1)
-    when = timezone.make_aware(dt.datetime.combine(tomorrow, DAILY_AT))
-    mark_overdue_cases.using(run_after=when).enqueue()
+    """Queue the next morning's run unless one is already waiting. Called after an acceptance
+    commits, so a fresh installation starts the daily cycle by itself."""
+    ensure_daily(mark_overdue_cases, at=DAILY_AT)

@@ -17,6 +17,8 @@ from django.db import connections, router
 from django.utils import timezone
 from django_tasks import task
 
+from .jobs import database_backend
+
 log = logging.getLogger(__name__)
 
 
@@ -48,7 +50,7 @@ def _already_waiting(run_after: datetime) -> bool:
         return False
     from django_tasks import TaskResultStatus
 
-    if deliver_outbox.get_backend().__class__.__module__.split(".")[0] != "django_tasks_db":
+    if not database_backend(deliver_outbox):
         return False
     # This runs after every commit that queues a message (each evaluation, each SMS), so it is
     # one prepared statement rather than a queryset compiled per call; it is the same lookup as

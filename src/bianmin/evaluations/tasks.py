@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.utils import timezone
 from django_tasks import task
+
+from bianmin.core import jobs
 
 DAILY_AT = dt.time(1, 0)
 
@@ -25,15 +26,5 @@ def daily_evaluations() -> dict:
 
 
 def ensure_daily() -> None:
-    """Queue the next night's run unless one is already waiting (database backend only)."""
-    try:
-        from django_tasks import TaskResultStatus
-        from django_tasks_db.models import DBTaskResult
-    except ImportError:  # pragma: no cover - the database backend is a dependency
-        return
-    if daily_evaluations.get_backend().__class__.__module__.split(".")[0] != "django_tasks_db":
-        return
-    if DBTaskResult.objects.filter(task_path=daily_evaluations.module_path, status=TaskResultStatus.READY).exists():
-        return
-    tomorrow = timezone.localdate() + dt.timedelta(days=1)
-    daily_evaluations.using(run_after=timezone.make_aware(dt.datetime.combine(tomorrow, DAILY_AT))).enqueue()
+    """Queue the next night's run unless one is already waiting."""
+    jobs.ensure_daily(daily_evaluations, at=DAILY_AT)

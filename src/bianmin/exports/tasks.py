@@ -16,6 +16,8 @@ from django.db.models import Min, Q
 from django.utils import timezone
 from django_tasks import task
 
+from bianmin.core.jobs import database_backend
+
 from . import conf
 
 log = logging.getLogger(__name__)
@@ -45,7 +47,7 @@ def sweep_exports() -> dict:
 
 
 def _database_backend() -> bool:
-    return sweep_exports.get_backend().__class__.__module__.split(".")[0] == "django_tasks_db"
+    return database_backend(sweep_exports)
 
 
 def next_sweep_at(now: datetime | None = None) -> datetime | None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.utils import timezone
 from django_tasks import task
+
+from bianmin.core import jobs
 
 DAILY_AT = dt.time(7, 0)  # before the phone team starts
 
@@ -30,15 +31,5 @@ def daily_followups() -> dict:
 
 
 def ensure_daily() -> None:
-    try:
-        from django_tasks import TaskResultStatus
-        from django_tasks_db.models import DBTaskResult
-    except ImportError:  # pragma: no cover
-        return
-    if daily_followups.get_backend().__class__.__module__.split(".")[0] != "django_tasks_db":
-        return
-    if DBTaskResult.objects.filter(task_path=daily_followups.module_path, status=TaskResultStatus.READY).exists():
-        return
-    now = timezone.localtime()
-    day = now.date() if now.time() < DAILY_AT else now.date() + dt.timedelta(days=1)
-    daily_followups.using(run_after=timezone.make_aware(dt.datetime.combine(day, DAILY_AT))).enqueue()
+    """Queue the next morning's run unless one is already waiting."""
+    jobs.ensure_daily(daily_followups, at=DAILY_AT)
