@@ -93,6 +93,26 @@ def _demo_scale(args: argparse.Namespace) -> int:
     return 0
 
 
+def public_base_for(host: str, port: int, environ=None) -> tuple[str, str]:
+    """The base of the links citizens get (SMS, slips, QR codes) and a warning, if any.
+
+    ``BIANMIN_PUBLIC_BASE_URL`` wins when set. Otherwise the links follow the address this
+    server listens on; beyond loopback that is a guess (a proxy, a domain name or NAT may stand
+    in front), so the operator is told to set the variable."""
+    from bianmin.core.public_url import served_base_url
+
+    environ = os.environ if environ is None else environ
+    configured = (environ.get("BIANMIN_PUBLIC_BASE_URL") or "").strip().rstrip("/")
+    if configured:
+        return configured, ""
+    base = served_base_url(host, port)
+    if _is_loopback(host):
+        return base, ""
+    return base, (f"未设置 BIANMIN_PUBLIC_BASE_URL，短信和办结回执中的评价链接将使用 {base}。"
+                  "若群众经域名、反向代理或其他地址访问本平台，请设置该变量为群众可访问的地址"
+                  "（如 https://bianmin.example.gov.cn）。")
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     _setup_django()
     from django.conf import settings
@@ -122,12 +142,16 @@ def cmd_up(args: argparse.Namespace) -> int:
         return 2
 
     base = f"http://{args.host if ':' not in args.host else f'[{args.host}]'}:{args.port}"
+    public_base, warning = public_base_for(args.host, args.port)
+    # The workers and the task worker (children of gunicorn) read it through settings.
+    os.environ["BIANMIN_PUBLIC_BASE_URL"] = public_base
     print(f"\n便民 政务服务平台 {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]} 数据库")
     print(f"  公众首页     {base}/")
     print(f"  工作人员登录 {base}/accounts/login/")
     print(f"  管理后台     {base}/admin/")
     print(f"  接口文档     {base}/api/docs")
     print(f"  健康检查     {base}/healthz")
+    print(f"  群众链接     {public_base}/（短信、办结回执和二维码中的评价、问卷链接）")
     print("  后台任务     " + ("未启动（--no-worker）：请另行运行 bianmin worker" if args.no_worker
                             else "随服务启动（短信、回访名单、导出文件等）"))
     if has_demo_logins:
@@ -135,6 +159,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         for username, label, password in DEMO_LOGINS:
             if User.objects.filter(username=username, is_demo=True).exists():
                 print(f"  {username:<22} {password}  {label}")
+    if warning:
+        print(f"\n注意：{warning}", file=sys.stderr)
     print(flush=True)
 
     sys.stdout.flush()

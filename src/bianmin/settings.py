@@ -225,6 +225,8 @@ BIANMIN_GATEWAYS = {
 }
 BIANMIN_SMS_HTTP_URL = os.environ.get("BIANMIN_SMS_HTTP_URL", "")
 BIANMIN_SMS_HTTP_TOKEN = os.environ.get("BIANMIN_SMS_HTTP_TOKEN", "")
+# Links that leave the platform (SMS, slips, QR codes); `bianmin up` sets it to the address it
+# serves on when unset (core/public_url.py).
 BIANMIN_PUBLIC_BASE_URL = os.environ.get("BIANMIN_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 
 LOGGING = {

@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from bianmin.api import api
 from bianmin.core.health import healthz
+from bianmin.evaluations.views import short_link
 
 from . import views
 
@@ -14,6 +15,7 @@ urlpatterns = [
     path("", views.public_home, name="public-home"),
     path("staff/", views.staff_home, name="staff-home"),
     path("healthz", healthz, name="healthz"),
+    path("e/<str:code>", short_link, name="evaluation-short-link"),  # typed from the completion slip
     path("api/", api.urls),
     path("accounts/", include("bianmin.accounts.urls")),
     path("admin/", admin.site.urls),

@@ -91,11 +91,19 @@ def completed_case(calendar, sites, items, clerks, django_capture_on_commit_call
 
     counter = {"n": 0}
 
-    def _make(site="gudong", window="w1", day=None, mobile=None, visits=1, name="张三", complete_hour=15):
+    def _make(site="gudong", window="w1", day=None, mobile=None, visits=1, name="张三", complete_hour=15,
+              finished_at=None):
+        """``finished_at``: complete at that moment (taken in and accepted shortly before)."""
         from django.utils import timezone
 
         # Yesterday by default: the evaluation link is valid for 7 days after completion.
         day = day or timezone.localdate() - timedelta(days=1)
+        if finished_at is None:
+            times = [at(day, 9), at(day, 9, 10), at(day, complete_hour)]
+            visit_times = [at(day, 10 + v) for v in range(visits - 1)]
+        else:
+            times = [finished_at - timedelta(minutes=30), finished_at - timedelta(minutes=20), finished_at]
+            visit_times = [finished_at - timedelta(minutes=10)] * (visits - 1)
         counter["n"] += 1
         n = counter["n"]
         applicant = Applicant(kind="person", name=name, id_number=make_id_number("350102", date(1980, 5, 1), 100 + n),
@@ -103,11 +111,11 @@ def completed_case(calendar, sites, items, clerks, django_capture_on_commit_call
         clerk = principal(clerks[site])
         with django_capture_on_commit_callbacks(execute=True):
             case = case_submit(actor=clerk, site=sites[site], item=items[site], applicant=applicant,
-                               window=sites[window] if window else None, now=at(day, 9))
-            case_accept(actor=clerk, case_id=case.pk, now=at(day, 9, 10))
-            for v in range(visits - 1):
-                case_visit_record(actor=clerk, case_id=case.pk, purpose="补交材料", now=at(day, 10 + v))
-            case = case_complete(actor=clerk, case_id=case.pk, result="approved", now=at(day, complete_hour))
+                               window=sites[window] if window else None, now=times[0])
+            case_accept(actor=clerk, case_id=case.pk, now=times[1])
+            for when in visit_times:
+                case_visit_record(actor=clerk, case_id=case.pk, purpose="补交材料", now=when)
+            case = case_complete(actor=clerk, case_id=case.pk, result="approved", now=times[2])
         case.refresh_from_db()
         return case
 

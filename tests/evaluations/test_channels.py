@@ -270,7 +270,9 @@ def test_staff_records_paper_evaluation_marked_as_such(client, login, completed_
 # --- QR code, slip, window screen --------------------------------------------------------------
 
 def test_qr_codes_and_window_screen(client, login, completed_case, clerks, sites):
-    case = completed_case(window="w1")
+    from django.utils import timezone
+
+    case = completed_case(window="w1", finished_at=timezone.now())  # the screen offers a case just finished
     login(clerks["gudong"])
     svg = client.get(f"/evaluations/cases/{case.pk}/qr.svg")
     assert svg.status_code == 200 and svg["Content-Type"] == "image/svg+xml" and b"<svg" in svg.content

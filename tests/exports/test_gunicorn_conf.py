@@ -144,6 +144,7 @@ def test_up_runs_gunicorn_with_the_hooks(monkeypatch, capsys, flag, env):
     monkeypatch.setattr(cli.os, "execv", execv)
     for name in ("BIANMIN_UP_WORKER", "BIANMIN_WARM_SEARCH"):  # set by `up`: restored after the test
         monkeypatch.setenv(name, "unset")
+    monkeypatch.delenv("BIANMIN_PUBLIC_BASE_URL", raising=False)  # set by `up` too
     assert cli.main(["up", "--no-demo", "--port", "8141", *flag]) == 0
     args = execs[0]
     assert args[args.index("-c") + 1] == "python:bianmin.gunicorn_conf" and "--preload" in args

@@ -76,6 +76,7 @@ def provincial(w):
 ROUTES = [
     Public("api:evaluation_reasons"),
     Public("evaluations:public-form", make=lambda w: f"/evaluations/e/{token(w)}/"),
+    Public("evaluation-short-link", ok=(302,), make=lambda w: f"/e/{linked_case(w).evaluation_link.short_code}"),
     Public("api:submit_by_link", ok=(201,), make=lambda w: Req(f"/api/v1/evaluations/link/{token(w)}", method="post",
                                                                  json=True, data={"grade": 5})),
     Staff("evaluations:list"),

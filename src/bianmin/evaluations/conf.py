@@ -55,5 +55,12 @@ def repeated_text_days() -> int:
     return int(_get("BIANMIN_EVAL_REPEATED_TEXT_DAYS", 30))
 
 
+def window_screen_minutes() -> int:
+    """How long the window screen offers the case just finished there (then it shows the welcome)."""
+    return int(_get("BIANMIN_WINDOW_SCREEN_MINUTES", 5))
+
+
 def public_base_url() -> str:
-    return str(_get("BIANMIN_PUBLIC_BASE_URL", "http://127.0.0.1:8000")).rstrip("/")
+    from bianmin.core.public_url import public_base_url
+
+    return public_base_url()

@@ -30,3 +30,26 @@ def nonce_from(token: str) -> str | None:
         return _SIGNER.unsign(token)
     except signing.BadSignature:
         return None
+
+
+# Short codes for typing a link from paper: no 0/O, 1/I/L, 2/Z, 5/S, 8/B look-alikes. Eight of
+# these (25^8 ≈ 1.5e11 codes) with misses rate-limited per address cannot be walked.
+SHORT_ALPHABET = "34679ACDEFGHJKMNPQRTUVWXY"
+SHORT_LENGTH = 8
+
+
+def new_short_code() -> str:
+    return "".join(secrets.choice(SHORT_ALPHABET) for _ in range(SHORT_LENGTH))
+
+
+def short_code_from(raw: str) -> str | None:
+    """The code as stored from what a person typed (any case, with or without the dash the slip
+    prints), or None when it cannot be one."""
+    code = (raw or "").replace("-", "").strip().upper()
+    if len(code) != SHORT_LENGTH or any(c not in SHORT_ALPHABET for c in code):
+        return None
+    return code
+
+
+def short_code_display(code: str) -> str:
+    return f"{code[:4]}-{code[4:]}"

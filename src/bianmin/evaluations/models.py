@@ -164,6 +164,10 @@ class EvaluationLink(models.Model):
 
     case = models.OneToOneField("cases.Case", verbose_name=_("办件"), on_delete=models.PROTECT, related_name="evaluation_link")
     nonce = models.CharField(_("随机码"), max_length=32, unique=True)
+    # The short code printed on the slip for typing by hand (``/e/<code>``): eight characters
+    # from an alphabet without look-alikes (links.SHORT_ALPHABET). Older links get one when
+    # their slip is first printed.
+    short_code = models.CharField(_("短链接码"), max_length=8, unique=True, null=True, blank=True)
     created_at = models.DateTimeField(_("生成时间"), default=timezone.now)
     expires_at = models.DateTimeField(_("有效期至"))
     used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)

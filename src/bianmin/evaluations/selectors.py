@@ -79,16 +79,37 @@ def report_list(*, actor: Principal, status: str | None = None) -> QuerySet[Prov
     return qs.order_by("-created_at", "-id")
 
 
-def latest_link_for_window(*, actor: Principal, window_id: int):
-    """The evaluation link of the latest completed case of a window, for the window screen."""
-    from bianmin.cases.models import Case
+def window_screen_case(*, actor: Principal, window_id: int, now=None):
+    """(window, case) for the window screen (窗口屏): the case the clerk has just finished at this
+    window, or None. Only that one, only for a short time (``conf.window_screen_minutes``), and
+    nothing once it is evaluated or the window has moved on to another applicant (a case taken
+    in, accepted or finished there since): the screen faces the next person in line, who must
+    never be offered a stranger's case."""
+    from datetime import timedelta
+
+    from django.db.models import Max
+    from django.utils import timezone
+
+    from bianmin.cases.models import Case, State
     from bianmin.regions.models import Window
+
+    from . import conf
 
     window = get_scoped(Window.objects.select_related("site__area"), actor, Cap.VIEW, area_field="site__area",
                         pk=window_id)
-    case = (Case.objects.filter(window=window, state="completed", evaluation_link__isnull=False,
-                                evaluation_link__used_at__isnull=True)
-            .select_related("evaluation_link").order_by("-completed_at", "-id").first())
+    now = now or timezone.now()
+    since = now - timedelta(minutes=conf.window_screen_minutes())
+    case = (Case.objects.filter(window=window, completed_at__isnull=False).order_by("-completed_at", "-id")
+            .select_related("evaluation_link", "item__standard_item").first())
+    if case is None or case.state != State.COMPLETED or not (since <= case.completed_at <= now):
+        return window, None
+    link = getattr(case, "evaluation_link", None)
+    if link is None or link.used_at is not None or link.is_expired or case.evaluations.exists():
+        return window, None
+    latest = Case.objects.filter(window=window).exclude(pk=case.pk).aggregate(
+        submitted=Max("submitted_at"), accepted=Max("accepted_at"))
+    if any(t is not None and t > case.completed_at for t in latest.values()):
+        return window, None  # the clerk moved on to the next applicant
     return window, case
 
 

@@ -24,7 +24,7 @@ from bianmin.core.prepared import PreparedQuery
 from bianmin.core.principal import Principal
 
 from . import conf
-from .links import new_nonce, nonce_from, token_for
+from .links import new_nonce, new_short_code, nonce_from, short_code_display, short_code_from, token_for
 from .models import (
     ASPECTS,
     BAD_GRADES,
@@ -341,6 +341,47 @@ def link_url(link: EvaluationLink, *, via: str = "qr") -> str:
     return f"{conf.public_base_url()}{path}?via={via}"
 
 
+def _link_create(*, case_id: int, expires_at) -> EvaluationLink:
+    """A new link; a short code already taken (about one in 15,000 draws at ten million links)
+    is drawn again rather than failing the completion."""
+    for attempt in range(5):
+        try:
+            with transaction.atomic():
+                return EvaluationLink.objects.create(case_id=case_id, nonce=new_nonce(), created_at=timezone.now(),
+                                                     short_code=new_short_code(), expires_at=expires_at)
+        except IntegrityError:
+            if attempt == 4 or EvaluationLink.objects.filter(case_id=case_id).exists():
+                raise
+    raise AssertionError("unreachable")
+
+
+def link_short_url(link: EvaluationLink) -> str:
+    """The short link printed on the slip for typing (``/e/ABCD-EFGH``), leading to the same
+    page as the QR code. A link made before short codes existed gets its code here, once."""
+    from bianmin.core.public_url import public_url
+
+    for _attempt in range(5):
+        if link.short_code:
+            break
+        code = new_short_code()
+        try:
+            with transaction.atomic():
+                if EvaluationLink.objects.filter(pk=link.pk, short_code__isnull=True).update(short_code=code):
+                    link.short_code = code
+                else:  # given one meanwhile
+                    link.short_code = EvaluationLink.objects.values_list("short_code", flat=True).get(pk=link.pk)
+        except IntegrityError:
+            continue  # the code is taken: draw another
+    return public_url(f"/e/{short_code_display(link.short_code)}")
+
+
+def link_by_short_code(raw: str) -> EvaluationLink | None:
+    code = short_code_from(raw)
+    if code is None:
+        return None
+    return EvaluationLink.objects.filter(short_code=code).first()
+
+
 def evaluation_link_issue(*, case, send_sms: bool = True) -> EvaluationLink:
     """The link of a completed case, created once (idempotent), with the SMS invitation queued in
     the same transaction: a gateway outage delays the SMS (outbox retries), never loses or doubles
@@ -351,9 +392,7 @@ def evaluation_link_issue(*, case, send_sms: bool = True) -> EvaluationLink:
         link = EvaluationLink.objects.select_for_update().filter(case_id=case.pk).first()
         if link is None:
             base = case.completed_at or timezone.now()
-            link = EvaluationLink.objects.create(
-                case_id=case.pk, nonce=new_nonce(), created_at=timezone.now(),
-                expires_at=base + timedelta(days=conf.link_valid_days()))
+            link = _link_create(case_id=case.pk, expires_at=base + timedelta(days=conf.link_valid_days()))
         if send_sms and not link.sms_invited and case.mobile:
             site_name = case.site.name if case.site_id else ""
             text = (f"【便民服务】您在{site_name}办理的业务（受理编号 {case.acceptance_number or case.pk}）已办结。"

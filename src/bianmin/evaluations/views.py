@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from bianmin.accounts.principals import principal_of
@@ -19,6 +20,7 @@ from bianmin.core.capabilities import Cap
 from bianmin.core.errors import DomainError, Invalid, error_pages
 
 from . import selectors, services
+from .links import token_for
 from .models import ASPECTS, Channel, Evaluation, Grade
 
 
@@ -161,6 +163,30 @@ def _additional_post(request, token: str, via: str):
                                                        "additional_days": services.conf.additional_period_days()})
 
 
+SHORT_MISS_LIMIT = (30, 600)  # unknown short codes per client address per 10 minutes
+
+
+def short_link(request, code: str):
+    """``/e/ABCD-EFGH``: the short link typed from the slip, leading to the link's page. Misses
+    are counted per client address, so codes cannot be walked."""
+    from bianmin.core import ratelimit
+    from bianmin.core.audit import client_ip
+    from bianmin.core.errors import RateLimited
+
+    link = services.link_by_short_code(code)
+    if link is None:
+        try:
+            ratelimit.check_rate(f"eval-short-miss:{client_ip(request)}", *SHORT_MISS_LIMIT)
+        except RateLimited as exc:
+            return render(request, "evaluations/problem.html", {"title": "尝试过于频繁", "message": exc.message},
+                          status=429)
+        return render(request, "evaluations/problem.html", {
+            "title": "评价链接不存在",
+            "message": "未找到该评价链接，请核对办结回执上的短链接（8 位字母和数字），或直接扫描回执上的二维码。"},
+            status=404)
+    return redirect(f"{reverse('evaluations:public-form', args=[token_for(link.nonce)])}?via=qr")
+
+
 # --- QR code, completion slip, window screen ---------------------------------------------------
 
 @login_required
@@ -172,7 +198,7 @@ def case_slip(request, case_id: int):
     link = services.evaluation_link_issue(case=case, send_sms=False)
     url = services.link_url(link, via="qr")
     return render(request, "evaluations/slip.html", {
-        "case": case, "link": link, "url": url, "short_url": url.split("?", 1)[0], "svg": _scalable_svg(url),
+        "case": case, "link": link, "url": url, "short_url": services.link_short_url(link), "svg": _scalable_svg(url),
         "item_name": _item_name(case), "applicant": masked_applicant(case),
         "additional_days": services.conf.additional_period_days()})
 
@@ -197,7 +223,7 @@ def case_qr(request, case_id: int, fmt: str):
 @login_required
 @domain_errors
 def window_screen(request, window_id: int):
-    window, case = selectors.latest_link_for_window(actor=principal_of(request), window_id=window_id)
+    window, case = selectors.window_screen_case(actor=principal_of(request), window_id=window_id)
     context = {"window": window, "case": case}
     if case is not None:
         url = services.link_url(case.evaluation_link, via="qr")

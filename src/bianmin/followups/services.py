@@ -715,8 +715,9 @@ def questionnaire_create(*, actor: Principal, area, title: str, intro: str = "",
 def survey_url(invitation: SurveyInvitation) -> str:
     from django.urls import reverse
 
-    base = str(getattr(settings, "BIANMIN_PUBLIC_BASE_URL", "")).rstrip("/")
-    return f"{base}{reverse('followups:survey', args=[invitation.token])}"
+    from bianmin.core.public_url import public_url
+
+    return public_url(reverse("followups:survey", args=[invitation.token]))
 
 
 def survey_send(*, actor: Principal, questionnaire_id: int, phones: list[str], case=None) -> int:
