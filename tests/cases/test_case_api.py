@@ -130,7 +130,7 @@ def test_staff_creates_and_handles_a_case(staff, catalog, sites):
                                      "mobile": "13600001111"}, content_type="application/json")
     assert r.status_code == 201, r.content
     case_id = r.json()["id"]
-    assert r.json()["actions"] == ["accept", "reject", "request_correction", "withdraw", "transfer"]
+    assert r.json()["actions"] == ["accept", "reject", "request_correction", "withdraw"]  # no 转办 for a local item
     assert r.json()["applicant"]["credit_code"].count("*") == 6
     assert staff.post(f"/api/v1/cases/{case_id}/start").status_code == 409
     assert staff.post(f"/api/v1/cases/{case_id}/accept").json()["state"] == "accepted"

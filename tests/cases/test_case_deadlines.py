@@ -8,7 +8,7 @@ from datetime import date
 from django.core.management import call_command
 
 from bianmin.cases import services
-from bianmin.cases.deadlines import deadline_info, due_dates
+from bianmin.cases.deadlines import case_clock, due_dates
 from bianmin.cases.models import Case, CaseEvent
 from bianmin.core.models import OutboxMessage
 
@@ -51,7 +51,7 @@ def test_correction_pause_pushes_both_due_dates_by_the_working_days_lost(submit,
     case.refresh_from_db()
     assert case.suspended_since == date(2025, 9, 29)
     # While paused the case is neither overdue nor due soon, whatever the date says.
-    assert deadline_info(case, today=date(2025, 10, 20)).status == "paused"
+    assert case_clock(case, today=date(2025, 10, 20)).status == "paused"
     services.case_receive_correction(actor=actor, case_id=case.pk, now=at(date(2025, 10, 10)))
     case.refresh_from_db()
     # Lost: Sep 30, Oct 9, Oct 10 = 3 working days (the holiday week costs nothing).
@@ -81,10 +81,10 @@ def test_status_on_time_due_soon_overdue(submit, clerk):
     case = _accepted_case(submit, clerk, date(2026, 3, 2))
     due = case.promised_due_on  # 15 working days after Mon Mar 2 = Mon Mar 23
     assert due == date(2026, 3, 23)
-    assert deadline_info(case, today=date(2026, 3, 19)).status == "on_time"  # 2 left
-    assert deadline_info(case, today=date(2026, 3, 20)).status == "due_soon"  # 1 left (Fri → Mon)
-    assert deadline_info(case, today=date(2026, 3, 23)).status == "due_soon"  # due today
-    info = deadline_info(case, today=date(2026, 3, 24))
+    assert case_clock(case, today=date(2026, 3, 19)).status == "on_time"  # 2 left
+    assert case_clock(case, today=date(2026, 3, 20)).status == "due_soon"  # 1 left (Fri → Mon)
+    assert case_clock(case, today=date(2026, 3, 23)).status == "due_soon"  # due today
+    info = case_clock(case, today=date(2026, 3, 24))
     assert info.status == "overdue" and info.remaining == -1
 
 
@@ -94,8 +94,8 @@ def test_completion_on_time_or_late(submit, clerk):
     services.case_complete(actor=actor, case_id=a.pk, result="approved", now=at(date(2026, 3, 23)))
     b = _accepted_case(submit, clerk, date(2026, 3, 2))
     services.case_complete(actor=actor, case_id=b.pk, result="approved", now=at(date(2026, 3, 24)))
-    assert deadline_info(Case.objects.get(pk=a.pk), today=date(2026, 4, 1)).status == "done_on_time"
-    assert deadline_info(Case.objects.get(pk=b.pk), today=date(2026, 4, 1)).status == "done_late"
+    assert case_clock(Case.objects.get(pk=a.pk), today=date(2026, 4, 1)).status == "done_on_time"
+    assert case_clock(Case.objects.get(pk=b.pk), today=date(2026, 4, 1)).status == "done_late"
 
 
 def test_overdue_job_marks_once_and_notifies_the_owner_through_the_outbox(submit, clerk):
@@ -148,3 +148,68 @@ def test_daily_job_queues_itself_once(submit, clerk, django_capture_on_commit_ca
     from django.utils import timezone
 
     assert timezone.localtime(queued.get().run_after).hour == 6
+
+
+def test_one_clock_while_paused_dates_and_paused_days_move_together(submit, clerk, catalog):
+    """Issue 22.5: during a pause the queue said 承诺 11-30, the detail page 法定 11-30 and
+    承诺 12-03, and "补正暂停 0 个工作日" after three days paused."""
+    actor = principal(clerk)
+    case = _accepted_case(submit, clerk, date(2026, 3, 2))  # Mon; promised 15, legal 20
+    stored = (case.promised_due_on, case.legal_due_on)
+    services.case_request_correction(actor=actor, case_id=case.pk, materials=["户口簿"], now=at(date(2026, 3, 4)))
+    case.refresh_from_db()
+    clock = case_clock(case, today=date(2026, 3, 9))  # Thu, Fri, Mon lost
+    assert clock.paused_days == 3 and clock.paused_since == date(2026, 3, 4)
+    from bianmin.core.calendar import add_working_days
+
+    assert (clock.promised_due_on, clock.legal_due_on) == tuple(add_working_days(d, 3) for d in stored)
+    # What receiving the materials that day stores is what the clock said.
+    services.case_receive_correction(actor=actor, case_id=case.pk, now=at(date(2026, 3, 9)))
+    case.refresh_from_db()
+    after = case_clock(case, today=date(2026, 3, 9))
+    assert (case.suspended_days, case.promised_due_on, case.legal_due_on) == (3, clock.promised_due_on,
+                                                                              clock.legal_due_on)
+    assert (after.paused_days, after.promised_due_on, after.legal_due_on) == (3, clock.promised_due_on,
+                                                                              clock.legal_due_on)
+
+
+def test_every_page_and_the_api_show_the_clocks_answer(submit, clerk, client, login, monkeypatch):
+    import re
+
+    from django.utils import timezone
+
+    actor = principal(clerk)
+    case = _accepted_case(submit, clerk, date(2026, 3, 2))
+    services.case_request_correction(actor=actor, case_id=case.pk, materials=["户口簿"], now=at(date(2026, 3, 4)))
+    monkeypatch.setattr(timezone, "localdate", lambda *a: date(2026, 3, 9))
+    case.refresh_from_db()
+    clock = case_clock(case, today=date(2026, 3, 9))
+    promised, legal = f"{clock.promised_due_on:%Y-%m-%d}", f"{clock.legal_due_on:%Y-%m-%d}"
+    login(clerk)
+    detail = client.get(f"/cases/{case.pk}/").content.decode()
+    assert f"{legal} 前" in detail and f"{promised} 前" in detail and "3 个工作日（2026-03-04 起暂停中" in detail
+    queue = client.get("/cases/?state=correction").content.decode()
+    assert promised in queue and f"{case.promised_due_on:%Y-%m-%d}" not in re.sub(r"\s+", " ", queue)
+    api = client.get(f"/api/v1/cases/{case.pk}").json()
+    assert (api["promised_due_on"], api["legal_due_on"], api["suspended_days"]) == (promised, legal, 3)
+    from bianmin.cases.dossier import dossier_facts
+
+    facts = dict(dossier_facts(case, today=date(2026, 3, 9)))
+    assert facts["承诺办结日 / 法定办结日"] == f"{promised} / {legal}" and facts["补正暂停"].startswith("3 个工作日")
+
+
+def test_a_legal_deadline_in_a_year_of_estimated_holidays_is_flagged(submit, clerk, client, login):
+    """Issue 19.7: appeals said so, cases did not."""
+    from bianmin.core.models import CalendarYear
+
+    case = _accepted_case(submit, clerk, date(2026, 3, 2))
+    assert not case_clock(case, today=date(2026, 3, 2)).estimated
+    CalendarYear.objects.update_or_create(year=2026, defaults={"confirmed": False})
+    from bianmin.core import calendar as cal
+
+    cal.invalidate()
+    clock = case_clock(case, today=date(2026, 3, 2))
+    assert clock.estimated and "预估" in clock.estimated_note
+    login(clerk)
+    assert "按预估的节假日安排计算" in client.get(f"/cases/{case.pk}/").content.decode()
+    assert client.get(f"/api/v1/cases/{case.pk}").json()["deadline_estimated"] is True

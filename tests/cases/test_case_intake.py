@@ -128,6 +128,22 @@ def test_transfer_item_moves_to_the_township_and_both_sides_see_it(submit, stati
     assert case.pk in {c.pk for c in cases_queue(principal=principal(clerk))}
 
 
+def test_after_a_transfer_the_case_no_longer_offers_it(submit, station_clerk, clerk, client, login):
+    """Issue 19.7: the receiving site was still offered 转办, which then failed with 409."""
+    station = principal(station_clerk)
+    case = submit(DAY, item="dibao_station", site="station", user=station_clerk)
+    login(station_clerk)
+    assert client.get(f"/api/v1/cases/{case.pk}").json()["actions"] == [
+        "reject", "request_correction", "withdraw", "transfer"]  # forwarded, not accepted, at the station
+    assert "业务转办至" in client.get(f"/cases/{case.pk}/").content.decode()
+    services.case_transfer(actor=station, case_id=case.pk, now=at(DAY))
+    login(clerk)
+    assert client.get(f"/api/v1/cases/{case.pk}").json()["actions"] == [
+        "accept", "reject", "request_correction", "withdraw"]
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert "业务转办至" not in page and "/transfer/" not in page and "受理</button>" in page
+
+
 def test_transfer_not_allowed_for_local_items(submit, clerk):
     case = submit(DAY)
     with pytest.raises(Conflict):

@@ -18,10 +18,10 @@ from bianmin.core.errors import Invalid, NotFound, TooLarge
 from bianmin.regions.models import ServiceSite, Window
 
 from . import selectors, services
-from .deadlines import deadline_info
+from .deadlines import case_clock
 from .models import Case, State
 from .services import Applicant
-from .workflow import allowed_actions
+from .workflow import case_actions
 
 router = Router(tags=["办件"])
 
@@ -106,8 +106,9 @@ class CaseOut(Schema):
     accepted_on: date | None
     promised_due_on: date | None
     legal_due_on: date | None
-    suspended_days: int
+    suspended_days: int = Field(description="补正暂停的工作日数（正在补正时含至今日的天数）")
     deadline_status: str
+    deadline_estimated: bool = Field(description="法定办结日所在年度的节假日安排尚为预估，期限可能调整")
     deadline_label: str
     completed_on: date | None
     result: str
@@ -148,7 +149,7 @@ class CasePage(Schema):
 
 
 def case_out(case: Case, *, today: date | None = None) -> dict:
-    info = deadline_info(case, today=today or timezone.localdate())
+    clock = case_clock(case, today=today or timezone.localdate())
     return {
         "id": case.pk, "acceptance_number": case.acceptance_number, "external_id": case.external_id,
         "state": case.state, "state_label": str(case.get_state_display()),
@@ -156,8 +157,9 @@ def case_out(case: Case, *, today: date | None = None) -> dict:
         "site_code": case.site.code, "site_name": case.site.name, "received_site_code": case.received_site.code,
         "mode": case.mode, "channel": case.channel, "applicant": selectors.masked_applicant(case),
         "submitted_at": timezone.localtime(case.submitted_at).isoformat(), "accepted_on": case.accepted_on,
-        "promised_due_on": case.promised_due_on, "legal_due_on": case.legal_due_on,
-        "suspended_days": case.suspended_days, "deadline_status": info.status, "deadline_label": info.label,
+        "promised_due_on": clock.promised_due_on, "legal_due_on": clock.legal_due_on,
+        "suspended_days": clock.paused_days, "deadline_status": clock.status, "deadline_label": clock.label,
+        "deadline_estimated": clock.estimated,
         "completed_on": case.completed_on, "result": case.result, "reason": case.reason,
         "visit_count": case.visit_count, "multi_trip": case.multi_trip,
     }
@@ -165,7 +167,7 @@ def case_out(case: Case, *, today: date | None = None) -> dict:
 
 def case_detail_out(case: Case) -> dict:
     data = case_out(case)
-    data["actions"] = [t.action for t in allowed_actions(case.state)]
+    data["actions"] = case_actions(case)
     data["materials"] = [
         {"id": m.pk, "name": m.name, "required": m.required, "trust_level": m.trust_level, "received": m.received,
          "file_name": m.file_name, "sha256": m.file.sha256 if m.file_id else ""}

@@ -14,7 +14,7 @@ from datetime import date
 
 from django.utils.translation import gettext_lazy as _
 
-from bianmin.core.calendar import add_working_days, working_days_between
+from bianmin.core.calendar import add_working_days, unconfirmed_years, working_days_between
 
 from .models import CLOCK_STATES, Case, State
 
@@ -59,43 +59,71 @@ def paused_working_days(started_on: date, ended_on: date) -> int:
     return working_days_between(started_on, ended_on)
 
 
+ESTIMATED_NOTE = _("按预估的节假日安排计算，待国务院公布当年安排后可能调整")
+
+
 @dataclass(frozen=True)
-class DeadlineInfo:
+class CaseClock:
+    """A case's dates and paused days as of one day: what every page, API, PDF and SMS shows.
+
+    While a correction is outstanding the clock is stopped: the due dates and the paused days
+    are given as they would stand if the materials arrived ``today`` (the same count
+    ``case_receive_correction`` will store), so no screen shows a stored date the pause has
+    already moved, or "0 days paused" after three."""
+
     status: str
-    due_on: date | None
-    remaining: int | None  # working days left (negative when overdue); None when no clock
+    accepted_on: date | None
+    promised_due_on: date | None
+    legal_due_on: date | None
+    paused_days: int  # working days the clock has stood still in all, the running pause included
+    paused_since: date | None  # the running pause's first day
+    remaining: int | None  # working days left to the promised date (negative when overdue); None without a clock
+    estimated: bool  # the legal due date was counted through a year whose holidays are only estimated
 
     @property
     def label(self) -> str:
         return str(STATUS_LABELS[self.status])
 
+    @property
+    def due_on(self) -> date | None:
+        return self.promised_due_on
 
-def deadline_info(case: Case, *, today: date) -> DeadlineInfo:
-    """Where a case stands against its promised limit on `today`."""
+    @property
+    def estimated_note(self) -> str:
+        return str(ESTIMATED_NOTE) if self.estimated else ""
+
+
+def case_clock(case: Case, *, today: date) -> CaseClock:
+    """Where a case stands against its limits on ``today``: the one computation of its dates."""
+    paused_days = case.suspended_days
+    promised, legal = case.promised_due_on, case.legal_due_on
+    if case.state == State.CORRECTION and case.suspended_since is not None and case.accepted_on is not None:
+        paused_days += paused_working_days(case.suspended_since, today)
+        promised, legal = due_dates(accepted_on=case.accepted_on, legal_limit_days=case.legal_limit_days,
+                                    promised_limit_days=case.promised_limit_days, paused_days=paused_days)
+    estimated = bool(case.accepted_on and legal and unconfirmed_years(case.accepted_on, legal))
+
+    def clock(status: str, remaining: int | None = None) -> CaseClock:
+        return CaseClock(status, case.accepted_on, promised, legal, paused_days,
+                         case.suspended_since if case.state == State.CORRECTION else None, remaining, estimated)
+
     if case.state == State.COMPLETED:
-        if case.promised_due_on is None or case.completed_on is None:
-            return DeadlineInfo(NONE, case.promised_due_on, None)
-        late = case.completed_on > case.promised_due_on
-        return DeadlineInfo(DONE_LATE if late else DONE_ON_TIME, case.promised_due_on, None)
-    if case.accepted_on is None or case.promised_due_on is None:
+        if promised is None or case.completed_on is None:
+            return clock(NONE)
+        return clock(DONE_LATE if case.completed_on > promised else DONE_ON_TIME)
+    if case.accepted_on is None or promised is None:
         # Not accepted yet (waiting, or a correction asked for at intake): the clock has not started.
-        started = case.state in (State.SUBMITTED, State.CORRECTION)
-        return DeadlineInfo(NOT_STARTED if started else NONE, None, None)
+        return clock(NOT_STARTED if case.state in (State.SUBMITTED, State.CORRECTION) else NONE)
     if case.state == State.CORRECTION:
-        # Paused: the due date moves with every working day of the pause; show it as it would be
-        # if the materials arrived today.
-        extra = paused_working_days(case.suspended_since, today) if case.suspended_since else 0
-        due = add_working_days(case.accepted_on, case.promised_limit_days + case.suspended_days + extra)
-        return DeadlineInfo(PAUSED, due, _remaining(today, due))
+        return clock(PAUSED, _remaining(today, promised))
     if case.state not in CLOCK_STATES:
-        return DeadlineInfo(NONE, case.promised_due_on, None)
-    due = case.promised_due_on
-    remaining = _remaining(today, due)
-    if today > due:
-        return DeadlineInfo(OVERDUE, due, remaining)
+        return clock(NONE)
+    remaining = _remaining(today, promised)
+    if today > promised:
+        return clock(OVERDUE, remaining)
     if remaining <= DUE_SOON_WORKING_DAYS:
-        return DeadlineInfo(DUE_SOON, due, remaining)
-    return DeadlineInfo(ON_TIME, due, remaining)
+        return clock(DUE_SOON, remaining)
+    return clock(ON_TIME, remaining)
 
 
 def _remaining(today: date, due: date) -> int:

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from bianmin.core import pdf
 
-from .deadlines import deadline_info
+from .deadlines import case_clock
 from .models import Case
 from .selectors import masked_applicant
 
@@ -24,10 +24,11 @@ def _dt(value) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else "—"
 
 
-def dossier_pdf(case: Case) -> bytes:
-    today = timezone.localdate()
+def dossier_facts(case: Case, *, today=None) -> list[tuple[str, str]]:
+    """The dossier's first table: the case's facts as (label, value)."""
+    today = today or timezone.localdate()
     a = masked_applicant(case)
-    info = deadline_info(case, today=today)
+    clock = case_clock(case, today=today)
     person = case.applicant_kind == Case.ApplicantKind.PERSON
     facts = [
         ("受理编号", case.acceptance_number or "（未受理）"),
@@ -42,15 +43,20 @@ def dossier_pdf(case: Case) -> bytes:
         ("申请时间", _dt(case.submitted_at)),
         ("受理日期", _d(case.accepted_on)),
         ("时限", f"法定 {case.legal_limit_days} 个工作日，承诺 {case.promised_limit_days} 个工作日"),
-        ("承诺办结日 / 法定办结日", f"{_d(case.promised_due_on)} / {_d(case.legal_due_on)}"),
-        ("补正暂停", f"{case.suspended_days} 个工作日"),
-        ("时限状态", info.label),
+        ("承诺办结日 / 法定办结日", f"{_d(clock.promised_due_on)} / {_d(clock.legal_due_on)}"
+                                  + (f"（{clock.estimated_note}）" if clock.estimated else "")),
+        ("补正暂停", f"{clock.paused_days} 个工作日" + (f"（{_d(clock.paused_since)} 起暂停中）" if clock.paused_since else "")),
+        ("时限状态", clock.label),
         ("办结日期", _d(case.completed_on)),
         ("跑动次数", f"{case.visit_count} 次" + ("（跑多趟）" if case.multi_trip else "")),
     ]
     if case.reason:
         facts.append(("理由", case.reason))
-    blocks: list = [pdf.key_values(facts, label_width=42 * pdf.mm)]
+    return facts
+
+
+def dossier_pdf(case: Case) -> bytes:
+    blocks: list = [pdf.key_values(dossier_facts(case), label_width=42 * pdf.mm)]
     materials = [["序号", "材料名称", "必要", "信任等级", "收取", "文件"]]
     for i, m in enumerate(case.materials.all(), start=1):
         materials.append([str(i), m.name, "是" if m.required else "否", m.trust_level or "—",

@@ -149,15 +149,36 @@ class TrackResult:
     state: str
     submitted_on: date
     accepted_on: date | None
-    promised_due_on: date | None
     completed_on: date | None
     applicant: str
     steps: list[tuple[str, str]]
+    promise: str  # where the case stands against its promise, in words (never a past date as current)
+    missing_materials: list[str]  # what a correction waits for
+    correction_due_on: date | None  # the date the materials were asked for by
+
+
+def _promise(case: Case, clock) -> str:
+    """The promise as the citizen reads it today: a date still ahead, or what became of it."""
+    if case.state == State.COMPLETED:
+        return "已按时办结" if clock.status == "done_on_time" else ("已办结" if clock.promised_due_on is None
+                                                                 else "已办结（超过承诺办结日）")
+    if case.state in (State.NOT_ACCEPTED, State.WITHDRAWN):
+        return "—"
+    if clock.promised_due_on is None:
+        return "受理后开始计算办理时限" if case.state != State.CORRECTION else "补正材料收齐、受理后开始计算办理时限"
+    if case.state == State.CORRECTION:
+        return f"补正中，计时暂停；材料收齐后还有 {max(clock.remaining or 0, 0)} 个工作日办结"
+    if clock.status == "overdue":
+        return f"已超过承诺办结日（{clock.promised_due_on:%Y-%m-%d}），正在加紧办理"
+    note = f"（{clock.estimated_note}）" if clock.estimated else ""
+    return f"{clock.promised_due_on:%Y-%m-%d} 前办结{note}"
 
 
 def case_track(*, number: str, mobile_last4: str) -> TrackResult | None:
     """The citizen's progress check: the acceptance number and the last four digits of the phone.
     A mismatch reveals nothing (not even whether the number exists): the caller shows one message."""
+    from .deadlines import case_clock
+
     number = (number or "").strip()
     last4 = (mobile_last4 or "").strip()
     if not number or len(last4) != 4 or not last4.isdigit():
@@ -167,12 +188,16 @@ def case_track(*, number: str, mobile_last4: str) -> TrackResult | None:
         return None
     steps = [(timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M"), str(e.get_type_display()))
              for e in case.events.exclude(type__in=["visit", "material", "assigned", "updated"]).order_by("at", "id")]
+    pause = case.suspensions.filter(ended_on__isnull=True).order_by("-id").first() \
+        if case.state == State.CORRECTION else None
     return TrackResult(
         number=case.acceptance_number, item=case.item.standard_item.name, site=case.site.name,
         state=case.get_state_display(), submitted_on=timezone.localtime(case.submitted_at).date(),
-        accepted_on=case.accepted_on, promised_due_on=case.promised_due_on, completed_on=case.completed_on,
+        accepted_on=case.accepted_on, completed_on=case.completed_on,
         applicant=mask_name(case.applicant_name) if case.applicant_kind == Case.ApplicantKind.PERSON
-        else case.applicant_name, steps=steps,
+        else case.applicant_name, steps=steps, promise=_promise(case, case_clock(case, today=timezone.localdate())),
+        missing_materials=list(pause.missing_materials) if pause else [],
+        correction_due_on=getattr(pause, "due_on", None) if pause else None,
     )
 
 

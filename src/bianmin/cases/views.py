@@ -21,10 +21,10 @@ from bianmin.core.ratelimit import check_rate
 from bianmin.regions.models import Window
 
 from . import selectors, services
-from .deadlines import STATUS_LABELS, deadline_info
+from .deadlines import STATUS_LABELS, case_clock
 from .models import Case, State
 from .services import Applicant
-from .workflow import allowed_actions
+from .workflow import case_actions
 
 PAGE_SIZE = 30
 DEADLINE_CHOICES = [(k, STATUS_LABELS[k]) for k in selectors.DEADLINE_FILTERS]
@@ -33,7 +33,7 @@ DEADLINE_CHOICES = [(k, STATUS_LABELS[k]) for k in selectors.DEADLINE_FILTERS]
 def _annotate(cases, today):
     rows = []
     for c in cases:
-        rows.append({"case": c, "deadline": deadline_info(c, today=today), "applicant": selectors.masked_applicant(c)})
+        rows.append({"case": c, "deadline": case_clock(c, today=today), "applicant": selectors.masked_applicant(c)})
     return rows
 
 
@@ -125,13 +125,9 @@ def detail(request, case_id: int):
         raise Http404 from None
     today = timezone.localdate()
     handles = principal.can(Cap.CASE_HANDLE, case.site.area)
-    actions = [t.action for t in allowed_actions(case.state)] if handles else []
-    if case.mode != Case.Mode.TRANSFER or case.site_id != case.received_site_id:
-        actions = [a for a in actions if a != "transfer"]
-    elif "accept" in actions:
-        actions.remove("accept")
+    actions = case_actions(case) if handles else []
     return render(request, "cases/detail.html", {
-        "case": case, "deadline": deadline_info(case, today=today), "applicant": selectors.masked_applicant(case),
+        "case": case, "deadline": case_clock(case, today=today), "applicant": selectors.masked_applicant(case),
         "actions": actions, "handles": handles, "today": today,
         "materials": case.materials.select_related("file"), "events": case.events.all(),
         "visits": case.visits.select_related("site"), "suspensions": case.suspensions.all(),

@@ -65,3 +65,16 @@ def transition_for(action: str, state: str) -> Transition:
 
 def allowed_actions(state: str) -> list[Transition]:
     return [t for t in TRANSITIONS.values() if state in t.sources]
+
+
+def case_actions(case) -> list[str]:
+    """The actions a case offers now: its state's transitions, narrowed by its mode. A 业务转办
+    item is transferred, not accepted, at the site that took it in; once transferred (the case
+    now sits at another site) it is accepted there and never offered 转办 again."""
+    actions = [t.action for t in allowed_actions(case.state)]
+    transferable = case.mode == "transfer" and case.site_id == case.received_site_id
+    if not transferable:
+        actions = [a for a in actions if a != "transfer"]
+    elif "accept" in actions:
+        actions.remove("accept")
+    return actions
