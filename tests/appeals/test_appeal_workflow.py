@@ -42,6 +42,47 @@ def test_owner_must_work_in_the_area(citizen_appeal, manager, guxi_clerk, as_pri
     assert exc.value.field == "owner"
 
 
+def test_only_people_who_can_handle_the_appeal_are_offered_or_accepted_as_owner(citizen_appeal, manager, clerk,
+                                                                                make_user, as_principal):
+    """Issue 22.7: an appeal could be assigned to a 政策编辑, who then got 404 on it."""
+    from conftest import CITY
+
+    from bianmin.appeals.selectors import appeal_owner_candidates
+
+    editor = make_user("policy_editor", CITY, display_name="政策编辑甲")
+    inspector = make_user("inspector", CITY, display_name="督查员乙")
+    city = make_user("city_admin", CITY, display_name="市管理员丙")
+    choices = appeal_owner_candidates(citizen_appeal)
+    ids = {c.user_id for c in choices}
+    assert {clerk.pk, manager.pk, city.pk} <= ids and not ids & {editor.pk, inspector.pk}
+    label = next(c.label for c in choices if c.user_id == clerk.pk)
+    assert label.startswith("鼓东窗口（窗口人员") and clerk.username not in label  # a name, not a log-in name
+    for outsider in (editor, inspector):
+        with pytest.raises(Invalid) as exc:
+            services.appeal_assign(actor=as_principal(manager), appeal=citizen_appeal, owner=outsider)
+        assert exc.value.field == "owner"
+
+
+def test_the_appeal_page_offers_only_the_viewers_actions(client, login, citizen_appeal, manager, clerk, make_user,
+                                                         as_principal):
+    import re
+
+    def forms():
+        html = client.get(f"/appeals/{citizen_appeal.number}/").content.decode()
+        return set(re.findall(r'name="action" value="([a-z_]+)"', html)) - {"unmask"}
+
+    colleague = make_user("window_clerk", GUDONG, display_name="另一窗口")
+    login(colleague)
+    assert forms() == set()  # neither its first receiver nor a manager: no 分派 form that fails
+    login(manager)
+    assert "assign" in forms()
+    services.appeal_assign(actor=as_principal(manager), appeal=citizen_appeal, owner=clerk)
+    login(colleague)
+    assert forms() == set()
+    login(clerk)
+    assert {"contact", "note", "reply"} <= forms() and "assign" not in forms()
+
+
 def test_other_township_cannot_see_or_touch(register, clerk, guxi_clerk, as_principal):
     from bianmin.appeals.selectors import appeal_get
 

@@ -37,6 +37,11 @@ def manager(make_user):
 
 
 @pytest.fixture
+def agent(make_user):
+    return make_user("followup_agent", GULOU, username="gl_agent")
+
+
+@pytest.fixture
 def district_admin(make_user):
     return make_user("district_admin", GULOU, username="gl_admin")
 
@@ -67,7 +72,7 @@ def test_sweep_opens_what_a_lost_signal_missed(completed_case):
     assert BadReviewHandling.objects.count() == 1
 
 
-def test_full_handling_and_ordered_reports_upward(bad_review, manager, calendar):
+def test_full_handling_and_ordered_reports_upward(bad_review, manager, agent, calendar):
     from bianmin.core.calendar import add_working_days
     from bianmin.core.models import OutboxMessage
     from bianmin.evaluations.models import ProvincialReport
@@ -85,7 +90,7 @@ def test_full_handling_and_ordered_reports_upward(bad_review, manager, calendar)
     services.rectification_complete(actor=actor, rectification_id=rect.pk, result="已完成培训并考核")
     h.refresh_from_db()
     assert h.status == "rectified"
-    services.handling_follow_up(actor=actor, handling_id=h.pk, satisfied=True, result="群众表示认可")
+    services.handling_follow_up(actor=principal(agent), handling_id=h.pk, satisfied=True, result="群众表示认可")
     services.handling_close(actor=actor, handling_id=h.pk)
     h.refresh_from_db()
     assert h.status == "closed" and Rectification.objects.get().on_time is True
@@ -203,3 +208,47 @@ def test_the_level_that_decides_an_appeal_cannot_file_it(client, login, bad_revi
     h = BadReviewHandling.objects.get(pk=h.pk)
     assert h.status == "open" and h.appealed_at is None
     assert not HandlingEvent.objects.filter(handling=h, kind="appealed").exists()
+
+
+def _forms(html: str) -> set[str]:
+    import re
+
+    return set(re.findall(r'name="action" value="([a-z_]+)"', html))
+
+
+def test_each_viewer_sees_only_the_forms_they_may_use(client, login, bad_review, manager, agent, clerks):
+    """Issue 22.7: the clerk complained about and the 回访员 were shown 核实/申诉/回访 forms and then
+    got "未找到该记录"; the 回访员 could not record the 回访 at all."""
+    from bianmin.followups import services
+
+    e = bad_review()
+    url = f"/followups/handling/{e.handling.pk}/"
+    login(clerks["gudong"])
+    assert _forms(client.get(url).content.decode()) == set()
+    login(agent)
+    assert _forms(client.get(url).content.decode()) == set()  # nothing to call about yet
+    login(manager)
+    assert _forms(client.get(url).content.decode()) == {"verify", "appeal"}
+    h = services.handling_verify(actor=principal(manager), handling_id=e.handling.pk, verdict="no_basis",
+                                 verification="超出政策范围", explanation="已向群众解释政策")
+    assert _forms(client.get(url).content.decode()) == {"appeal"}  # the 回访 is not the unit's
+    login(agent)
+    assert _forms(client.get(url).content.decode()) == {"follow_up"}
+    resp = client.post(url, {"action": "follow_up", "satisfied": "1", "result": "群众表示理解"})
+    assert resp.status_code == 302
+    h.refresh_from_db()
+    assert h.status == "followed_up" and h.events.last().kind == "followed_up"
+    login(manager)
+    assert _forms(client.get(url).content.decode()) == {"close", "appeal"}
+
+
+def test_the_unit_complained_about_cannot_record_the_follow_up(bad_review, manager):
+    from bianmin.core.errors import NotFound
+    from bianmin.followups import services
+
+    e = bad_review()
+    services.handling_verify(actor=principal(manager), handling_id=e.handling.pk, verdict="no_basis",
+                             verification="超出政策范围", explanation="已解释")
+    with pytest.raises(NotFound):
+        services.handling_follow_up(actor=principal(manager), handling_id=e.handling.pk, satisfied=True,
+                                    result="自己回访自己")

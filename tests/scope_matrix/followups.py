@@ -111,7 +111,8 @@ ROUTES = [
     Scoped("api:followup_verify", role=MANAGER, make=lambda w: _post(
         f"/api/v1/followups/handlings/{handling(w).pk}/verify", verdict="no_basis", verification="核实",
         explanation="已解释")),
-    Scoped("api:followup_follow_up", role=MANAGER, make=lambda w: _post(
+    # The 回访 is the follow-up desk's (issue 22.7), not the township center's that was complained about.
+    Scoped("api:followup_follow_up", role=Role.FOLLOWUP_AGENT, make=lambda w: _post(
         f"/api/v1/followups/handlings/{handling(w, to='explained').pk}/follow-up", satisfied=True, result="回访")),
     Scoped("api:followup_close", role=MANAGER, make=lambda w: _post(
         f"/api/v1/followups/handlings/{handling(w, to='followed_up').pk}/close", note="办结")),

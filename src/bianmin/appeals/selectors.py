@@ -106,6 +106,51 @@ def masked_party(appeal: Appeal) -> dict:
     }
 
 
+def appeal_actions(principal: Principal, appeal: Appeal) -> set[str]:
+    """What this viewer may do on an appeal (the page shows only these): 分派 by its first
+    receiver or a manager, the handling steps by its owner or a manager, 回访 by anyone who
+    handles appeals there (the services check the same)."""
+    if not appeal.is_open or not principal.can(Cap.APPEAL_HANDLE, appeal.area):
+        return set()
+    user = principal.user
+    manages = principal.can(Cap.APPEAL_MANAGE, appeal.area)
+    actions = {"follow_up"}
+    if manages or (user is not None and appeal.first_receiver_id == user.pk):
+        actions.add("assign")
+    if manages or (user is not None and appeal.owner_id == user.pk):
+        actions |= {"contact", "note", "reply", "close"}
+    return actions
+
+
+@dataclass(frozen=True)
+class OwnerChoice:
+    user_id: int
+    label: str  # the person's name, role and area: never a log-in name
+
+
+def appeal_owner_candidates(appeal: Appeal, *, limit: int = 200) -> list[OwnerChoice]:
+    """Who may be made an appeal's owner: active staff holding APPEAL_HANDLE over its area (an
+    assignment at the area or above it). Anyone else would get a 404 on the appeal they own
+    (issue 22.7: a 政策编辑 could be chosen)."""
+    from bianmin.accounts.models import RoleAssignment
+    from bianmin.accounts.roles import CAPABILITIES, Role
+
+    roles = [r for r, caps in CAPABILITIES.items() if Cap.APPEAL_HANDLE in caps]
+    parts = [p for p in appeal.area.path.split("/") if p]
+    chain = ["".join(f"{p}/" for p in parts[:i]) for i in range(1, len(parts) + 1)]
+    rows = (RoleAssignment.objects.filter(active=True, user__is_active=True, role__in=roles, area__path__in=chain)
+            .select_related("user", "area").order_by("-area__path", "role", "user__display_name", "user__username"))
+    seen, out = set(), []
+    for a in rows:
+        if a.user_id in seen:
+            continue
+        seen.add(a.user_id)
+        out.append(OwnerChoice(a.user_id, f"{a.user}（{Role(a.role).label} · {a.area.name}）"))
+        if len(out) >= limit:
+            break
+    return out
+
+
 def import_job_get(principal: Principal, *, job_id: int) -> ImportJob:
     return get_scoped(ImportJob.objects.all(), principal, Cap.VIEW, pk=job_id)
 

@@ -267,11 +267,9 @@ def appeal_assign(*, actor: Principal, appeal: Appeal, owner, department=None,
         raise Forbidden("只有首接人或诉求管理人员可以分派")
     if owner is None:
         raise Invalid("请选择负责人", field="owner")
-    if not owner.is_active or not any(
-        a.area.path.startswith(appeal.area.path) or appeal.area.path.startswith(a.area.path)
-        for a in owner.active_assignments()
-    ):
-        raise Invalid("负责人不在该诉求所属区划的工作人员中", field="owner")
+    if not owner.is_active or Cap.APPEAL_HANDLE not in owner.capabilities_at(appeal.area):
+        # Only someone who can open and handle the appeal (APPEAL_HANDLE over its area) can own it.
+        raise Invalid("负责人须为有权办理该区划诉求的工作人员", field="owner")
     co_departments = list(co_departments)
     with transaction.atomic():
         appeal = _lock(appeal)

@@ -153,20 +153,9 @@ def detail(request, number: str):
         except DomainError as exc:
             messages.error(request, exc.message)
         appeal = selectors.appeal_get(principal, number=number)
-    from bianmin.accounts.models import User
     from bianmin.catalog.models import Department
 
-    staff = User.objects.filter(is_active=True, role_assignments__active=True,
-                                role_assignments__area__path__in=_path_chain(appeal.area)).distinct().order_by("username")[:200] \
-        if principal.can(Cap.APPEAL_HANDLE, appeal.area) else []
-    candidates = list(staff) + list(User.objects.filter(
-        is_active=True, role_assignments__active=True,
-        role_assignments__area__path__startswith=appeal.area.path).distinct()[:200])
-    seen, owners = set(), []
-    for u in candidates:
-        if u.pk not in seen:
-            seen.add(u.pk)
-            owners.append(u)
+    owners = selectors.appeal_owner_candidates(appeal) if principal.can(Cap.APPEAL_HANDLE, appeal.area) else []
     departments = Department.objects.filter(area__path__in=_path_chain(appeal.area), active=True).order_by("code")[:200]
     return render(request, "appeals/detail.html", {
         "appeal": appeal, "party": selectors.masked_party(appeal), "unmasked": unmasked,
@@ -174,6 +163,7 @@ def detail(request, number: str):
         "co_handlings": appeal.co_handlings.select_related("department"),
         "attachments": appeal.attachments.all(), "satisfactions": Satisfaction.choices,
         "can_manage": principal.can(Cap.APPEAL_MANAGE, appeal.area),
+        "actions": selectors.appeal_actions(principal, appeal),
         "can_unmask": principal.can(Cap.UNMASK, appeal.area),
         "is_owner": appeal.owner_id == request.user.pk, "today": timezone.localdate(),
     })

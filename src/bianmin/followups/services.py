@@ -293,9 +293,11 @@ def _mark_followed_up(handling: BadReviewHandling, *, actor, satisfied: bool | N
 
 
 def handling_follow_up(*, actor: Principal, handling_id: int, satisfied: bool | None, result: str) -> BadReviewHandling:
+    """回访 of a bad review: the follow-up agent's work (FOLLOWUP_WORK), not the unit that was
+    complained about and rectified (issue 22.7)."""
     result = _text(result, "result", "回访情况")
     with transaction.atomic():
-        handling = _locked_handling(actor, handling_id)
+        handling = _locked_handling(actor, handling_id, Cap.FOLLOWUP_WORK)
         if handling.status not in (H.RECTIFIED, H.EXPLAINED, H.FOLLOWED_UP):
             raise Conflict("请在整改完成或解释说明后再回访")
         _mark_followed_up(handling, actor=actor, satisfied=satisfied, result=result)

@@ -277,8 +277,8 @@ def handling_detail(request, handling_id: int):
     return render(request, "followups/handling.html", {
         "h": h, "e": h.evaluation, "events": h.events.all(), "error": error, "values": request.POST,
         "flag": selectors.due_flag(h), "due": selectors.stage_due(h), "verdicts": BadReviewHandling.Verdict.choices,
-        "can_decide": parent is not None and actor.can(Cap.BADREVIEW_DECIDE, parent),
-        "can_handle": actor.can(Cap.BADREVIEW_HANDLE, h.area),
+        "actions": selectors.handling_actions(actor=actor, h=h),
+        "decided_above": parent is not None,
         "default_days": services.rectification_default_days(),
         "applicant": mask_name(h.case.applicant_name),
         "evidence_files": h.evidence_files.select_related("file"),
