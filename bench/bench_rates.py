@@ -91,8 +91,8 @@ def main() -> int:
         from bianmin.core.capabilities import Cap
         from bianmin.core.principal import Grant, Principal
         from bianmin.demo.scale import generate
-        from bianmin.followups.rollups import rebuild
-        from bianmin.followups.selectors import rates_by_area, rates_for, rates_for_naive
+        from bianmin.figures.rollups import rebuild
+        from bianmin.figures.selectors import rates_by_area, rates_for, rates_for_naive
         from bianmin.regions.models import Area
 
         if args.data:

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "bianmin.evaluations",
     "bianmin.followups",
     "bianmin.appeals",
+    "bianmin.figures",
 ]
 
 MIDDLEWARE = [
@@ -215,6 +216,11 @@ TASKS = {
 
 # A ledger's xlsx of at most this many rows downloads at once; a larger one becomes a background
 # export job (导出任务, bianmin/exports/), downloaded from "我的导出" when done.
+# figures: days the daily job recounts; the seed's rollout dates; appraisal weights ("key=w,…")
+BIANMIN_FIGURES_REPAIR_DAYS = int(os.environ.get("BIANMIN_FIGURES_REPAIR_DAYS", 45))
+BIANMIN_ROLLOUT_TOWNSHIP_TARGET = os.environ.get("BIANMIN_ROLLOUT_TOWNSHIP_TARGET", "2021-06-01")
+BIANMIN_ROLLOUT_VILLAGE_TARGET = os.environ.get("BIANMIN_ROLLOUT_VILLAGE_TARGET", "2021-09-01")
+BIANMIN_APPRAISAL_WEIGHTS = os.environ.get("BIANMIN_APPRAISAL_WEIGHTS", "")
 BIANMIN_EXPORT_DIRECT_MAX_ROWS = int(os.environ.get("BIANMIN_EXPORT_DIRECT_MAX_ROWS", 5000))
 
 # --- outside systems ------------------------------------------------------------------------

@@ -26,5 +26,6 @@ urlpatterns = [
     path("followups/", include("bianmin.followups.urls")),
     path("appeals/", include("bianmin.appeals.urls")),
     path("exports/", include("bianmin.exports.urls")),
+    path("figures/", include("bianmin.figures.urls")),
     path("open311/v2/", include("bianmin.appeals.open311_urls")),
 ]

@@ -98,8 +98,6 @@ ROUTES = [
     Staff("followups:ledger-followups"),
     Staff("followups:ledger-problems"),
     Staff("followups:ledger-rectifications"),
-    Staff("followups:rates"),
-    Staff("followups:rates-missing", make=lambda w: "/followups/rates/missing/?key=followup"),
     Staff("followups:questionnaires"),
     Staff("followups:visit-new"),
     Staff("api:followup_handlings"),
@@ -144,7 +142,5 @@ ROUTES = [
                                                                    method="post")),
     Scoped("api:followup_record", role=AGENT, make=lambda w: _post(
         f"/api/v1/followups/items/{followup(w).pk}", outcome="refused")),
-    Scoped("api:followup_rates", make=lambda w: f"/api/v1/followups/rates?area_code={GUDONG}&date_from=2030-01-01"
-                                                  f"&date_to=2030-01-31"),
     Scoped("followups:questionnaire", make=lambda w: f"/followups/questionnaires/{questionnaire(w).pk}/"),
 ]

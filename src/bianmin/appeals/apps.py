@@ -10,6 +10,10 @@ class AppealsConfig(AppConfig):
         from bianmin.accounts.menu import register
         from bianmin.core.capabilities import Cap
 
+        from .signals import connect
+
+        connect()  # every appeal saved announces itself on commit (appeal_changed)
+
         register("我负责的诉求", "appeals:mine", Cap.APPEAL_HANDLE, group="诉求", order=40)
         register("诉求登记（电话/接待/意见箱）", "appeals:new", Cap.APPEAL_HANDLE, group="诉求", order=41)
         register("诉求管理（超期/升级）", "appeals:manage", Cap.VIEW, group="诉求", order=42)

@@ -23,6 +23,7 @@ from bianmin.core.errors import Invalid
 from bianmin.core.models import AuditEntry
 from bianmin.core.principal import Principal
 
+from . import signals
 from .deadlines import DeadlineCalculator
 from .models import Appeal, AppealEvent, AppealKind, Channel, ImportJob, PartyType, Status
 from .services import clean_party, new_number
@@ -412,6 +413,8 @@ def upsert(cleaned: list[Clean], *, actor: Principal | None, on_progress: Callab
                 + [AppealEvent(appeal_id=a.pk, kind=AppealEvent.Kind.UPDATED, at=now, actor_label=label,
                                text="12345工单更新") for a in to_update],
             )
+            changed_ids = [a.pk for a in to_create] + [a.pk for a in to_update]
+            transaction.on_commit(lambda ids=changed_ids: signals.appeals_imported.send(sender=Appeal, appeal_ids=ids))
         created += len(to_create)
         updated += len(to_update)
         if on_progress:

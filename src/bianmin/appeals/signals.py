@@ -19,9 +19,33 @@
 ``appeal_satisfaction_recorded``
     Sent on commit after a follow-up records satisfaction: ``appeal_id``, ``satisfaction``
     (``satisfied | basic | unsatisfied``), ``area_code``. For the follow-up desk's ledgers.
+
+``appeal_changed``
+    Sent on commit after any save of an appeal through the services (registered, assigned,
+    replied, followed up, reopened, closed, escalated): ``appeal=<Appeal>``. For the figures.
+
+``appeals_imported``
+    Sent on commit after a chunk of 12345 work orders went in by bulk insert (no per-row save):
+    ``appeal_ids`` (list of ints, created and updated).
 """
 
+from django.db import transaction
+from django.db.models.signals import post_save
 from django.dispatch import Signal
 
 rectification_requested = Signal()
 appeal_satisfaction_recorded = Signal()
+appeal_changed = Signal()
+appeals_imported = Signal()
+
+
+def _announce(sender, instance, raw=False, using=None, **kwargs):
+    if not raw:
+        transaction.on_commit(lambda: appeal_changed.send(sender=sender, appeal=instance), using=using)
+
+
+def connect() -> None:
+    """Every save of an appeal announces itself on commit (a post_save that only schedules it)."""
+    from .models import Appeal
+
+    post_save.connect(_announce, sender=Appeal, weak=False, dispatch_uid="appeals-news-appeal")

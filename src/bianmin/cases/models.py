@@ -126,6 +126,9 @@ class Case(models.Model):
             models.Index(fields=["received_site", "state"], name="case_received_idx"),
             models.Index(fields=["state", "promised_due_on"], name="case_due_idx"),
             models.Index(fields=["submitted_at"], name="case_submitted_idx"),
+            # The figures recount one (site, day) slice after each case's or evaluation's news.
+            models.Index(fields=["site", "completed_at"], name="case_site_completed_idx"),
+            models.Index(fields=["received_site", "accepted_at"], name="case_received_accepted_idx"),
         ]
 
     def __str__(self):

@@ -590,6 +590,7 @@ def case_visit_record(*, actor: Principal, case_id: int, purpose: str = "", site
         require(actor, Cap.CASE_HANDLE, site.area)
         visit = _add_visit(case, actor, site=site, purpose=purpose, at=now)
         _audit(actor, case, AuditEntry.Action.CREATE, {"visit": visit.pk, "site": site.code})
+        _on_commit(signals.case_visited, case, visit=visit)
     return visit
 
 

@@ -10,6 +10,7 @@ idempotent (a retry of a job may resend) and must not assume the request's user.
                       to rate it (一事一评); followups watch ``case.multi_trip`` (跑多趟 follow-up).
 - ``case_closed_without_decision``  不予受理 or 撤回 (``case.state`` says which).
 - ``case_overdue``    the daily job found it past its promised due date (once per case).
+- ``case_visited``    a visit (跑动) was recorded, ``visit=<Visit>``; a second one makes it 跑多趟.
 - ``case_transferred`` forwarded to a higher site (业务转办); ``transfer=<Transfer>`` too.
 """
 
@@ -21,3 +22,4 @@ case_completed = Signal()
 case_closed_without_decision = Signal()
 case_overdue = Signal()
 case_transferred = Signal()
+case_visited = Signal()

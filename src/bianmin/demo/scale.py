@@ -4,12 +4,14 @@ N completed cases over `days` days at the city's sites, with the demo data's dis
 three in four evaluated actively (grades and channels as in ``evaluations.demo``), the rest a
 default 满意 seven days after completion (none yet for the last week); every bad review opens a
 handling (核实 → 整改 → 回访 as its age allows), confirmed ones a rectification in the one ledger,
-some appealed (申诉), upheld ones excluded from the figures; one appeal (诉求) per 40 cases.
+some appealed (申诉), upheld ones excluded from the figures; one appeal (诉求) per 40 cases; 4%
+of the cases 跑多趟 (two visits). The roll-ups of the figures are counted while the rows are made,
+by the cohort rules of ``bianmin.figures.cohorts``.
 
 Speed: rows go in through one prepared INSERT per table run with executemany, in chunks (memory
 stays bounded whatever N), with ids assigned here so the rows of a chunk can point at each other.
 The rules that matter to the figures are the services' own (aspect sets, fingerprints, the
-phone key, working-day deadlines); roll-ups are rebuilt once at the end.
+phone key, working-day deadlines); the roll-ups (day and month rows) are written at the end.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.utils import timezone
 
 GRADES = [(5, 70), (4, 17), (3, 7), (2, 3.5), (1, 2.5)]  # as evaluations.demo.GRADE_WEIGHTS
+MULTI_TRIP_RATE = 0.04  # 跑多趟: the applicant came twice
 ACTIVE_RATE = 0.75  # as evaluations.demo (rate)
 
 
@@ -218,47 +221,53 @@ def bulk_load(tables=BULK_TABLES, *, indexes: bool = True):
 
 
 class Rollups:
-    """The roll-up counts (rollups.FIELDS) of the rows written here, accumulated as they are
-    made: the same rules as ``rollups.rebuild`` applied to each row in Python, so a bulk load
-    does not rescan millions of rows afterwards. ``write()`` adds them to the existing roll-up
-    rows (a second load appends) or inserts new ones. The test checks the result equals a
-    rebuild from the raw rows."""
+    """The roll-up counts (models.FIELDS) of the rows written here, accumulated as they are made:
+    the cohort rules of cohorts.py applied to each row in Python (an evaluation counts in its
+    case's slice, a rectification on the day it was found…), so a bulk load does not rescan
+    millions of rows afterwards. ``write()`` adds them to the existing day rows (a second load
+    appends) or inserts new ones, then sums the touched months again from their days. The test
+    checks the result equals a rebuild from the raw rows."""
 
     def __init__(self):
-        from bianmin.followups.rollups import FIELDS
+        from bianmin.figures.models import FIELDS
 
         self.fields = FIELDS
-        self.acc: dict[tuple[date, int], list[int]] = {}
+        self.index = {f: i for i, f in enumerate(FIELDS)}
+        self.acc: dict[tuple[date, int, int, int], list[int]] = {}
 
-    def slot(self, day: date, area_id: int) -> list[int]:
-        got = self.acc.get((day, area_id))
+    def slot(self, day: date, area_id: int, site_key: int = 0, window_key: int = 0) -> list[int]:
+        key = (day, area_id, site_key, window_key)
+        got = self.acc.get(key)
         if got is None:
-            got = self.acc[(day, area_id)] = [0] * len(self.fields)
+            got = self.acc[key] = [0] * len(self.fields)
         return got
 
     def write(self) -> int:
         from django.db.models import F
 
-        from bianmin.followups.models import DailyRollup
         from bianmin.regions.models import Area
+
+        from bianmin.figures.models import DailyRollup
+        from bianmin.figures.rollups import months_from_days
 
         rows = {k: v for k, v in self.acc.items() if any(v)}
         if not rows:
             return 0
-        days = [d for d, _ in rows]
-        existing = {(d, a): pk for pk, d, a in DailyRollup.objects.filter(day__gte=min(days), day__lte=max(days))
-                    .values_list("pk", "day", "area_id")}
+        days = [k[0] for k in rows]
+        existing = {(d, a, s, w): pk for pk, d, a, s, w in DailyRollup.objects.filter(
+            day__gte=min(days), day__lte=max(days)).values_list("pk", "day", "area_id", "site_key", "window_key")}
         paths = dict(Area.objects.values_list("pk", "path"))
-        ins = Inserter(DailyRollup, {}, ["day", "area_id", "area_path", *self.fields])
+        ins = Inserter(DailyRollup, {}, ["day", "area_id", "area_path", "site_key", "window_key", *self.fields])
         with transaction.atomic():
-            for (d, a), counts in rows.items():
-                pk = existing.get((d, a))
+            for (d, a, s, w), counts in rows.items():
+                pk = existing.get((d, a, s, w))
                 if pk is None:
-                    ins.add(d, a, paths[a], *counts)
+                    ins.add(d, a, paths[a], s, w, *counts)
                 else:
                     DailyRollup.objects.filter(pk=pk).update(
                         **{k: F(k) + v for k, v in zip(self.fields, counts, strict=True) if v})
             ins.flush()
+            months_from_days(since=min(days), until=max(days))
         return len(rows)
 
 
@@ -285,7 +294,8 @@ def _generate(n, *, days, seed, chunk, today, progress):
     from bianmin.evaluations import services as es
     from bianmin.evaluations.models import Evaluation
     from bianmin.followups.models import BadReviewHandling, FollowUp, Rectification
-    from bianmin.followups.rollups import RECTIFIED_STATUSES
+
+    from bianmin.figures.cohorts import RECTIFIED_STATUSES
 
     rng = random.Random(seed)
     tz = timezone.get_current_timezone()
@@ -303,6 +313,7 @@ def _generate(n, *, days, seed, chunk, today, progress):
     default_after = es.conf.default_after_days()
     rect_days = 10
     day_deadline: dict[date, date] = {}
+    day_due: dict[date, date] = {}
     next_workday: dict[date, date] = {}
     rectified_statuses = {str(s) for s in RECTIFIED_STATUSES}
     grade_values, grade_cum = [g for g, _ in GRADES], list(itertools.accumulate(w for _, w in GRADES))
@@ -320,7 +331,8 @@ def _generate(n, *, days, seed, chunk, today, progress):
                                "applicant_name": "规模演示", "legal_limit_days": 20, "promised_limit_days": 10,
                                "visit_count": 1, "mode": "on_the_spot", "created_at": now, "updated_at": now},
                         ["id", "item_id", "site_id", "received_site_id", "window_id", "acceptance_number", "mobile",
-                         "submitted_at", "accepted_at", "accepted_on", "completed_at", "completed_on"])
+                         "submitted_at", "accepted_at", "accepted_on", "completed_at", "completed_on", "promised_due_on",
+                         "visit_count"])
     ev_ins = Inserter(Evaluation, {"kind": "first", "aspects": {}, "reasons": [], "text": ""},
                       ["id", "case_id", "grade", "aspect_set", "aspects", "reasons", "channel", "is_default", "area_id",
                        "site_id", "window_id", "item_id", "evaluated_at", "fingerprint", "phone_key", "excluded"], raw=("aspects", "reasons"))
@@ -348,10 +360,13 @@ def _generate(n, *, days, seed, chunk, today, progress):
     aspect_cache: dict[tuple, tuple] = {}
     appeal_rows: list[tuple] = []
     roll = Rollups()
-    # rollups.FIELDS order: completed, active, satisfied, bad, followed, rectified, rect_done, rect_on_time
-    assert roll.fields == ("completed", "active", "satisfied", "bad", "followed", "rectified", "rect_done",
-                           "rect_on_time")
     slot = roll.slot
+    F = roll.index  # models.FIELDS positions
+    i_completed, i_on_time, i_multi, i_received = F["completed"], F["on_time"], F["multi_trip"], F["received"]
+    i_evaluated, i_satisfied, i_defaulted = F["evaluated"], F["satisfied"], F["defaulted"]
+    i_bad, i_followed, i_rectified = F["bad"], F["followed"], F["rectified"]
+    i_rect_found, i_rect_done, i_rect_on_time = F["rect_found"], F["rect_done"], F["rect_on_time"]
+    i_fu_rated, i_fu_satisfied = F["fu_rated"], F["fu_satisfied"]
     done = 0
     while done < n:
         size = min(chunk, n - done)
@@ -363,9 +378,18 @@ def _generate(n, *, days, seed, chunk, today, progress):
                 t_in = day_open[day] + timedelta(minutes=rng.randint(0, 480))
                 t_done = t_in + timedelta(minutes=rng.randint(10, 90))
                 mobile = f"13{rng.randint(0, 999_999_999):09d}"
+                due_on = day_due.get(day)
+                if due_on is None:
+                    due_on = day_due[day] = add_working_days(day, 10)
+                visits = 2 if rng.random() < MULTI_TRIP_RATE else 1
                 case_ins.add(case_id, p.item_id, p.site_id, p.site_id, p.window_id, f"S{tag}-{i:09d}", mobile,
-                             t_in, t_in, day, t_done, day)
-                slot(day, p.area_id)[0] += 1  # completed (t_done is the same local day)
+                             t_in, t_in, day, t_done, day, due_on, visits)
+                # the case's cohort slice (accepted and completed the same local day, on time)
+                c_slot = slot(day, p.area_id, p.site_id, p.window_id or 0)
+                c_slot[i_completed] += 1
+                c_slot[i_on_time] += 1
+                c_slot[i_received] += 1
+                c_slot[i_multi] += visits > 1
                 if i % appeal_every == 0:
                     appeal_rows.append((p, day, t_done, mobile))
                 age = (today - day).days
@@ -399,11 +423,12 @@ def _generate(n, *, days, seed, chunk, today, progress):
                 ev_ins.add(ev_id, case_id, grade, aspect_set, aspects, reasons, channel, not active, p.area_id, p.site_id,
                            p.window_id, p.item_id, at, fp, keyed(mobile), excluded)
                 eday = at.astimezone(tz).date()
-                ev_slot = slot(eday, p.area_id)
                 counts["active" if active else "default"] += 1
-                if active and not excluded:
-                    ev_slot[1] += 1
-                    ev_slot[2] += grade >= 3
+                if not active:
+                    c_slot[i_defaulted] += 1
+                elif not excluded:  # cohorts.ACTIVE_FIRST, counted in the case's slice
+                    c_slot[i_evaluated] += 1
+                    c_slot[i_satisfied] += grade >= 3
                     if grade >= 3 and rng.random() < sample_rate:
                         # the next working day's random call (those already due)
                         nd = next_workday.get(eday)
@@ -417,6 +442,10 @@ def _generate(n, *, days, seed, chunk, today, progress):
                                        ("satisfied" if rng.random() < 0.9 else "basic") if reached else "",
                                        "满意，无意见" if reached else "", f_at)
                             counts["followups"] += 1
+                            if reached:  # satisfied or basic: both 满意 for 回访满意率
+                                f_slot = slot(timezone.localdate(f_at), p.area_id, p.site_id, 0)
+                                f_slot[i_fu_rated] += 1
+                                f_slot[i_fu_satisfied] += 1
                 if bad:
                     counts["bad"] += 1
                     counts["excluded"] += excluded
@@ -439,10 +468,11 @@ def _generate(n, *, days, seed, chunk, today, progress):
                             rect_ins.add(rect_id, f"ZG-S{tag}-{rect_id:09d}", f"evaluation:{ev_id}", p.area_id,
                                          p.site_id, eday, deadline, "done" if done_on else "open",
                                          "已整改" if done_on else "", done_on, on_time, verified_at)
+                            r_slot = slot(eday, p.area_id, p.site_id, 0)  # found on the evaluation's day
+                            r_slot[i_rect_found] += 1
                             if done_on:
-                                r_slot = slot(eday, p.area_id)  # found on the evaluation's day
-                                r_slot[6] += 1
-                                r_slot[7] += bool(on_time)
+                                r_slot[i_rect_done] += 1
+                                r_slot[i_rect_on_time] += bool(on_time)
                             rect_pk = rect_id
                             rect_id += 1
                             counts["rectifications"] += 1
@@ -476,15 +506,18 @@ def _generate(n, *, days, seed, chunk, today, progress):
                     h_verdict = "" if status == "open" and verified_at is None else verdict
                     h_ins.add(h_id, ev_id, case_id, p.area_id, p.site_id, status, at, verify_due, h_verdict, verified_at,
                               rect_pk, followed, satisfied, appeal_decision, appealed_at, decided_at, closed)
-                    if not excluded:  # rollups._BAD and what it counts of the handling
-                        ev_slot[3] += 1
-                        ev_slot[4] += followed is not None
-                        ev_slot[5] += status in rectified_statuses and h_verdict != "mistaken"
+                    if not excluded:  # cohorts.BAD and what it counts of the handling, in the case's slice
+                        c_slot[i_bad] += 1
+                        c_slot[i_followed] += followed is not None
+                        c_slot[i_rectified] += status in rectified_statuses and h_verdict != "mistaken"
                     if followed is not None:
                         fu_ins.add(p.area_id, p.site_id, case_id, ev_id, h_id, "unsatisfied", mobile, "reached",
                                    "satisfied" if satisfied else "unsatisfied",
                                    "已告知整改情况" if rect_pk else "已解释说明", followed)
                         counts["followups"] += 1
+                        f_slot = slot(timezone.localdate(followed), p.area_id, p.site_id, 0)
+                        f_slot[i_fu_rated] += 1
+                        f_slot[i_fu_satisfied] += bool(satisfied)
                     h_id += 1
                     counts["handlings"] += 1
                 ev_id += 1
@@ -494,7 +527,7 @@ def _generate(n, *, days, seed, chunk, today, progress):
             rect_ins.flush()  # before the handlings that point at them
             h_ins.flush()
             fu_ins.flush()
-            counts["appeals"] += _appeals(appeal_rows, rng, Appeal)
+            counts["appeals"] += _appeals(appeal_rows, rng, Appeal, roll)
             appeal_rows = []
         done += size
         if progress:
@@ -519,24 +552,37 @@ APPEAL_TOPICS = [("consult", "咨询社保卡补办需要哪些材料"), ("help"
                  ("complaint", "窗口排队时间过长"), ("suggestion", "建议周末增开综合窗口"), ("report", "反映代办点乱收费")]
 
 
-def _appeals(rows: list[tuple], rng: random.Random, Appeal) -> int:
+def _appeals(rows: list[tuple], rng: random.Random, Appeal, roll: Rollups) -> int:
     """诉求 with the appeals app's own numbering and deadline rules (DeadlineCalculator); those
-    older than their reply deadline are closed, the rest still open."""
+    older than their reply deadline are replied (two days after, on time unless the deadline was
+    shorter), followed up (满意 80%, 基本满意 15%, 不满意 5%) and closed; the rest still open."""
     from bianmin.appeals.deadlines import DeadlineCalculator
     from bianmin.appeals.services import new_number
 
     calc = _appeals.calc = getattr(_appeals, "calc", None) or DeadlineCalculator()
     today = timezone.localdate()
     objs = []
+    idx = roll.index
     for p, day, at, mobile in rows:
         kind, text = rng.choice(APPEAL_TOPICS)
         contact_due, due = calc.due(kind, day)
         closed = due < today
+        replied_at = at + timedelta(days=2) if closed else None
+        on_time = timezone.localdate(replied_at) <= due if closed else None
+        satisfaction = rng.choices(["satisfied", "basic", "unsatisfied"], [80, 15, 5])[0] if closed else ""
+        a_slot = roll.slot(timezone.localdate(at), p.area_id, p.site_id, 0)  # the registration's cohort
+        a_slot[idx["appeals"]] += 1
+        a_slot[idx["appeal_replied"]] += closed
+        a_slot[idx["appeal_on_time"]] += bool(on_time)
+        a_slot[idx["appeal_rated"]] += bool(satisfaction)
+        a_slot[idx["appeal_satisfied"]] += satisfaction in ("satisfied", "basic")
         objs.append(Appeal(
             number=new_number(day), kind=kind, channel=rng.choice(["hotline12345", "phone", "reception", "web"]),
             status="closed" if closed else "registered", area_id=p.area_id, site_id=p.site_id, title=text[:30],
             content=text, name="规模演示", mobile=mobile, registered_at=at, contact_due=contact_due,
-            due_date=due, replied_at=at + timedelta(days=2) if closed else None,
+            due_date=due, replied_at=replied_at, replied_on_time=on_time, reply="已答复" if closed else "",
+            followed_up_at=at + timedelta(days=3) if closed else None, satisfaction=satisfaction,
+            resolved=satisfaction in ("satisfied", "basic") if closed else None,
             closed_at=at + timedelta(days=3) if closed else None))
     # The numbers are random (8 digits a day): at a thousand appeals a day two may meet (a
     # birthday collision; the service retries, see appeals.services._unique_number). Draw again

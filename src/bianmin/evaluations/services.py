@@ -39,7 +39,7 @@ from .models import (
     ProvincialReport,
     ReasonOption,
 )
-from .signals import evaluation_submitted
+from .signals import evaluation_changed, evaluation_submitted
 
 PROVINCIAL_CHANNEL = "provincial_eval"
 # What a submission reads of a case besides the row: the area (scope, report), the item chain (report).
@@ -585,6 +585,8 @@ def evaluations_apply_defaults(*, now: datetime | None = None, limit: int = 5000
                 audit(actor=None, action=AuditEntry.Action.CREATE, target=evaluation, area_code=case.site.area.code,
                       changes={"grade": grade, "default": True})
                 report_to_province(evaluation=evaluation, event=ProvincialReport.Event.DEFAULT, case=case)
+                transaction.on_commit(lambda e=evaluation: evaluation_submitted.send(sender=Evaluation, evaluation=e,
+                                                                                     created=True))
                 created += 1
         except IntegrityError:
             continue  # evaluated meanwhile (or another worker ran the same sweep)
@@ -662,6 +664,7 @@ def evaluation_flag_review(*, actor: Principal, evaluation_id: int, keep_in_figu
         evaluation.save(update_fields=["flag_reviewed", "excluded"])
         audit(actor=actor, action=AuditEntry.Action.UPDATE, target=evaluation,
               changes={"flag_reviewed": True, "excluded": evaluation.excluded, "note": note[:200]})
+        transaction.on_commit(lambda: evaluation_changed.send(sender=Evaluation, evaluation=evaluation))
     return evaluation
 
 
@@ -672,6 +675,7 @@ def evaluation_set_excluded(*, actor: Principal | None, evaluation: Evaluation, 
     evaluation.excluded = excluded
     audit(actor=actor, action=AuditEntry.Action.UPDATE, target=evaluation,
           changes={"excluded": excluded, "reason": reason[:200]})
+    transaction.on_commit(lambda: evaluation_changed.send(sender=Evaluation, evaluation=evaluation))
     return evaluation
 
 

@@ -257,38 +257,6 @@ def followup_record(request: HttpRequest, followup_id: int, payload: RecordIn):
     return _item(services.followup_record(actor=principal_of(request), followup_id=followup_id, **payload.dict()))
 
 
-class RateOut(Schema):
-    key: str
-    label: str
-    numerator: int
-    denominator: int
-    value: float | None
-    below_target: bool
-
-
-class AreaRatesOut(Schema):
-    area_code: str
-    area: str
-    rates: list[RateOut]
-
-
-def _rates(a) -> dict:
-    return {"area_code": a.area.code, "area": a.area.name, "rates": [
-        {"key": r.key, "label": r.label, "numerator": r.numerator, "denominator": r.denominator, "value": r.value,
-         "below_target": r.below_target} for r in a.rates]}
-
-
-@router.get("/followups/rates", response=list[AreaRatesOut], auth=staff_auth, summary="好差评指标（本区划及下级）")
-def followup_rates(request: HttpRequest, area_code: str, date_from: date, date_to: date):
-    from bianmin.regions.selectors import area_get
-
-    if date_to < date_from:
-        raise Invalid("结束日期不能早于开始日期", field="date_to")
-    total, children = selectors.rates_by_area(actor=principal_of(request), area=area_get(code=area_code),
-                                              start=date_from, end=date_to)
-    return [_rates(total)] + [_rates(c) for c in children]
-
-
 class SurveyIn(Schema):
     answers: dict[str, str | int | list[str] | None]
 

@@ -349,35 +349,3 @@ class SurveyResponse(models.Model):
     class Meta:
         verbose_name = _("问卷答卷")
         verbose_name_plural = _("问卷答卷")
-
-
-class DailyRollup(models.Model):
-    """The counts behind the rates, per day and area, kept current by the writes that change them
-    (see rollups.py) and rebuildable from the raw rows (``rebuild_rollups``). The rates page sums
-    these rows for a subtree (area path prefix) and a period instead of counting millions of
-    evaluations per request.
-
-    An evaluation counts on the day it was made, a case on the day it was completed, a
-    rectification on the day it was found (as the naive rates do)."""
-
-    day = models.DateField(_("日期"))
-    area = models.ForeignKey("regions.Area", verbose_name=_("区划"), on_delete=models.CASCADE, related_name="+")
-    area_path = models.CharField(_("区划路径"), max_length=255)
-    completed = models.PositiveIntegerField(_("办结件数"), default=0)
-    active = models.PositiveIntegerField(_("主动评价数"), default=0)
-    satisfied = models.PositiveIntegerField(_("满意评价数"), default=0)
-    bad = models.PositiveIntegerField(_("差评数"), default=0)
-    followed = models.PositiveIntegerField(_("差评已回访"), default=0)
-    rectified = models.PositiveIntegerField(_("差评已整改"), default=0)
-    rect_done = models.PositiveIntegerField(_("整改完成数"), default=0)
-    rect_on_time = models.PositiveIntegerField(_("按期整改数"), default=0)
-
-    class Meta:
-        verbose_name = _("指标日汇总")
-        verbose_name_plural = _("指标日汇总")
-        constraints = [models.UniqueConstraint(fields=["day", "area"], name="uniq_rollup_day_area")]
-        indexes = [models.Index(fields=["area_path", "day"], name="rollup_path_day_idx"),
-                   models.Index(fields=["day", "area_path"], name="rollup_day_path_idx")]
-
-    def __str__(self):
-        return f"{self.day} {self.area_path}"

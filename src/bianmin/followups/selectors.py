@@ -1,21 +1,8 @@
-"""Every read of the follow-up desk, already scoped (scope rule: area_field="area"), and the
-rates a district office reports.
-
-Rates (per area and period; an evaluation belongs to the period of its evaluation time, a case
-to the period of its completion, a rectification to the period it was found in):
-
-- 参评率 participation   = active evaluations / completed cases. Active: first evaluations that
-                            are not default 满意 and not excluded (upheld appeal, 刷评).
-- 满意率 satisfaction     = active evaluations graded 非常满意, 满意 or 基本满意 / active evaluations.
-- 差评回访率              = bad reviews whose citizen was reached (回访) / bad reviews.
-- 差评整改率              = bad reviews rectified (or explained, where the demand has no legal basis)
-                            / bad reviews. Bad reviews excluded by an upheld appeal count in neither.
-- 按期整改率              = rectifications done by their deadline / rectifications done or past deadline.
-"""
+"""Every read of the follow-up desk, already scoped (scope rule: area_field="area"). The rates
+built on these rows are the figures app's (figures/cohorts.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Q, QuerySet
@@ -24,7 +11,7 @@ from django.utils import timezone
 from bianmin.core.calendar import working_days_between
 from bianmin.core.capabilities import Cap
 from bianmin.core.principal import Principal
-from bianmin.core.scoping import get_scoped, require, scoped
+from bianmin.core.scoping import get_scoped, scoped
 
 from .models import BadReviewHandling, FollowUp, FollowUpList, Questionnaire, Rectification
 
@@ -215,150 +202,3 @@ def rectification_ledger(*, actor: Principal, start: date | None = None, end: da
     if status:
         qs = qs.filter(status=status)
     return qs
-
-
-# --- rates -------------------------------------------------------------------------------------
-
-@dataclass
-class Rate:
-    key: str
-    label: str
-    numerator: int
-    denominator: int
-
-    @property
-    def value(self) -> float | None:
-        return None if self.denominator == 0 else self.numerator / self.denominator
-
-    @property
-    def percent(self) -> str:
-        return "—" if self.value is None else f"{self.value * 100:.1f}%"
-
-    @property
-    def missing(self) -> int:
-        return self.denominator - self.numerator
-
-    @property
-    def below_target(self) -> bool:
-        """Shown in red: the targets of the seed are 100% (差评回访率, 整改率; on time too)."""
-        return self.key in TARGET_100 and self.value is not None and self.numerator < self.denominator
-
-
-TARGET_100 = {"followup", "rectification", "on_time"}
-
-
-@dataclass
-class AreaRates:
-    area: object
-    rates: list[Rate] = field(default_factory=list)
-
-    def get(self, key: str) -> Rate:
-        return next(r for r in self.rates if r.key == key)
-
-
-def _evaluations(area, start: date, end: date):
-    from bianmin.evaluations.models import Evaluation
-
-    qs = Evaluation.objects.filter(area__path__startswith=area.path)
-    return _period(qs, "evaluated_at", start, end, is_datetime=True)
-
-
-def bad_reviews(area, start: date, end: date):
-    """Bad reviews that count: not default, not excluded (upheld appeal or 刷评)."""
-    return _evaluations(area, start, end).filter(grade__lte=2, is_default=False, excluded=False)
-
-
-_RECTIFIED = Q(handling__status__in=[H.EXPLAINED, H.RECTIFIED, H.FOLLOWED_UP, H.CLOSED]) & ~Q(
-    handling__verdict=BadReviewHandling.Verdict.MISTAKEN)
-
-
-def missing_items(*, actor: Principal, area, key: str, start: date, end: date) -> QuerySet:
-    """The items behind a rate below 100% (one click from the red figure)."""
-    require(actor, Cap.VIEW, area)
-    if key == "followup":
-        return bad_reviews(area, start, end).filter(Q(handling__isnull=True) | Q(handling__followed_up_at__isnull=True)) \
-            .select_related("case", "site", "handling")
-    if key == "rectification":
-        return bad_reviews(area, start, end).exclude(_RECTIFIED).select_related("case", "site", "handling")
-    if key == "on_time":
-        today = timezone.localdate()
-        return _rectifications(area, start, end).filter(
-            Q(status=Rectification.Status.DONE, on_time=False) | Q(status=Rectification.Status.OPEN, deadline__lt=today))
-    raise ValueError(key)
-
-
-def _rectifications(area, start, end):
-    qs = Rectification.objects.filter(area__path__startswith=area.path).select_related("site", "area")
-    return _period(qs, "found_on", start, end, is_datetime=False)
-
-
-def rates_for(area, start: date, end: date, *, today: date | None = None) -> list[Rate]:
-    """The rates from the daily roll-ups (rollups.py): a sum over at most days × areas rows,
-    whatever the number of evaluations. Only the open rectifications past their deadline are
-    counted live (they depend on today, and few are open at any time)."""
-    from .rollups import totals
-
-    today = today or timezone.localdate()
-    t = totals(path=area.path, start=start, end=end)
-    overdue_open = _rectifications(area, start, end).filter(status=Rectification.Status.OPEN, deadline__lt=today).count()
-    return _rates_from(t, overdue_open)
-
-
-def rates_for_naive(area, start: date, end: date, *, today: date | None = None) -> list[Rate]:
-    """The rates counted from the raw rows: the reference the roll-ups are checked and benchmarked
-    against (one aggregate over every evaluation of the subtree and period)."""
-    from bianmin.cases.models import Case
-
-    today = today or timezone.localdate()
-    completed = _period(Case.objects.filter(state="completed", site__area__path__startswith=area.path),
-                        "completed_at", start, end, is_datetime=True).count()
-    active = _evaluations(area, start, end).filter(kind="first", is_default=False, excluded=False)
-    n_active = active.count()
-    n_satisfied = active.filter(grade__gte=3).count()
-    bad = bad_reviews(area, start, end)
-    n_bad = bad.count()
-    n_followed = bad.filter(handling__followed_up_at__isnull=False).count()
-    n_rectified = bad.filter(_RECTIFIED).count()
-    rects = _rectifications(area, start, end)
-    due = rects.filter(Q(status=Rectification.Status.DONE) | Q(deadline__lt=today))
-    n_due = due.count()
-    n_on_time = due.filter(on_time=True).count()
-    return [
-        Rate("participation", "参评率", n_active, completed),
-        Rate("satisfaction", "满意率", n_satisfied, n_active),
-        Rate("followup", "差评回访率", n_followed, n_bad),
-        Rate("rectification", "差评整改率", n_rectified, n_bad),
-        Rate("on_time", "按期整改率", n_on_time, n_due),
-    ]
-
-
-def _rates_from(t: dict[str, int], overdue_open: int) -> list[Rate]:
-    return [
-        Rate("participation", "参评率", t["active"], t["completed"]),
-        Rate("satisfaction", "满意率", t["satisfied"], t["active"]),
-        Rate("followup", "差评回访率", t["followed"], t["bad"]),
-        Rate("rectification", "差评整改率", t["rectified"], t["bad"]),
-        Rate("on_time", "按期整改率", t["rect_on_time"], t["rect_done"] + overdue_open),
-    ]
-
-
-def rates_by_area(*, actor: Principal, area, start: date, end: date) -> tuple[AreaRates, list[AreaRates]]:
-    """The area's own figures and those of each area directly below it: one grouped scan of the
-    roll-ups (and of the open rectifications past their deadline) for the whole page."""
-    from django.db.models import Count
-    from django.db.models.functions import Substr
-
-    from .rollups import FIELDS, totals_by_child
-
-    require(actor, Cap.VIEW, area)
-    today = timezone.localdate()
-    by_child = totals_by_child(path=area.path, start=start, end=end)
-    width = len(area.path) + 13
-    overdue = dict(_rectifications(area, start, end).filter(status=Rectification.Status.OPEN, deadline__lt=today)
-                   .annotate(child=Substr("area__path", 1, width)).values("child").annotate(n=Count("pk"))
-                   .order_by().values_list("child", "n"))
-    zero = dict.fromkeys(FIELDS, 0)
-    total = {k: sum(c[k] for c in by_child.values()) for k in FIELDS}
-    children = [AreaRates(child, _rates_from(by_child.get(child.path, zero), overdue.get(child.path, 0)))
-                for child in area.children.order_by("code") if child.level in ("district", "township")]
-    return AreaRates(area, _rates_from(total, sum(overdue.values()))), children

@@ -11,7 +11,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_http_methods, require_POST
@@ -21,7 +20,6 @@ from bianmin.cases.services import max_file_bytes
 from bianmin.core.capabilities import Cap
 from bianmin.core.errors import DomainError, Invalid, NotFound, TooLarge, UnsupportedType, error_pages
 from bianmin.core.masking import mask_mobile, mask_name
-from bianmin.core.xlsx import book
 
 from . import exports, selectors, services
 from .models import BadReviewHandling, FollowUp, Question, Rectification
@@ -411,41 +409,6 @@ def ledger_rectifications(request):
                   {"page": page, "rows": rows, "start": start, "end": end, "status": status or ""})
 
 
-# --- rates -------------------------------------------------------------------------------------
-
-@login_required
-@domain_errors
-def rates(request):
-    actor = principal_of(request)
-    area = _area_param(request, actor)
-    start, end = _period(request)
-    if request.GET.get("format") == "xlsx":
-        total, children = selectors.rates_by_area(actor=actor, area=area, start=start, end=end)
-        header = ["区划"] + [r.label for r in total.rates]
-        rows = [[a.area.name] + [r.percent for r in a.rates] for a in [total, *children]]
-        return _xlsx(book("好差评指标", header, rows), f"好差评指标_{area.name}_{start}_{end}.xlsx")
-    total, children = selectors.rates_by_area(actor=actor, area=area, start=start, end=end)
-    return render(request, "followups/rates.html", {
-        "area": area, "total": total, "children": children, "start": start, "end": end,
-        "labels": [r.label for r in total.rates], "parent": area.parent if area.parent and actor.sees_area(area.parent) else None,
-    })
-
-
-@login_required
-@domain_errors
-def rates_missing(request):
-    actor = principal_of(request)
-    area = _area_param(request, actor)
-    start, end = _period(request)
-    key = request.GET.get("key", "")
-    if key not in ("followup", "rectification", "on_time"):
-        raise Invalid("指标无效", field="key")
-    items = list(selectors.missing_items(actor=actor, area=area, key=key, start=start, end=end)[:500])
-    labels = {"followup": "未回访的差评", "rectification": "未整改的差评", "on_time": "未按期整改的问题"}
-    return render(request, "followups/missing.html", {"items": items, "key": key, "title": labels[key], "area": area,
-                                                      "start": start, "end": end, "today": timezone.localdate()})
-
-
 # --- questionnaires ----------------------------------------------------------------------------
 
 def _parse_questions(raw: str) -> list[dict]:
@@ -549,10 +512,6 @@ def survey(request, token: str):
             return render(request, "followups/problem.html", {"title": "提交成功", "message": "感谢您参与问卷调查！"})
     return render(request, "followups/survey.html", {"q": q, "questions": q.questions.all(), "error": error,
                                                      "values": request.POST}, status=422 if error else 200)
-
-
-def missing_link(key: str, area, start, end) -> str:
-    return f"{reverse('followups:rates-missing')}?key={key}&area={area.code}&from={start}&to={end}"
 
 
 __all__ = ["timedelta"]

@@ -1,0 +1,317 @@
+"""The figures' pages: thin; every number comes from selectors (roll-ups) and links to the rows
+behind it (``rows``: the raw rows the figure counts, scoped)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from bianmin.accounts.principals import principal_of
+from bianmin.core.capabilities import Cap
+from bianmin.core.errors import Invalid, NotFound, error_pages
+from bianmin.core.xlsx import book
+
+from . import cohorts as C
+from . import selectors
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+domain_errors = error_pages("figures/problem.html")
+
+
+def _date(raw: str | None, default: date, field: str) -> date:
+    try:
+        return date.fromisoformat(raw) if raw else default
+    except ValueError:
+        raise Invalid("日期格式应为 YYYY-MM-DD", field=field) from None
+
+
+def period(request) -> tuple[date, date]:
+    today = timezone.localdate()
+    start = _date(request.GET.get("from"), today.replace(day=1), "from")
+    end = _date(request.GET.get("to"), today, "to")
+    if end < start:
+        raise Invalid("结束日期不能早于开始日期", field="to")
+    if (end - start).days > 3660:
+        raise Invalid("统计期间不能超过十年", field="from")
+    return start, end
+
+
+def xlsx_response(data: bytes, name: str) -> HttpResponse:
+    from urllib.parse import quote
+
+    resp = HttpResponse(data, content_type=XLSX)
+    resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    return resp
+
+
+def home_area(actor):
+    from bianmin.regions.models import Area
+
+    paths = actor.area_paths_for(Cap.VIEW)
+    if not paths:
+        raise NotFound("您没有可查看的辖区")
+    return Area.objects.get(path=paths[0])
+
+
+def area_param(request, actor):
+    from bianmin.regions.models import Area
+
+    code = request.GET.get("area")
+    if not code:
+        return home_area(actor)
+    area = Area.objects.filter(code=code).first()
+    if area is None or not actor.sees_area(area) or not actor.can(Cap.VIEW, area):
+        raise NotFound("未找到该区划")
+    return area
+
+
+def _int(raw, field: str) -> int | None:
+    if raw in (None, ""):
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise Invalid("参数应为整数", field=field) from None
+    if value < 0:
+        raise Invalid("参数应为非负整数", field=field)
+    return value
+
+
+# --- rates -------------------------------------------------------------------------------------
+
+@login_required
+@domain_errors
+def rates(request):
+    actor = principal_of(request)
+    area = area_param(request, actor)
+    start, end = period(request)
+    total, children = selectors.rates_by_area(actor=actor, area=area, start=start, end=end)
+    if request.GET.get("format") == "xlsx":
+        header = ["区划"] + [h for r in total.rates for h in (r.label, f"{r.label}（分子/分母）")]
+        rows = [[a.area.name] + [v for r in a.rates for v in (r.percent, f"{r.numerator}/{r.denominator}")]
+                for a in [total, *children]]
+        return xlsx_response(book("好差评指标", header, rows), f"好差评指标_{area.name}_{start}_{end}.xlsx")
+    return render(request, "figures/rates.html", {
+        "area": area, "total": total, "children": children, "start": start, "end": end,
+        "start_s": start.isoformat(), "end_s": end.isoformat(),
+        "labels": [r.label for r in total.rates],
+        "parent": area.parent if area.parent and actor.sees_area(area.parent) else None,
+    })
+
+
+# --- the rows behind a figure -------------------------------------------------------------------
+
+ROW_TITLES = {
+    "completed": "办结办件", "on_time": "按时办结办件", "late": "超期办结办件", "multi_trip": "跑多趟办件",
+    "open_overdue": "在办超期办件（当前）", "evaluated": "已主动评价办件", "not_evaluated": "未主动评价办件", "satisfied": "评价满意办件",
+    "unsatisfied": "评价不满意办件", "defaulted": "默认好评办件", "received": "受理办件",
+    "transferred": "受理后转上级办理办件", "handled_here": "本级办理办件",
+    "bad": "差评", "followed": "已回访差评", "not_followed": "未回访差评", "rectified": "已整改差评",
+    "not_rectified": "未整改差评", "rect_found": "发现问题", "rect_done": "已完成整改", "rect_on_time": "按期完成整改",
+    "rect_due": "已完成或已到期整改", "rect_late": "未按期整改", "rect_overdue_open": "逾期未完成整改",
+    "appeals": "诉求", "appeal_replied": "已答复诉求", "appeal_on_time": "按时答复诉求", "appeal_due": "已答复或已到期诉求",
+    "appeal_late": "未按时答复诉求", "appeal_rated": "已回访满意度诉求", "appeal_satisfied": "满意诉求",
+    "appeal_overdue_open": "逾期未答复诉求", "fu_rated": "已评满意度回访", "fu_satisfied": "满意回访",
+}
+
+
+def where_param(request, actor) -> tuple[object, C.Where, object, object]:
+    """The area (and optionally site and window of it) the figure is about, in the viewer's scope."""
+    from bianmin.regions.models import ServiceSite, Window
+
+    area = area_param(request, actor)
+    site = window = None
+    site_id = _int(request.GET.get("site"), "site")
+    window_id = _int(request.GET.get("window"), "window")
+    if site_id:
+        site = ServiceSite.objects.select_related("area").filter(pk=site_id, area__path__startswith=area.path).first()
+        if site is None:
+            raise NotFound("未找到该场所")
+    if window_id is not None and site is not None:
+        if window_id:
+            window = Window.objects.filter(pk=window_id, site=site).first()
+            if window is None:
+                raise NotFound("未找到该窗口")
+    where = C.Where(area.path if site is None else site.area.path,
+                    site=None if site is None else site.pk,
+                    window=None if site is None or window_id is None else window_id)
+    return area, where, site, window
+
+
+@login_required
+@domain_errors
+def rows(request):
+    actor = principal_of(request)
+    metric = request.GET.get("m", "")
+    if metric not in ROW_TITLES:
+        raise Invalid("指标无效", field="m")
+    area, where, site, window = where_param(request, actor)
+    start, end = period(request)
+    qs = C.rows(metric, where, start, end)
+    model = qs.model._meta.model_name
+    related = {"case": ["site", "window", "item__standard_item"], "evaluation": ["case", "site", "handling"],
+               "rectification": ["site", "area"], "appeal": ["site", "area"], "followup": ["site", "area"]}[model]
+    order = {"case": "-completed_at" if metric != "received" else "-accepted_at", "evaluation": "-evaluated_at",
+             "rectification": "-found_on", "appeal": "-registered_at", "followup": "-done_at"}[model]
+    page = Paginator(qs.select_related(*related).order_by(order, "-pk"), 50).get_page(request.GET.get("page"))
+    return render(request, "figures/rows.html", {
+        "page": page, "model": model, "metric": metric, "title": ROW_TITLES[metric], "area": area, "site": site,
+        "window": window, "start": start, "end": end, "today": timezone.localdate(),
+        "query": _query_without_page(request),
+    })
+
+
+def _query_without_page(request) -> str:
+    q = request.GET.copy()
+    q.pop("page", None)
+    return q.urlencode()
+
+
+# --- the cockpit -----------------------------------------------------------------------------------
+
+def place_param(request, actor):
+    from .cockpit import place_get
+
+    return place_get(actor=actor, area_code=request.GET.get("area") or None,
+                     site_id=_int(request.GET.get("site"), "site"), window_id=_int(request.GET.get("window"), "window"))
+
+
+def cockpit_period(request) -> tuple[date, date]:
+    """The period of the cockpit: from/to, or a named one (this month, quarter, year, the last 12 months)."""
+    today = timezone.localdate()
+    named = request.GET.get("p", "")
+    if named and not (request.GET.get("from") or request.GET.get("to")):
+        if named == "month":
+            return today.replace(day=1), today
+        if named == "quarter":
+            return today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1), today
+        if named == "year":
+            return today.replace(month=1, day=1), today
+        if named == "12m":
+            return today - timedelta(days=364), today
+        raise Invalid("统计期间无效", field="p")
+    return period(request)
+
+
+def _rank_key(request) -> str:
+    from .cockpit import RANK_KEYS
+
+    key = request.GET.get("rank") or "satisfaction"
+    if key not in RANK_KEYS:
+        raise Invalid("排名指标无效", field="rank")
+    return key
+
+
+def _rows_link(metric: str, params: dict, start: date, end: date) -> str:
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    return f"{reverse('figures:rows')}?{urlencode({'m': metric, **params, 'from': start.isoformat(), 'to': end.isoformat()})}"
+
+
+def rate_view(r, params: dict, start: date, end: date) -> dict:
+    """A rate as the pages show it: the percent and both counts, each a link to its rows."""
+    return {"key": r.key, "label": r.label, "percent": r.percent, "num": r.numerator, "den": r.denominator,
+            "below": r.below_target, "value": r.value,
+            "num_url": _rows_link(r.numerator_metric, params, start, end),
+            "den_url": _rows_link(r.denominator_metric, params, start, end),
+            "missing_url": _rows_link(r.missing_metric, params, start, end)}
+
+
+def _page_url(params: dict, start: date, end: date, **extra) -> str:
+    from urllib.parse import urlencode
+
+    return "?" + urlencode({**params, "from": start.isoformat(), "to": end.isoformat(), **extra})
+
+
+@login_required
+@domain_errors
+def cockpit(request):
+    from .cockpit import COUNT_TILES, RANK_KEYS, SECTION_RATES, map_values, ranked
+    from .cockpit import cockpit as build
+
+    actor = principal_of(request)
+    place = place_param(request, actor)
+    start, end = cockpit_period(request)
+    grain = request.GET.get("grain") or ("day" if (end - start).days <= 62 else "month")
+    if grain not in ("day", "month"):
+        raise Invalid("时间粒度无效", field="grain")
+    rank = _rank_key(request)
+    c = build(actor=actor, place=place, start=start, end=end, grain=grain)
+    params = place.params()
+    sections = []
+    for name, keys in SECTION_RATES.items():
+        tiles = [{"label": label, "value": c.counts.get(metric, 0), "url": _rows_link(metric, params, start, end)}
+                 for section, label, metric in COUNT_TILES if section == name]
+        sections.append({"name": name, "tiles": tiles, "rates": [rate_view(c.rate(k), params, start, end) for k in keys]})
+    child_keys = ("participation", "satisfaction", "followup", "rectification", "case_on_time", "appeal_on_time")
+
+    def child_view(ch):
+        return {"name": ch.name, "drill": _page_url(ch.params, start, end, grain=grain, rank=rank),
+                "completed": ch.counts["completed"], "completed_url": _rows_link("completed", ch.params, start, end),
+                "received": ch.counts["received"], "received_url": _rows_link("received", ch.params, start, end),
+                "rates": [rate_view(ch.rate(k), ch.params, start, end) for k in child_keys],
+                "rank_rate": rate_view(ch.rate(rank), ch.params, start, end)}
+
+    order = ranked(c.rankings, rank)
+    top = order[:10]
+    bottom = [x for x in reversed(order[10:])][:10]
+    rank_label = next(r.label for r in c.rates if r.key == rank)
+    chart = {
+        "grain": c.grain, "rank_label": rank_label,
+        "series": [{"period": p.isoformat()[: 7 if c.grain == "month" else 10], "completed": cnt["completed"],
+                    "evaluated": cnt["evaluated"], "bad": cnt["bad"],
+                    **{r.key: None if r.value is None else round(r.value * 100, 1) for r in rs}}
+                   for p, cnt, rs in c.series],
+        "map": map_values(c, rank) if place.level == "city" else [],
+        "children": [{"name": ch.name, "value": None if ch.rate(rank).value is None
+                      else round(ch.rate(rank).value * 100, 1)} for ch in c.children if ch.counts["completed"]],
+    }
+    return render(request, "figures/cockpit.html", {
+        "c": c, "place": place, "start": start, "end": end, "grain": c.grain, "sections": sections, "chart": chart,
+        "rank": rank, "rank_label": rank_label,
+        "rank_keys": [(k, next(r.label for r in c.rates if r.key == k)) for k in RANK_KEYS],
+        "children": [child_view(ch) for ch in c.children], "child_labels": [c.rate(k).label for k in child_keys],
+        "top": [child_view(ch) for ch in top], "bottom": [child_view(ch) for ch in bottom],
+        "crumbs": [(name, _page_url(p, start, end, grain=grain)) for name, p in c.crumbs],
+        "params": params, "periods": [("month", "本月"), ("quarter", "本季度"), ("year", "本年"), ("12m", "近12个月")],
+    })
+
+
+# --- rollout -------------------------------------------------------------------------------------
+
+@login_required
+@domain_errors
+def rollout(request):
+    from .rollout import STATUS_LABELS, summary
+    from .rollout import rollout as build
+
+    actor = principal_of(request)
+    area = area_param(request, actor)
+    start, end = period(request)
+    level = request.GET.get("level") or None
+    if level not in (None, "township", "village"):
+        raise Invalid("层级无效", field="level")
+    status = request.GET.get("status") or None
+    if status is not None and status not in STATUS_LABELS:
+        raise Invalid("状态无效", field="status")
+    rows = build(actor=actor, area=area, start=start, end=end, level=level)
+    totals = summary(rows)
+    if status:
+        rows = [r for r in rows if r.status == status]
+    if request.GET.get("format") == "xlsx":
+        header = ["区划代码", "名称", "层级", "服务场所", "上线日期", "依据", "目标日期", "状态", "受理件数", "本级办理件数", "本级办理率"]
+        data = [[r.area.code, r.area.name, r.area.get_level_display(), r.site.name if r.site else "（无）",
+                 r.live_on.isoformat() if r.live_on else "", r.live_source, r.target.isoformat(), r.status_label,
+                 r.received, r.handled_here, r.share_percent] for r in rows]
+        return xlsx_response(book("上线推进", header, data), f"上线推进_{area.name}_{start}_{end}.xlsx")
+    page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    return render(request, "figures/rollout.html", {
+        "area": area, "start": start, "end": end, "page": page, "totals": totals, "level": level or "",
+        "status": status or "", "statuses": list(STATUS_LABELS.items())})
