@@ -31,8 +31,12 @@ def repair(today: dt.date | None = None) -> dict:
 
 
 def daily(today: dt.date | None = None) -> dict:
+    from .reports import reports_due_make
+
     today = today or timezone.localdate()
-    return repair(today)
+    result = repair(today)
+    result["reports"] = reports_due_make(today=today)
+    return result
 
 
 @task()
@@ -40,6 +44,13 @@ def daily_figures() -> dict:
     result = daily()
     ensure_daily()
     return result
+
+
+@task()
+def report_make(report_id: int) -> None:
+    from .reports import report_build
+
+    report_build(report_id=report_id)
 
 
 def ensure_daily() -> None:

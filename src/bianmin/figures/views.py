@@ -315,3 +315,156 @@ def rollout(request):
     return render(request, "figures/rollout.html", {
         "area": area, "start": start, "end": end, "page": page, "totals": totals, "level": level or "",
         "status": status or "", "statuses": list(STATUS_LABELS.items())})
+
+
+# --- appraisal, coverage ---------------------------------------------------------------------------
+
+def _year_period(request) -> tuple[date, date]:
+    today = timezone.localdate()
+    if not request.GET.get("from") and not request.GET.get("to"):
+        return today.replace(month=1, day=1), today
+    return period(request)
+
+
+@login_required
+@domain_errors
+def appraisal(request):
+    from .appraisal import MIN_EVALUATED, PART_LABELS
+    from .appraisal import appraisal as build
+    from .conf import appraisal_weights
+
+    actor = principal_of(request)
+    area = area_param(request, actor)
+    start, end = _year_period(request)
+    units = build(actor=actor, area=area, start=start, end=end)
+    weights = appraisal_weights()
+    parts = [(k, label, weights.get(k, 0)) for k, label in PART_LABELS.items()]
+    if request.GET.get("format") == "xlsx":
+        header = ["排名", "服务中心", "所属区划", "综合得分", *[f"{label}（权重{w:g}）" for _k, label, w in parts],
+                  "办结件数", "主动评价办件"]
+        data = [[u.rank or "不参与排名", u.site.name, u.site.area.name, "" if u.score is None else round(u.score, 2),
+                 *["无数据" if u.parts.get(k) is None else f"{u.parts[k] * 100:.1f}%" for k, _l, _w in parts],
+                 u.counts["completed"], u.counts["evaluated"]] for u in units]
+        return xlsx_response(book("人民满意基层单位评选", header, data), f"人民满意基层单位评选_{area.name}_{start}_{end}.xlsx")
+    page = Paginator(units, 50).get_page(request.GET.get("page"))
+    rows = [(u, [None if u.parts.get(k) is None else f"{u.parts[k] * 100:.1f}%" for k, _l, _w in parts]) for u in page]
+    return render(request, "figures/appraisal.html", {"rows": rows,
+        "area": area, "start": start, "end": end, "page": page, "parts": parts, "min_evaluated": MIN_EVALUATED})
+
+
+@login_required
+@domain_errors
+def coverage(request):
+    from .coverage import LIMIT_MINUTES, by_district
+    from .coverage import coverage as build
+
+    actor = principal_of(request)
+    area = area_param(request, actor)
+    mode = request.GET.get("mode") or "walk"
+    if mode not in ("walk", "drive"):
+        raise Invalid("出行方式应为步行或驾车", field="mode")
+    rows = build(actor=actor, area=area)
+    districts = by_district(rows)
+    gaps = [r for r in rows if (r.walk_gap if mode == "walk" else r.drive_gap)]
+    unknown = sum(1 for r in rows if r.lng is None)
+    if request.GET.get("format") == "xlsx":
+        header = ["县（市）区", "村（社区）", "区划代码", "最近服务场所", "直线距离（米）", "步行（分钟）", "驾车（分钟）"]
+        data = [[r.district.name if r.district else "", r.area.name, r.area.code, r.nearest.name if r.nearest else "",
+                 round(r.distance_m or 0), round(r.walk_min or 0, 1), round(r.drive_min or 0, 1)] for r in gaps]
+        return xlsx_response(book("15分钟服务圈缺口", header, data), f"15分钟服务圈缺口_{area.name}_{mode}.xlsx")
+    page = Paginator(gaps, 100).get_page(request.GET.get("page"))
+    import json
+
+    points = [{"name": r.area.name, "value": [r.lng, r.lat, round((r.walk_min if mode == "walk" else r.drive_min), 1)]}
+              for r in gaps if r.lng is not None][:3000]
+    return render(request, "figures/coverage.html", {
+        "area": area, "mode": mode, "districts": districts, "page": page, "limit": LIMIT_MINUTES, "unknown": unknown,
+        "total": len(rows), "gap_count": len(gaps), "points_json": json.dumps(points, ensure_ascii=False)})
+
+
+# --- public disclosure (no log-in, no personal data) ------------------------------------------------
+
+def _public(request, where, name: str, kind: str):
+    from django.utils.cache import patch_cache_control
+
+    from .disclosure import disclosure
+
+    d = disclosure(where, name)
+    resp = render(request, "figures/public.html", {"d": d, "kind": kind})
+    patch_cache_control(resp, public=True, max_age=3600)
+    return resp
+
+
+def public_site(request, code: str):
+    from bianmin.regions.models import ServiceSite
+
+    site = ServiceSite.objects.select_related("area").filter(code=code, kind__in=("center", "station")).first()
+    if site is None:
+        return render(request, "figures/problem.html", {"title": "未找到该服务场所", "message": "请核对场所编码。"},
+                      status=404)
+    return _public(request, C.Where(site.area.path, site=site.pk), site.name, "site")
+
+
+def public_district(request, code: str):
+    from bianmin.regions.models import Area
+
+    area = Area.objects.filter(code=code, level="district").first()
+    if area is None:
+        return render(request, "figures/problem.html", {"title": "未找到该县（市）区", "message": "请核对区划代码。"},
+                      status=404)
+    return _public(request, C.Where(area.path), area.name, "district")
+
+
+# --- reports -------------------------------------------------------------------------------------
+
+@login_required
+@domain_errors
+def reports(request):
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    from .models import Report
+    from .reports import report_request
+
+    actor = principal_of(request)
+    if request.method == "POST":
+        area = area_param_post(request, actor)
+        raw = request.POST.get("month", "")
+        try:
+            start = date.fromisoformat(raw + "-01") if len(raw) == 7 else date.fromisoformat(raw)
+        except ValueError:
+            raise Invalid("月份格式应为 YYYY-MM", field="month") from None
+        report = report_request(actor=actor, kind=request.POST.get("kind", ""), area=area, start=start)
+        messages.success(request, f"已提交生成：{report.title}，稍后刷新本页即可下载。")
+        return redirect(f"{request.path}?area={area.code}")
+    area = area_param(request, actor)
+    qs = Report.objects.filter(area__path__startswith=area.path).select_related("area").order_by(
+        "-period_start", "kind", "area__code")
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    return render(request, "figures/reports.html", {"area": area, "page": page,
+                                                     "last_month": (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")})
+
+
+def area_param_post(request, actor):
+    from bianmin.regions.models import Area
+
+    code = request.POST.get("area") or ""
+    area = Area.objects.filter(code=code).first() if code else home_area(actor)
+    if area is None or not actor.sees_area(area) or not actor.can(Cap.VIEW, area):
+        raise NotFound("未找到该区划")
+    return area
+
+
+@login_required
+@domain_errors
+def report_file(request, report_id: int, fmt: str):
+    from django.http import FileResponse
+
+    from .reports import report_download
+
+    if fmt not in ("pdf", "xlsx"):
+        raise NotFound("未找到该报告")
+    path, filename = report_download(actor=principal_of(request), report_id=report_id, fmt=fmt)
+    return FileResponse(path.open("rb"), as_attachment=True, filename=filename,
+                        content_type="application/pdf" if fmt == "pdf" else XLSX)

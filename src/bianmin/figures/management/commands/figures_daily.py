@@ -8,4 +8,4 @@ class Command(BaseCommand):
         from bianmin.figures.tasks import daily
 
         result = daily()
-        self.stdout.write(f"已重算日汇总 {result['rebuilt']} 条")
+        self.stdout.write(f"已重算日汇总 {result['rebuilt']} 条；生成报告 {result['reports']} 份")
