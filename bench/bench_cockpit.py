@@ -47,7 +47,7 @@ def main() -> int:
     from django.test import Client
     from django.utils import timezone
 
-    from bianmin.accounts.roles import Cap
+    from bianmin.core.capabilities import Cap
     from bianmin.core.principal import Grant, Principal
     from bianmin.figures.cockpit import Place, cockpit
     from bianmin.figures.cohorts import Where

@@ -245,10 +245,9 @@ class Rollups:
     def write(self) -> int:
         from django.db.models import F
 
-        from bianmin.regions.models import Area
-
         from bianmin.figures.models import DailyRollup
         from bianmin.figures.rollups import months_from_days
+        from bianmin.regions.models import Area
 
         rows = {k: v for k, v in self.acc.items() if any(v)}
         if not rows:
@@ -293,9 +292,8 @@ def _generate(n, *, days, seed, chunk, today, progress):
     from bianmin.core.calendar import add_working_days, is_working_day
     from bianmin.evaluations import services as es
     from bianmin.evaluations.models import Evaluation
-    from bianmin.followups.models import BadReviewHandling, FollowUp, Rectification
-
     from bianmin.figures.cohorts import RECTIFIED_STATUSES
+    from bianmin.followups.models import BadReviewHandling, FollowUp, Rectification
 
     rng = random.Random(seed)
     tz = timezone.get_current_timezone()

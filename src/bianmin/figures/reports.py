@@ -17,8 +17,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from bianmin.core.capabilities import Cap
 from bianmin.core.audit import audit
+from bianmin.core.capabilities import Cap
 from bianmin.core.errors import Invalid
 from bianmin.core.models import AuditEntry
 from bianmin.core.principal import Grant, Principal

@@ -54,15 +54,6 @@ def report_make(report_id: int) -> None:
 
 
 def ensure_daily() -> None:
-    try:
-        from django_tasks import TaskResultStatus
-        from django_tasks_db.models import DBTaskResult
-    except ImportError:  # pragma: no cover
-        return
-    if daily_figures.get_backend().__class__.__module__.split(".")[0] != "django_tasks_db":
-        return
-    if DBTaskResult.objects.filter(task_path=daily_figures.module_path, status=TaskResultStatus.READY).exists():
-        return
-    now = timezone.localtime()
-    day = now.date() if now.time() < DAILY_AT else now.date() + dt.timedelta(days=1)
-    daily_figures.using(run_after=timezone.make_aware(dt.datetime.combine(day, DAILY_AT))).enqueue()
+    from bianmin.core.jobs import ensure_daily as schedule
+
+    schedule(daily_figures, at=DAILY_AT)

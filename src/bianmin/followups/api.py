@@ -13,7 +13,7 @@ from ninja.files import UploadedFile
 from bianmin.accounts.auth import staff_auth
 from bianmin.accounts.principals import principal_of
 from bianmin.core.capabilities import Cap
-from bianmin.core.errors import Invalid, TooLarge
+from bianmin.core.errors import TooLarge
 from bianmin.core.masking import mask_mobile, mask_name
 from bianmin.core.scoping import require
 
