@@ -211,23 +211,34 @@ def cockpit(*, actor: Principal, place: Place, start: date, end: date, grain: st
     by = tuple(x for x in (fine, grain) if x is not None)
     got = sums(where, start, end, by=by)
     zero = dict.fromkeys(FIELDS, 0)
-    total = dict(zero)
-    per_child: dict = {}
+    # Add up with lists (a few thousand grouped rows × every field: dict arithmetic showed in the profile).
+    width = len(FIELDS)
     per_fine: dict = {}
     per_period: dict = {}
     for key, counts in got.items():
-        fine_key = key[0] if fine is not None else None
-        period = key[-1]
-        child_key = fine_key
-        if rank_group is not None and fine_key is not None:
-            child_key = fine_key[: group[1]]
-        for target in (total, per_child.setdefault(child_key, dict(zero)), per_period.setdefault(period, dict(zero))):
-            for k in FIELDS:
-                target[k] += counts[k]
-        if rank_group is not None:
-            acc = per_fine.setdefault(fine_key, dict(zero))
-            for k in FIELDS:
-                acc[k] += counts[k]
+        values = [counts[k] for k in FIELDS]
+        for bucket, k in ((per_fine, key[0] if fine is not None else None), (per_period, key[-1])):
+            acc = bucket.get(k)
+            if acc is None:
+                bucket[k] = values[:]
+            else:
+                for i in range(width):
+                    acc[i] += values[i]
+    per_child: dict = {}
+    for fine_key, values in per_fine.items():
+        child_key = fine_key[: group[1]] if rank_group is not None and fine_key is not None else fine_key
+        acc = per_child.setdefault(child_key, [0] * width)
+        for i in range(width):
+            acc[i] += values[i]
+    total_list = [sum(v[i] for v in per_child.values()) for i in range(width)]
+
+    def as_counts(values):
+        return dict(zip(FIELDS, values, strict=True))
+
+    total = as_counts(total_list)
+    per_child = {k: as_counts(v) for k, v in per_child.items()}
+    per_period = {k: as_counts(v) for k, v in per_period.items()}
+    per_fine = {k: as_counts(v) for k, v in per_fine.items()} if rank_group is not None else {}
     live = _live_grouped(place, start, end, group, today)
     total_live = live.get("", {})
     counts = with_live(total, total_live)
@@ -257,7 +268,8 @@ def cockpit(*, actor: Principal, place: Place, start: date, end: date, grain: st
 def _township_rankings(per_fine: dict, place: Place, actor: Principal) -> list[Child]:
     from bianmin.regions.models import Area
 
-    towns = {a.path: a for a in Area.objects.filter(path__in=[k for k in per_fine if k]).only("code", "name", "path")}
+    towns = {a.path: a for a in Area.objects.filter(path__in=[k for k in per_fine if k], level="township")
+             .only("code", "name", "path")}
     out = []
     for path, counts in per_fine.items():
         a = towns.get(path)

@@ -212,6 +212,7 @@ def _xlsx(report: Report, data) -> bytes:
 
 def _charts(c):
     """Two reportlab drawings: 办结 per period (bars) and each child's 满意率 (bars)."""
+    from reportlab.graphics import shapes
     from reportlab.graphics.charts.barcharts import VerticalBarChart
     from reportlab.graphics.shapes import Drawing, String
     from reportlab.lib import colors
@@ -219,6 +220,9 @@ def _charts(c):
     from bianmin.core.pdf import register_font
 
     font = register_font()
+    # The chart renderer starts every drawing in STATE_DEFAULTS' font (Helvetica, not embedded):
+    # start it in the embedded CJK font instead (every PDF of the platform uses that one).
+    shapes.STATE_DEFAULTS["fontName"] = font
     out = []
     for title, labels, values, vmax in (
             ("办结件数趋势", [p.strftime("%m-%d" if c.grain == "day" else "%Y-%m") for p, _c, _r in c.series],
@@ -234,8 +238,11 @@ def _charts(c):
         bc.data = [values]
         bc.bars[0].fillColor = colors.HexColor("#b3261e")
         bc.valueAxis.valueMin = 0
-        if vmax:
-            bc.valueAxis.valueMax = vmax
+        # An explicit top: reportlab's own choice let the tallest bars run above the plot.
+        top = vmax or max(max(values) * 1.15, 1)
+        bc.valueAxis.valueMax = top
+        bc.valueAxis.valueStep = _step(top)
+        bc.barLabels.fontName = font  # no reference to an unembedded Helvetica
         bc.valueAxis.labels.fontName = font
         bc.valueAxis.labels.fontSize = 7
         bc.categoryAxis.categoryNames = labels
@@ -246,6 +253,13 @@ def _charts(c):
         d.add(bc)
         out.append(d)
     return out
+
+
+def _step(top: float) -> float:
+    """A round axis step giving about five ticks up to `top`."""
+    raw = top / 5
+    magnitude = 10 ** max(0, len(str(int(raw))) - 1)
+    return max(1, -(-raw // magnitude) * magnitude)
 
 
 def _pdf(report: Report, data) -> bytes:

@@ -469,18 +469,39 @@ def sums(where: C.Where, start: date, end: date, *, by: tuple = (), fields=FIELD
                 qs = qs.annotate(**{name: F("day")})
             else:
                 raise ValueError(b)
-        got = qs.values(*names).annotate(**{f"s_{k}": Sum(k) for k in fields}).order_by() if names else \
-            [qs.aggregate(**{f"s_{k}": Sum(k) for k in fields})]
-        for r in got:
-            key = tuple(_norm(r[n]) for n in names)
-            acc = out.setdefault(key, dict.fromkeys(fields, 0))
+        if not names:
+            r = qs.aggregate(**{f"s_{k}": Sum(k) for k in fields})
+            acc = out.setdefault((), dict.fromkeys(fields, 0))
             for k in fields:
                 acc[k] += r[f"s_{k}"] or 0
+            continue
+        grouped = qs.values(*names).annotate(**{f"s_{k}": Sum(k) for k in fields}).order_by()
+        # Run the compiled statement on the cursor: Django's per-value converters cost more than
+        # the query for a few thousand grouped rows (profiled on the city's year).
+        sql, params = grouped.query.sql_with_params()
+        n = len(names)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            for row in cursor.fetchall():
+                key = tuple(_norm(v) for v in row[:n])
+                acc = out.get(key)
+                sums_ = [v or 0 for v in row[n:]]
+                if acc is None:
+                    out[key] = dict(zip(fields, sums_, strict=True))
+                else:
+                    for k, v in zip(fields, sums_, strict=True):
+                        acc[k] += v
     return out
 
 
 def _norm(v):
-    return v.date() if isinstance(v, datetime) else v
+    """Engine values to Python: a month truncated to a timestamp (PostgreSQL) or to text (SQLite)
+    becomes a date; SUMs are ints on both."""
+    if isinstance(v, datetime):
+        return v.date()
+    if isinstance(v, str) and len(v) >= 10 and v[4] == "-" and v[7] == "-":
+        return date.fromisoformat(v[:10])
+    return v
 
 
 def totals(where: C.Where, start: date, end: date) -> dict[str, int]:
