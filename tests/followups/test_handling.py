@@ -133,7 +133,6 @@ def test_verify_rules(client, login, bad_review, manager, make_user):
 
 def test_appeal_is_decided_by_the_level_above(client, login, bad_review, manager, district_admin):
     from bianmin.evaluations.models import Evaluation
-    from bianmin.followups import selectors
 
     e = bad_review()
     h = e.handling
@@ -152,7 +151,9 @@ def test_appeal_is_decided_by_the_level_above(client, login, bad_review, manager
     e = Evaluation.objects.get(pk=e.pk)  # kept, marked, out of the figures
     assert e.excluded is True
     day = timezone.localdate()
-    assert not selectors.bad_reviews(h.area, day - timedelta(days=3), day).exists()
+    from bianmin.figures.cohorts import Where, rows
+
+    assert not rows("bad", Where(h.area.path), day - timedelta(days=30), day).filter(pk=e.pk).exists()
 
 
 def test_rejected_appeal_resumes_handling(bad_review, manager, district_admin):
