@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "bianmin.evaluations",
     "bianmin.followups",
     "bianmin.appeals",
+    "bianmin.policies",
     "bianmin.figures",
 ]
 
@@ -227,6 +228,7 @@ BIANMIN_EXPORT_DIRECT_MAX_ROWS = int(os.environ.get("BIANMIN_EXPORT_DIRECT_MAX_R
 # Each gateway is a dotted path to a class; the console backend writes to the log and var/outbox/.
 BIANMIN_GATEWAYS = {
     "sms": os.environ.get("BIANMIN_SMS_GATEWAY", "bianmin.core.gateways.FileGateway"),
+    "email": os.environ.get("BIANMIN_EMAIL_GATEWAY", "bianmin.core.gateways.FileGateway"),
     "notify": os.environ.get("BIANMIN_NOTIFY_GATEWAY", "bianmin.core.gateways.FileGateway"),
 }
 BIANMIN_SMS_HTTP_URL = os.environ.get("BIANMIN_SMS_HTTP_URL", "")

@@ -27,5 +27,6 @@ urlpatterns = [
     path("appeals/", include("bianmin.appeals.urls")),
     path("exports/", include("bianmin.exports.urls")),
     path("figures/", include("bianmin.figures.urls")),
+    path("policies/", include("bianmin.policies.urls")),
     path("open311/v2/", include("bianmin.appeals.open311_urls")),
 ]

@@ -12,8 +12,10 @@ if os.environ.get("BIANMIN_WARM_SEARCH") == "1":
     import gc
 
     from bianmin.catalog.selectors import warm_search
+    from bianmin.policies.selectors import warm_search as warm_policy_search
 
     warm_search()
+    warm_policy_search()
     # Move what the master loaded (jieba's dictionary is millions of objects) out of the cyclic
     # collector's sight: otherwise every full collection in every worker walks it again, which
     # cost a third of the evaluation endpoint's throughput. It also keeps those pages shared

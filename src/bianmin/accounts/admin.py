@@ -31,6 +31,7 @@ KEY_SCOPE_LABELS = {
     "evaluations.provincial": "省好差评系统对接",
     "appeals.12345": "12345 工单对接",
     "open311": "Open311 诉求接口",
+    "policies.read": "惠企政策开放接口（读取、增量同步）",
 }
 
 

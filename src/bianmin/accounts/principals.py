@@ -18,6 +18,7 @@ KEY_SCOPE_CAPABILITIES: dict[str, frozenset[str]] = {
     "evaluations.provincial": frozenset({Cap.EVALUATION_PROVINCIAL}),
     "appeals.12345": frozenset({Cap.VIEW, Cap.APPEAL_INTAKE}),
     "open311": frozenset({Cap.APPEAL_OPEN311}),
+    "policies.read": frozenset({Cap.POLICY_READ}),
 }
 
 

@@ -20,6 +20,7 @@ from bianmin.regions.models import Area, ServiceSite, Window
 from bianmin.regions.selectors import area_get, area_top_city
 
 from . import selectors, services, xlsx
+from .extensions import guide_sections
 from .models import Department, Item
 
 # ---------------------------------------------------------------------------------------------
@@ -62,9 +63,11 @@ def guide_page(request, code: str):
         except NotFound:
             return _not_found(request, f"没有找到编码为“{code}”的办事指南。")
         return render(request, "catalog/standard_guide.html", {
-            "si": si, "implementations": list(selectors.standard_implementations(standard_item=si)[:300])})
+            "si": si, "implementations": list(selectors.standard_implementations(standard_item=si)[:300]),
+            "sections": guide_sections(si)})
     return render(request, "catalog/guide.html", {"item": item, "g": selectors.guide_elements(item),
-                                                  "versions": list(selectors.guide_versions(item=item)[:20])})
+                                                  "versions": list(selectors.guide_versions(item=item)[:20]),
+                                                  "sections": guide_sections(item.standard_item)})
 
 
 def guide_compare_page(request, code: str):

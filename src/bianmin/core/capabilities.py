@@ -34,6 +34,7 @@ class Cap:
     EVALUATION_PROVINCIAL = "evaluation.provincial"  # the provincial 好差评 system
     APPEAL_INTAKE = "appeal.intake"  # the 12345 platform pushes work orders
     APPEAL_OPEN311 = "appeal.open311"  # Open311 GeoReport clients
+    POLICY_READ = "policy.read"  # a system keeping a copy of the policy library
 
 
 def all_capabilities() -> frozenset[str]:

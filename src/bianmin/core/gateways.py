@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 CHANNELS = {
     "sms": "短信",
+    "email": "电子邮件",
     "notify": "工作人员通知",
     "provincial_eval": "省好差评系统",
     "hotline12345": "12345 热线平台",
@@ -137,6 +138,28 @@ class HttpSmsGateway(Gateway):
             raise GatewayError(f"无法连接短信网关：{reason}") from exc
         if not 200 <= status < 300:
             raise GatewayError(f"短信网关返回 HTTP {status}")
+
+
+class MailGateway(Gateway):
+    """Sends ``payload["subject"]`` and ``payload["text"]`` to the recipient address through
+    Django's e-mail backend (``EMAIL_*`` settings). The Message-ID is derived from the dedupe key,
+    so a message sent twice (at least once delivery) is the same message to the receiving side."""
+
+    def send(self, message: OutboxMessage) -> None:
+        import hashlib
+
+        from django.core.mail import EmailMessage
+
+        payload = message.payload or {}
+        digest = hashlib.sha256(message.dedupe_key.encode()).hexdigest()[:32]
+        domain = getattr(settings, "BIANMIN_EMAIL_DOMAIN", "bianmin.local")
+        mail = EmailMessage(subject=str(payload.get("subject") or "便民 政务服务平台通知"),
+                            body=str(payload.get("text") or ""), to=[message.recipient],
+                            headers={"Message-ID": f"<{digest}@{domain}>", "X-Idempotency-Key": message.dedupe_key})
+        try:
+            mail.send(fail_silently=False)
+        except (OSError, ValueError) as exc:  # smtplib's errors are OSError subclasses
+            raise GatewayError(f"邮件发送失败：{exc}") from exc
 
 
 _instances: dict[str, Gateway] = {}

@@ -107,9 +107,14 @@ _known_words: set[str] = set()
 _synonym_index: dict[str, frozenset[str]] = {}
 
 
+# Groups added by apps at start-up (`add_synonyms`): each app knows its own colloquial names
+# (policies: 高企, 稳岗返还…) and keeps them beside its data instead of in this list.
+_extra_synonyms: list[tuple[str, ...]] = []
+
+
 def _build_synonym_index() -> dict[str, frozenset[str]]:
     index: dict[str, set[str]] = {}
-    for group in SYNONYMS:
+    for group in [*SYNONYMS, *_extra_synonyms]:
         members = {normalize(w) for w in group}
         for w in members:
             index.setdefault(w, set()).update(members)
@@ -145,6 +150,22 @@ def add_words(words: Iterable[str]) -> None:
         if _tokenizer is not None:
             for word in new:
                 _tokenizer.add_word(word, freq=50000)
+
+
+def add_synonyms(groups: Iterable[Sequence[str]]) -> None:
+    """Add groups of names that mean the same thing (the first is the official name). Idempotent;
+    an app calls it from its AppConfig.ready(), before the first query is cut."""
+    global _synonym_index
+    new = [tuple(g) for g in groups if len(g) >= 2 and tuple(g) not in _extra_synonyms]
+    if not new:
+        return
+    with _lock:
+        _extra_synonyms.extend(new)
+        if _tokenizer is not None:
+            _synonym_index = _build_synonym_index()
+            for group in new:
+                for word in group:
+                    _tokenizer.add_word(normalize(word), freq=50000)
 
 
 def _clean(tokens: Iterable[str]) -> list[str]:

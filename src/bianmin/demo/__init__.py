@@ -21,6 +21,7 @@ def steps() -> list[tuple[str, Callable[[], object]]]:
     from bianmin.figures.demo import load_demo_figures
     from bianmin.figures.rollups import rebuild
     from bianmin.followups.demo import load_demo_followups
+    from bianmin.policies.demo import load_demo_policies
     from bianmin.regions.demo import load_demo_sites
 
     return [
@@ -31,6 +32,7 @@ def steps() -> list[tuple[str, Callable[[], object]]]:
         ("诉求", load_demo_appeals),
         ("好差评", load_demo_evaluations),
         ("回访与整改", load_demo_followups),
+        ("惠企政策", load_demo_policies),
         ("统计基础数据（村居位置、上线登记）", load_demo_figures),
         # The bulk paths above skip the roll-up upkeep: rebuild the figures once at the end.
         ("统计汇总", rebuild),
