@@ -65,10 +65,17 @@ def test_the_guide_of_a_related_item_shows_the_policy(content, publish, client, 
     item = item_create(actor=None, standard_item=handling, area=site.area, site=site, promised_limit_days=1)
     item_publish(actor=None, item=item)
     policy = publish(content(title="增值税小规模纳税人“六税两费”减征", aliases="六税两费", items=[main]))
+    from conftest import TAIJIANG
+
+    from bianmin.catalog.services import department_create
+
+    taijiang = department_create(actor=None, code="P-TJ", name="台江区人社局", category="劳动保障", area=areas[TAIJIANG])
+    elsewhere = publish(content(title="台江区个体户开业补贴", lead_department=taijiang, items=[main]))
     guide = _text(client.get(f"/catalog/guide/{item.implementation_code}/"))
     assert "相关惠企政策" in guide and policy.title in guide and f"/policies/{policy.code}/" in guide
+    assert elsewhere.title not in guide  # 台江's own policy does not apply at 鼓东
     standard = _text(client.get(f"/catalog/guide/{main.code}/"))
-    assert policy.title in standard
+    assert policy.title in standard and elsewhere.title in standard  # the shared guide: everywhere
     # an item with no related policy shows no section at all
     other = standard_item_create(actor=None, code="350110002000", name="食品小作坊登记", item_type="license",
                                  competent_department=pdepts["rsj"], implementing_body="街道", legal_limit_days=3)

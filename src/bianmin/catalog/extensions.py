@@ -8,8 +8,8 @@ and a section that fails never takes the guide down with it.
 
     from bianmin.catalog.extensions import GuideSection, register_guide_section
 
-    def related_policies(standard_item):
-        rows = ...
+    def related_policies(standard_item, area):
+        rows = ...  # area: where the guide's item is implemented (None on the shared guide)
         return GuideSection("policies/_guide_section.html", {"policies": rows}) if rows else None
 
     register_guide_section("policies", related_policies, order=10)
@@ -34,26 +34,28 @@ class GuideSection:
 @dataclass(frozen=True)
 class _Provider:
     name: str
-    provide: Callable[[Any], GuideSection | None]
+    provide: Callable[[Any, Any], GuideSection | None]
     order: int
 
 
 _PROVIDERS: dict[str, _Provider] = {}
 
 
-def register_guide_section(name: str, provide: Callable[[Any], GuideSection | None], *, order: int = 100) -> None:
-    """Add (or replace, by name) a provider: ``provide(standard_item)`` returns a section or None.
-    Idempotent, so that ready() may run twice."""
+def register_guide_section(name: str, provide: Callable[[Any, Any], GuideSection | None], *,
+                           order: int = 100) -> None:
+    """Add (or replace, by name) a provider: ``provide(standard_item, area)`` returns a section or
+    None; ``area`` is the area of the implemented item whose guide is shown, None for the shared
+    guide of the standard item. Idempotent, so that ready() may run twice."""
     _PROVIDERS[name] = _Provider(name=name, provide=provide, order=order)
 
 
-def guide_sections(standard_item) -> list[GuideSection]:
+def guide_sections(standard_item, area=None) -> list[GuideSection]:
     """The sections every registered app has for this standard item, in order. A provider that
     raises is logged and left out: a guide must open even when an extra does not."""
     out: list[GuideSection] = []
     for provider in sorted(_PROVIDERS.values(), key=lambda p: (p.order, p.name)):
         try:
-            section = provider.provide(standard_item)
+            section = provider.provide(standard_item, area)
         except Exception:  # noqa: BLE001 - see the docstring
             log.exception("guide section %s failed for %s", provider.name, getattr(standard_item, "code", "?"))
             continue

@@ -67,7 +67,7 @@ def guide_page(request, code: str):
             "sections": guide_sections(si)})
     return render(request, "catalog/guide.html", {"item": item, "g": selectors.guide_elements(item),
                                                   "versions": list(selectors.guide_versions(item=item)[:20]),
-                                                  "sections": guide_sections(item.standard_item)})
+                                                  "sections": guide_sections(item.standard_item, item.area)})
 
 
 def guide_compare_page(request, code: str):

@@ -261,27 +261,30 @@ def standard_item_of(*, code: str) -> StandardItem:
     return si
 
 
-def policies_for_item(*, standard_item: StandardItem, in_force_only: bool = False,
+def policies_for_item(*, standard_item: StandardItem, in_force_only: bool = False, area: Area | None = None,
                       today: dt.date | None = None) -> list[Policy]:
     """Public policies to which this item leads: related to it or to an item above it (a handling
-    sub-item such as 个体工商户设立登记（新设） inherits its main item's policies)."""
+    sub-item such as 个体工商户设立登记（新设） inherits its main item's policies). With `area`, only
+    those that apply there (a 鼓楼 guide does not list 台江's own policies)."""
     chain, si = [], standard_item
     while si is not None and len(chain) < 5:
         chain.append(si.pk)
         si = si.parent
     qs = public_policies().filter(items__in=chain).distinct()
+    if area is not None:
+        qs = _faceted(qs, filter_groups(Filters(area_path=area.path)))
     if in_force_only:
         qs = qs.filter(in_force_q(today or timezone.localdate()))
     return list(qs.select_related("lead_department").only(*LIST_FIELDS)
                 .order_by("state", "-published_at", "code"))
 
 
-def related_guide_section(standard_item):
+def related_guide_section(standard_item, area):
     """For the catalog's guide pages (registered in apps.py): the policies in force this item
-    leads to. None when there are none, so the page shows nothing."""
+    leads to, applying where the guide's item is. None when there are none: no section shown."""
     from bianmin.catalog.extensions import GuideSection
 
-    rows = policies_for_item(standard_item=standard_item, in_force_only=True)
+    rows = policies_for_item(standard_item=standard_item, in_force_only=True, area=area)
     if not rows:
         return None
     return GuideSection("policies/_guide_section.html", {"policies": rows[:20], "more": len(rows) > 20})
