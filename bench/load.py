@@ -93,6 +93,11 @@ try:
     out["cases"] = list(done.exclude(pk__in=evaluated).values_list("acceptance_number", flat=True)[:20000])
 except Exception as exc:
     out["notes"].append(f"cases: {exc}")
+try:
+    from bianmin.policies.models import Policy
+    out["policies"] = list(Policy.objects.filter(state="published").order_by("code").values_list("code", flat=True)[:50])
+except Exception as exc:
+    out["notes"].append(f"policies: {exc}")
 # The API's routes from its URL patterns (not from /api/openapi.json: a route whose schema fails
 # to build must still be measured).
 import re
@@ -196,6 +201,22 @@ class Server:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=30)
+
+
+def request_with_headers(method: str, port: int, path: str, headers: dict) -> tuple[int, bytes, dict]:
+    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+    try:
+        conn.request(method, path, headers=headers)
+        response = conn.getresponse()
+        return response.status, response.read(), {k.lower(): v for k, v in response.getheaders()}
+    except (OSError, http.client.HTTPException):
+        return 0, b"", {}
+    finally:
+        conn.close()
+
+
+def port_of(setup: dict) -> int:
+    return setup["port"]
 
 
 def request(method: str, port: int, path: str, *, body: bytes | None = None, headers: dict | None = None,
@@ -314,6 +335,46 @@ def build_routes(setup: dict, paths: set[str], page_ok, tag: str) -> tuple[list[
         routes.append(Route("窗口办件队列", "GET", "/api/v1/cases", lambda: ("/api/v1/cases", None, cookie)))
 
     # The rate figures (好评率, 整改率…) — whichever figure routes have landed.
+    # The open policy API: one policy with a key (the copy-keeping system's read), the same answered
+    # 304 (If-None-Match), and the search (the rate limit counts every one of these requests).
+    policies = setup.get("policies") or []
+    if policies and have("/api/v1/policies/{code}", "惠企政策接口"):
+        cycle_policies = itertools.cycle(policies)
+        policy_lock = threading.Lock()
+
+        def next_policy():
+            with policy_lock:
+                return next(cycle_policies)
+
+        routes.append(Route("惠企政策（一项，密钥）", "GET", "/api/v1/policies/{code}",
+                            lambda: (f"/api/v1/policies/{urllib.parse.quote(next_policy())}", None, key)))
+        etags = {}
+        for code in policies:
+            status, _body, headers = request_with_headers("GET", port_of(setup), f"/api/v1/policies/{urllib.parse.quote(code)}", key)
+            if status == 200 and headers.get("etag"):
+                etags[code] = headers["etag"]
+        if etags:
+            cycle_tags = itertools.cycle(sorted(etags.items()))
+
+            def not_modified():
+                with policy_lock:
+                    code, tag = next(cycle_tags)
+                return f"/api/v1/policies/{urllib.parse.quote(code)}", None, {**key, "If-None-Match": tag}
+
+            routes.append(Route("惠企政策（304，密钥）", "GET", "/api/v1/policies/{code} If-None-Match", not_modified))
+    elif not policies:
+        notes.append("跳过 惠企政策接口：演示数据中没有已发布的政策")
+    if have("/api/v1/policies", "惠企政策检索"):
+        policy_words = itertools.cycle(["稳岗返还", "技改补助", "高企", "社保补贴", "创业贷", "专精特新", "展会补贴"])
+        pw_lock = threading.Lock()
+
+        def next_policy_word():
+            with pw_lock:
+                return next(policy_words)
+
+        routes.append(Route("惠企政策检索", "GET", "/api/v1/policies?q=…",
+                            lambda: (f"/api/v1/policies?q={urllib.parse.quote(next_policy_word())}", None, key)))
+
     figure_paths = sorted(p for p in paths if any(w in p for w in ("rate", "figure", "ledger", "kpi", "stats"))
                           and "{" not in p)
     if figure_paths and setup.get("admin_session"):
@@ -378,10 +439,22 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn 工作进程数")
     parser.add_argument("--port", type=int, default=8170, help="本机端口（被占用时自动另选）")
     parser.add_argument("--keep", action="store_true", help="结束后保留临时目录（日志、数据库）")
+    parser.add_argument("--reuse-var", help="SQLite：复制该 var 目录中已载入演示数据的数据库，免去重新载入（仅 --db sqlite）")
     args = parser.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix=f"bench-load-{args.db}-"))
+    if args.reuse_var:
+        if args.db != "sqlite":
+            sys.exit("--reuse-var 仅用于 SQLite")
+        (root / "var").mkdir(parents=True)
+        for suffix in ("", "-wal", "-shm"):
+            source = Path(args.reuse_var) / f"bianmin.sqlite3{suffix}"
+            if source.exists():
+                shutil.copy2(source, root / "var" / source.name)
     env = {**os.environ, "BIANMIN_VAR": str(root / "var"), "BIANMIN_DEBUG": "0",
+           # The policy API's per-key limit is counted on every request (the work stays in the
+           # measurement) but set high enough never to refuse the bench's own requests.
+           "BIANMIN_POLICY_API_KEY_PER_MINUTE": "100000000", "BIANMIN_POLICY_API_ANON_PER_MINUTE": "100000000",
            "SECRET_KEY": "bench-load-" + "x" * 50, "BIANMIN_LOG_LEVEL": "WARNING"}
     env.pop("DATABASE_URL", None)
     pg = None
@@ -402,6 +475,7 @@ def main() -> int:
         if line is None:
             sys.exit(f"准备数据失败：\n{out.stderr[-3000:]}")
         setup = json.loads(line[len("SETUP"):])
+        setup["port"] = port
 
         paths = set(setup.get("api_paths", []))
         if request("GET", port, "/api/openapi.json")[0] != 200:
