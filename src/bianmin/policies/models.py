@@ -68,7 +68,7 @@ class Policy(models.Model):
     previous = models.ForeignKey("self", verbose_name=_("修订自"), null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="revisions")
 
-    title = models.CharField(_("政策名称"), max_length=200)
+    title = models.CharField(_("政策名称"), max_length=200, db_index=True)  # exact-title hits in search
     aliases = models.TextField(_("俗称"), blank=True, help_text=_("企业常用叫法，每行一个或以“、”分隔，如 稳岗返还、技改补助"))
     category = models.CharField(_("政策类别"), max_length=20, choices=Category.choices)
     lead_department = models.ForeignKey(Department, verbose_name=_("牵头部门"), on_delete=models.PROTECT,

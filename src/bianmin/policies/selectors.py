@@ -180,23 +180,44 @@ def policy_search(*, q: str = "", filters: Filters = NO_FILTERS, page: int = 1, 
                       page=page, per_page=per_page, fuzzy=bool(fuzzy))
 
 
+class _AllTerms:
+    """The full text of a candidate that the index matched on every term group: every term is in
+    it, so it need not be read (hundreds of long texts per query) to rank."""
+
+    def __contains__(self, token: str) -> bool:
+        return True
+
+
+_ALL_TERMS = _AllTerms()
+
+
 def _candidates(ids: Sequence[int], phrases: frozenset[str], filters: Filters, today: dt.date, *,
                 faceted: bool = False) -> list[search.Candidate]:
-    """The rows to rank: the index's candidates (already filtered by the index when it matched the
-    filter tokens; `faceted` when they still need the filters) plus a policy titled exactly as
-    the query, so an exact title is never lost to the candidate limit."""
-    qs = public_policies()
-    match = Q(pk__in=list(ids))
+    """The rows to rank: the index's candidates (`faceted` when the filters still have to be
+    applied; otherwise the index matched the filter tokens and every term group, and their text
+    is not read) plus a policy titled exactly as the query, so an exact title is never lost to the
+    candidate limit (checked against the filters on its own: usually none or one row)."""
+    groups = filter_groups(filters)
+    ids = set(ids)
+    extra: set[int] = set()
     if phrases:
-        match |= Q(title__in=sorted(phrases))
-    qs = qs.filter(match)
-    if faceted or phrases:
-        qs = _faceted(qs, filter_groups(filters))
+        exact = set(public_policies().filter(title__in=sorted(phrases)).values_list("id", flat=True)) - ids
+        if exact:
+            extra = set(_faceted(Policy.objects.filter(pk__in=exact), groups).values_list("id", flat=True))
+    if not ids and not extra:
+        return []
+    qs = public_policies().filter(pk__in=sorted(ids | extra))
+    if faceted:
+        qs = _faceted(qs, groups)
     if filters.in_force:
         qs = qs.filter(in_force_q(today))
+    if faceted or extra:
+        return [search.Candidate(id=i, code=code, name=title, aliases=tuple(split_aliases(aliases)) if aliases else (),
+                                 text_tokens=search.TokenText(text))
+                for i, code, title, aliases, text in qs.values_list("id", "code", "title", "aliases", "search_text")]
     return [search.Candidate(id=i, code=code, name=title, aliases=tuple(split_aliases(aliases)) if aliases else (),
-                             text_tokens=search.TokenText(text))
-            for i, code, title, aliases, text in qs.values_list("id", "code", "title", "aliases", "search_text")]
+                             text_tokens=_ALL_TERMS)
+            for i, code, title, aliases in qs.values_list("id", "code", "title", "aliases")]
 
 
 def _browse(*, filters: Filters, page: int, per_page: int, today: dt.date) -> SearchPage:
