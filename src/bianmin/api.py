@@ -142,11 +142,13 @@ def _register_routers() -> None:
     from bianmin.evaluations.api import router as evaluations_router
     from bianmin.figures.api import router as figures_router
     from bianmin.followups.api import router as followups_router
+    from bianmin.inspections.api import router as inspections_router
     from bianmin.policies.api import router as policies_router
     from bianmin.regions.api import router as regions_router
 
     for router in (accounts_router, regions_router, catalog_router, cases_router, evaluations_router, followups_router, appeals_router,
-                   policies_router, figures_router):
+                   policies_router, figures_router,
+                   inspections_router):
         api.add_router("/v1/", router)
 
 

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "bianmin.appeals",
     "bianmin.policies",
     "bianmin.figures",
+    "bianmin.inspections",
 ]
 
 MIDDLEWARE = [

@@ -25,6 +25,7 @@ urlpatterns = [
     path("evaluations/", include("bianmin.evaluations.urls")),
     path("followups/", include("bianmin.followups.urls")),
     path("appeals/", include("bianmin.appeals.urls")),
+    path("inspections/", include("bianmin.inspections.urls")),
     path("exports/", include("bianmin.exports.urls")),
     path("figures/", include("bianmin.figures.urls")),
     path("policies/", include("bianmin.policies.urls")),

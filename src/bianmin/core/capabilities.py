@@ -25,6 +25,7 @@ class Cap:
     APPEAL_HANDLE = "appeal.handle"
     APPEAL_MANAGE = "appeal.manage"
     INSPECT = "inspect"
+    INSPECTION_RESPOND = "inspection.respond"  # the inspected level: submit materials, answer notices (督查)
     POLICY_EDIT = "policy.edit"
 
     # Held through API keys' scopes (accounts.principals.KEY_SCOPE_CAPABILITIES).

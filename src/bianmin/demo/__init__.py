@@ -21,6 +21,7 @@ def steps() -> list[tuple[str, Callable[[], object]]]:
     from bianmin.figures.demo import load_demo_figures
     from bianmin.figures.rollups import rebuild
     from bianmin.followups.demo import load_demo_followups
+    from bianmin.inspections.demo import load_demo_inspections
     from bianmin.policies.demo import load_demo_policies
     from bianmin.regions.demo import load_demo_sites
 
@@ -31,6 +32,7 @@ def steps() -> list[tuple[str, Callable[[], object]]]:
         ("办件", load_demo_cases),
         ("诉求", load_demo_appeals),
         ("好差评", load_demo_evaluations),
+        ("督查", load_demo_inspections),
         ("回访与整改", load_demo_followups),
         ("惠企政策", load_demo_policies),
         ("统计基础数据（村居位置、上线登记）", load_demo_figures),

@@ -165,7 +165,10 @@ def rectification_ledger_export(actor, params: dict) -> Export:
     status = params.get("status") or None
     if status is not None and status not in Rectification.Status.values:
         raise Invalid("整改状态无效", field="status")
-    qs = rectification_ledger(actor=actor, start=start, status=status)
+    source = params.get("source") or None
+    if source is not None and source not in Rectification.Source.values:
+        raise Invalid("问题来源无效", field="source")
+    qs = rectification_ledger(actor=actor, start=start, status=status, source=source)
     until = _until("found_on", end, is_datetime=False)
     return Export(title=f"整改台账_{start}_{end}", header=RECT_HEADER, rows=rect_rows(qs, first=until),
                   count=_count(qs.filter(until)))

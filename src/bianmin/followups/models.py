@@ -134,6 +134,7 @@ class Rectification(models.Model):
         FOLLOW_UP = "follow_up", _("回访发现")
         APPEAL_GROUP = "appeal_group", _("高频诉求")
         QUESTIONNAIRE = "questionnaire", _("问卷调查")
+        INSPECTION = "inspection", _("督查整改通知")
         OTHER = "other", _("其他")
 
     class Status(models.TextChoices):

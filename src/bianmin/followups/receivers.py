@@ -1,4 +1,4 @@
-"""followups listening to evaluations and appeals (they never call followups)."""
+"""followups listening to evaluations, appeals and inspections (they never call followups)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from django.dispatch import receiver
 
 from bianmin.appeals.signals import rectification_requested
 from bianmin.evaluations.signals import evaluation_submitted
+from bianmin.inspections.signals import assessment_figures, notice_changed
 
 log = logging.getLogger(__name__)
 
@@ -35,3 +36,23 @@ def appeal_rectification(sender, request_id, **kwargs):
         rectification_from_appeal_request(request_id=request_id)
     except Exception:
         log.exception("followups: could not open the rectification of appeal request %s", request_id)
+
+
+@receiver(notice_changed, dispatch_uid="followups-inspection-notice")
+def inspection_notice(sender, notice_id, **kwargs):
+    from .services import rectification_sync_from_notice
+
+    try:
+        rectification_sync_from_notice(notice_id=notice_id)
+    except Exception:
+        # The notice has committed; the daily sweep (rectifications_from_inspection_notices) catches up.
+        log.exception("followups: could not bring the ledger up to inspection notice %s", notice_id)
+
+
+@receiver(assessment_figures, dispatch_uid="followups-assessment-figures")
+def inspection_assessment_figures(sender, area, year, today, width, **kwargs):
+    """The year's 好差评 satisfaction and appeal timeliness per district, for the inspections'
+    annual assessment (it may not read evaluations or appeals itself)."""
+    from .selectors import assessment_figures_for
+
+    return assessment_figures_for(area=area, year=year, today=today, width=width)

@@ -3,6 +3,7 @@ built on these rows are the figures app's (figures/cohorts.py)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Q, QuerySet
@@ -196,9 +197,61 @@ def problem_list(*, actor: Principal, start: date | None = None, end: date | Non
 
 
 def rectification_ledger(*, actor: Principal, start: date | None = None, end: date | None = None,
-                         status: str | None = None) -> QuerySet[Rectification]:
-    """整改台账: problem, measure, owner, deadline, result, on time."""
+                         status: str | None = None, source: str | None = None) -> QuerySet[Rectification]:
+    """整改台账: problem, measure, owner, deadline, result, on time; of every source (bad reviews,
+    follow-ups, appeals, inspection notices…) or of one."""
     qs = problem_list(actor=actor, start=start, end=end)
     if status:
         qs = qs.filter(status=status)
+    if source:
+        qs = qs.filter(source=source)
     return qs
+
+
+@dataclass
+class LedgerRate:
+    """One line of the ledger's 按期整改率 table."""
+
+    key: str
+    label: str
+    numerator: int
+    denominator: int
+
+    @property
+    def percent(self) -> str:
+        return "—" if not self.denominator else f"{self.numerator * 100 / self.denominator:.1f}%"
+
+    @property
+    def below_target(self) -> bool:
+        """Shown in red: the seed's target is 100%."""
+        return bool(self.denominator) and self.numerator < self.denominator
+
+
+def on_time_by_area(*, actor: Principal, start: date, end: date, source: str | None = None,
+                    today: date | None = None) -> list[LedgerRate]:
+    """按期整改率 of the ledger's rows per area directly below the caller's top area (the districts
+    for the city, the townships for a district), for the period and source shown: rows done by
+    their deadline over rows done or past their deadline (as the rates page counts it)."""
+    from django.db.models import Count
+    from django.db.models.functions import Substr
+
+    from bianmin.regions.models import Area
+
+    paths = actor.area_paths_for(Cap.VIEW)
+    if not paths:
+        return []
+    today = today or timezone.localdate()
+    top = Area.objects.get(path=paths[0])
+    width = len(top.path) + 13
+    qs = _period(scoped(Rectification.objects.all(), actor, Cap.VIEW), "found_on", start, end, is_datetime=False)
+    if source:
+        qs = qs.filter(source=source)
+    due = Q(status=Rectification.Status.DONE) | Q(deadline__lt=today)
+    counts = {child: (n, d) for child, n, d in qs.filter(due).annotate(child=Substr("area__path", 1, width))
+              .values("child").annotate(n=Count("pk", filter=Q(on_time=True)), d=Count("pk")).order_by()
+              .values_list("child", "n", "d")}
+    # Rows at the top area itself (a district's own office) count in the total only.
+    children = list(top.children.order_by("code")) or [top]
+    rows = [LedgerRate(child.code, child.name, *counts.get(child.path, (0, 0))) for child in children]
+    total = LedgerRate(top.code, f"{top.name}（合计）", sum(n for n, _d in counts.values()), sum(d for _n, d in counts.values()))
+    return [total] + [r for r in rows if r.denominator]

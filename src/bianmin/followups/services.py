@@ -121,10 +121,18 @@ def rectification_open(*, actor: Principal | None, source: str, area, problem: s
     return rect
 
 
+def _refuse_inspection(rect: Rectification) -> None:
+    """An inspection notice's row follows the notice (answered and accepted there): edited here,
+    the ledger and the notice would tell two stories."""
+    if rect.source == Rectification.Source.INSPECTION:
+        raise Conflict("督查整改通知的整改情况请在整改通知中答复，验收后台账自动更新")
+
+
 def rectification_plan(*, actor: Principal, rectification_id: int, measure: str, owner_name: str,
                        working_days: int | None = None) -> Rectification:
     with transaction.atomic():
         rect = get_scoped(Rectification.objects.select_for_update(), actor, Cap.BADREVIEW_HANDLE, pk=rectification_id)
+        _refuse_inspection(rect)
         if rect.status != Rectification.Status.OPEN:
             raise Conflict("该整改已完成，不能修改整改措施")
         rect.measure = _text(measure, "measure", "整改措施")
@@ -144,6 +152,7 @@ def rectification_plan(*, actor: Principal, rectification_id: int, measure: str,
 def rectification_complete(*, actor: Principal, rectification_id: int, result: str, done_on: date | None = None) -> Rectification:
     with transaction.atomic():
         rect = get_scoped(Rectification.objects.select_for_update(), actor, Cap.BADREVIEW_HANDLE, pk=rectification_id)
+        _refuse_inspection(rect)
         if rect.status == Rectification.Status.DONE:
             raise Conflict("该整改已完成")
         if not rect.measure:
@@ -188,6 +197,56 @@ def rectification_from_appeal_request(*, request_id: int) -> Rectification | Non
                                   problem=problem, source_ref=f"appeal_request:{req.pk}")
         if req.status == "pending":
             rectification_request_mark(request_id=req.pk, accepted=True, ledger_ref=rect.number)
+    return rect
+
+
+def rectifications_from_inspection_notices(*, limit: int = 500) -> int:
+    """Sweep: inspection notices whose last change the ledger has not taken in (a lost signal)."""
+    from bianmin.inspections.selectors import notices_out_of_ledger
+
+    ids = notices_out_of_ledger(limit)
+    for notice_id in ids:
+        rectification_sync_from_notice(notice_id=notice_id)
+    return len(ids)
+
+
+def rectification_sync_from_notice(*, notice_id: int) -> Rectification | None:
+    """Bring the ledger's row of an inspection notice (整改通知) up to the notice: opened when it
+    is issued (same deadline, counted from the same day), the district's answer as the measure,
+    done with the notice's acceptance (on the day of the accepted answer, on time as the notice
+    says), open again when sent back. The notice owns the state; the ledger mirrors it, so the two
+    never disagree about answered, accepted, sent back or overdue (both read the one deadline)."""
+    from bianmin.inspections.models import Notice
+    from bianmin.inspections.services import notice_ledger_synced
+
+    notice = Notice.objects.select_related("area", "site").filter(pk=notice_id).first()
+    if notice is None:
+        return None
+    with transaction.atomic():
+        rect = rectification_open(actor=None, source=Rectification.Source.INSPECTION, area=notice.area, site=notice.site,
+                                  problem=f"【整改通知 {notice.number}】{notice.problem}",
+                                  working_days=notice.working_days, found_on=notice.issued_on,
+                                  source_ref=f"inspection_notice:{notice.pk}")
+        rect = Rectification.objects.select_for_update().get(pk=rect.pk)
+        # Re-read under the ledger row's lock: two receivers of successive changes may run at once,
+        # and the later state must win whichever commits last.
+        notice = Notice.objects.get(pk=notice_id)
+        before = (rect.status, rect.measure, rect.result, rect.done_on, rect.on_time, rect.deadline)
+        rect.deadline = notice.deadline
+        rect.owner_name = notice.addressee.name[:50]
+        rect.measure = notice.answer if notice.status != Notice.Status.ISSUED else ""
+        if notice.status == Notice.Status.ACCEPTED:
+            rect.status = Rectification.Status.DONE
+            rect.result = f"{notice.answer}（验收意见：{notice.decision_note or '通过'}）"
+            rect.done_on, rect.on_time = notice.rectified_on, notice.on_time
+        else:
+            rect.status = Rectification.Status.OPEN
+            rect.result, rect.done_on, rect.on_time = "", None, None
+        if before != (rect.status, rect.measure, rect.result, rect.done_on, rect.on_time, rect.deadline):
+            rect.save()
+            audit(actor=None, action=AuditEntry.Action.UPDATE, target=rect, area_code=notice.area.code,
+                  changes={"notice": notice.number, "notice_status": notice.status, "status": rect.status})
+        notice_ledger_synced(notice_id=notice.pk, revision=notice.revision, ledger_ref=rect.number)
     return rect
 
 

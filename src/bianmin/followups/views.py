@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from bianmin.accounts.principals import principal_of
 from bianmin.cases.services import max_file_bytes
 from bianmin.core.capabilities import Cap
-from bianmin.core.errors import DomainError, Invalid, NotFound, TooLarge, UnsupportedType, error_pages
+from bianmin.core.errors import Conflict, DomainError, Invalid, NotFound, TooLarge, UnsupportedType, error_pages
 from bianmin.core.masking import mask_mobile, mask_name
 
 from . import exports, selectors, services
@@ -389,24 +389,30 @@ def ledger_rectifications(request):
             else:
                 services.rectification_complete(actor=actor, rectification_id=rid, result=request.POST.get("result", ""))
             messages.success(request, "整改台账已更新。")
-        except Invalid as exc:
+        except (Invalid, Conflict) as exc:
             messages.error(request, exc.message)
         return redirect(request.get_full_path())
     start, end = _period(request)
     status = request.GET.get("status") or None
-    qs = selectors.rectification_ledger(actor=actor, start=start, end=end,
-                                        status=status if status in Rectification.Status.values else None)
+    status = status if status in Rectification.Status.values else None
+    source = request.GET.get("source") or None
+    source = source if source in Rectification.Source.values else None
+    qs = selectors.rectification_ledger(actor=actor, start=start, end=end, status=status, source=source)
     if request.GET.get("format") == "xlsx":
         params = {"from": str(start), "to": str(end)}
-        if status in Rectification.Status.values:
-            params["status"] = status
+        params.update({k: v for k, v in (("status", status), ("source", source)) if v})
+        label = f"_{Rectification.Source(source).label}" if source else ""
         return _xlsx_or_job(request, qs, kind="followups.rectifications", params=params,
-                            build=exports.rectification_ledger_xlsx, name=f"整改台账_{start}_{end}.xlsx")
+                            build=exports.rectification_ledger_xlsx, name=f"整改台账{label}_{start}_{end}.xlsx")
     page = _ledger_page(qs, request)
     today = timezone.localdate()
-    rows = [{"r": r, "flag": selectors.rectification_flag(r, today)} for r in page]
-    return render(request, "followups/ledger_rectifications.html",
-                  {"page": page, "rows": rows, "start": start, "end": end, "status": status or ""})
+    rows = [{"r": r, "flag": selectors.rectification_flag(r, today),
+             "notice": int(r.source_ref.split(":", 1)[1]) if r.source == Rectification.Source.INSPECTION else None}
+            for r in page]
+    return render(request, "followups/ledger_rectifications.html", {
+        "page": page, "rows": rows, "start": start, "end": end, "status": status or "", "source": source or "",
+        "sources": Rectification.Source.choices, "statuses": Rectification.Status.choices,
+        "on_time": selectors.on_time_by_area(actor=actor, start=start, end=end, source=source, today=today)})
 
 
 # --- questionnaires ----------------------------------------------------------------------------
