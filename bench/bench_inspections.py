@@ -33,7 +33,6 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

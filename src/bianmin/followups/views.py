@@ -18,7 +18,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 from bianmin.accounts.principals import principal_of
 from bianmin.cases.services import max_file_bytes
 from bianmin.core.capabilities import Cap
-from bianmin.core.errors import Conflict, DomainError, Invalid, NotFound, TooLarge, UnsupportedType, error_pages
+from bianmin.core.errors import (
+    Conflict,
+    DomainError,
+    Invalid,
+    NotFound,
+    TooLarge,
+    UnsupportedType,
+    error_pages,
+)
 from bianmin.core.masking import mask_mobile, mask_name
 
 from . import exports, selectors, services

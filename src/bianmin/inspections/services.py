@@ -22,10 +22,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max
 from django.utils import timezone
 
-from bianmin.core.capabilities import Cap
 from bianmin.cases.uploads import atomic_with_uploads
 from bianmin.core.audit import audit
 from bianmin.core.calendar import add_working_days, schedule_confirmed
+from bianmin.core.capabilities import Cap
 from bianmin.core.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge, UnsupportedType
 from bianmin.core.models import AuditEntry
 from bianmin.core.outbox import enqueue

@@ -20,8 +20,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from bianmin.accounts.principals import principal_of
-from bianmin.core.capabilities import Cap
 from bianmin.cases.services import max_file_bytes
+from bianmin.core.capabilities import Cap
 from bianmin.core.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge, UnsupportedType, error_pages
 from bianmin.core.xlsx import book
 
