@@ -38,3 +38,10 @@ def test_user_text_is_escaped_not_markup():
 def test_font_file_ships_inside_the_package():
     assert pdf.FONT_FILE.exists()
     assert pdf.FONT_FILE.is_relative_to(pdf.Path(pdf.__file__).parent)
+
+
+def test_tables_declare_no_font_without_chinese_glyphs():
+    # A Table sets its style's font on the canvas even when every cell is a paragraph.
+    data = pdf.simple_pdf("整改通知", [pdf.key_values([("通知编号", "ZGTZ1")]), [["序号", "材料"], ["1", "身份证"]]])
+    names = _font_objects(data)
+    assert names and all(b"WenQuanYi" in n for n in names), names

@@ -66,6 +66,9 @@ def table(rows: Sequence[Sequence[str]], *, col_widths: Sequence[float] | None =
     data = [[para(cell, "cell") for cell in row] for row in rows]
     t = Table(data, colWidths=col_widths, repeatRows=1 if header else 0)
     commands = [
+        # The cells are paragraphs in the CJK font, but a Table still sets its style's font
+        # (Helvetica by default) on the canvas, which declares a font with no Chinese glyphs.
+        ("FONTNAME", (0, 0), (-1, -1), register_font()),
         ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#888888")),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LEFTPADDING", (0, 0), (-1, -1), 4),
