@@ -190,3 +190,16 @@ def test_city_admin_sees_notices_everywhere_a_center_only_its_own(notice, people
     assert not selectors.notices(actor=principal(people["city"]), area_code="350103000000").exists()
     assert selectors.notices(actor=principal(people["city"]), overdue=True, today=date(2026, 3, 20)).get() == notice
     assert notice.organiser.code == CITY
+
+
+def test_every_step_leaves_an_audit_row(notice, people, principal):
+    from bianmin.core.models import AuditEntry
+
+    services.notice_answer(actor=principal(people["gulou"]), notice_id=notice.pk, answer="已整改", files=[("a.pdf", PDF)])
+    services.notice_decide(actor=principal(people["inspector"]), notice_id=notice.pk, accept=True, note="好")
+    kinds = list(AuditEntry.objects.filter(target_type__startswith="inspections.").order_by("id")
+                 .values_list("target_type", "action"))
+    assert ("inspections.cycle", "create") in kinds and ("inspections.sampledsite", "transition") in kinds
+    assert [a for t, a in kinds if t == "inspections.notice"] == ["create", "transition", "transition"]
+    answered = AuditEntry.objects.filter(target_type="inspections.notice", changes__status="answered").get()
+    assert answered.actor_label == people["gulou"].username and answered.changes["evidence"][0][0] == "a.pdf"
