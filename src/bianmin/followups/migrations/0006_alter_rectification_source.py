@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('followups', '0004_ledger_indexes'),
+        ('followups', '0005_delete_dailyrollup'),
     ]
 
     operations = [
