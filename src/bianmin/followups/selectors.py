@@ -255,3 +255,32 @@ def on_time_by_area(*, actor: Principal, start: date, end: date, source: str | N
     rows = [LedgerRate(child.code, child.name, *counts.get(child.path, (0, 0))) for child in children]
     total = LedgerRate(top.code, f"{top.name}（合计）", sum(n for n, _d in counts.values()), sum(d for _n, d in counts.values()))
     return [total] + [r for r in rows if r.denominator]
+
+
+def assessment_figures_for(*, area, year: int, today: date, width: int) -> dict[str, dict[str, tuple[int, int]]]:
+    """For the inspections' annual assessment (``inspections.signals.assessment_figures``), from the
+    raw rows: 好差评满意率 (active evaluations — first, not default 满意, not excluded — graded 3 or
+    better over active evaluations made in ``year``) and 诉求按时答复率 (appeals registered in ``year``
+    answered by their deadline over those answered plus those still open past it), per area
+    ``width`` characters of path deep (the districts of the city)."""
+    from django.db.models import Count
+    from django.db.models.functions import Substr
+
+    from bianmin.appeals.models import OPEN_STATUSES, Appeal
+    from bianmin.evaluations.models import Evaluation
+
+    lo = _start(date(year, 1, 1))
+    hi = _start(date(year + 1, 1, 1))
+    active = Q(kind="first", is_default=False, excluded=False)
+    satisfaction = (Evaluation.objects.filter(active, area__path__startswith=area.path, evaluated_at__gte=lo,
+                                              evaluated_at__lt=hi)
+                    .annotate(child=Substr("area__path", 1, width)).values("child")
+                    .annotate(num=Count("pk", filter=Q(grade__gte=3)), den=Count("pk")).order_by()
+                    .values_list("child", "num", "den"))
+    overdue_open = Q(status__in=list(OPEN_STATUSES), due_date__lt=today)
+    appeal = (Appeal.objects.filter(area__path__startswith=area.path, registered_at__gte=lo, registered_at__lt=hi)
+              .filter(Q(replied_on_time__isnull=False) | overdue_open)
+              .annotate(child=Substr("area__path", 1, width)).values("child")
+              .annotate(num=Count("pk", filter=Q(replied_on_time=True)), den=Count("pk")).order_by()
+              .values_list("child", "num", "den"))
+    return {"satisfaction": {c: (n, d) for c, n, d in satisfaction}, "appeal": {c: (n, d) for c, n, d in appeal}}
