@@ -124,3 +124,26 @@ def test_concurrent_hits_are_all_counted():
         t.join()
     assert not errors
     assert RateCounter.objects.get().count == 60
+
+
+def test_leased_counts_never_pass_the_limit_across_processes(db, monkeypatch):
+    """Each process leases blocks of the shared count; together they are still held to the limit
+    (an unspent lease of another process only makes the refusal come early), and the counter is
+    written once per block, not once per event."""
+    from bianmin.core import ratelimit
+    from bianmin.core.models import RateCounter
+
+    now = 1_800_000_000.0
+    monkeypatch.setattr(ratelimit, "_leases", {})
+    one_process = sum(ratelimit.hit_leased("lease-a", 10, 60, block=4, now=now) for _ in range(30))
+    assert one_process == 10
+    # three leases, one refused claim; the refusals after it cost no write
+    assert RateCounter.objects.get(bucket__contains="lease-a").count == 16
+    allowed = 0
+    for i in range(30):
+        if i % 3 == 0:
+            monkeypatch.setattr(ratelimit, "_leases", {})  # another process: its own leases
+        allowed += ratelimit.hit_leased("lease-b", 10, 60, block=4, now=now)
+    assert allowed == 8  # two processes each left one leased event unspent
+    monkeypatch.setattr(ratelimit, "_leases", {})
+    assert ratelimit.hit_leased("lease-b", 10, 60, block=4, now=now + 60)  # a new window

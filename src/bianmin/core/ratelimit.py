@@ -25,6 +25,7 @@ failed log-in that rolls back would otherwise not be counted.
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -52,21 +53,21 @@ def _bucket(key: str, window_seconds: int, now: float) -> tuple[str, int]:
     return f"rl:{raw}", (window + 1) * window_seconds
 
 
-def _count_in_database(bucket: str, expires_at: datetime) -> int:
+def _count_in_database(bucket: str, expires_at: datetime, n: int = 1) -> int:
     with transaction.atomic():
-        if not RateCounter.objects.filter(bucket=bucket).update(count=F("count") + 1):
+        if not RateCounter.objects.filter(bucket=bucket).update(count=F("count") + n):
             try:
                 with transaction.atomic():
-                    RateCounter.objects.create(bucket=bucket, count=1, expires_at=expires_at)
-                return 1
+                    RateCounter.objects.create(bucket=bucket, count=n, expires_at=expires_at)
+                return n
             except IntegrityError:  # created by another request meanwhile
-                RateCounter.objects.filter(bucket=bucket).update(count=F("count") + 1)
+                RateCounter.objects.filter(bucket=bucket).update(count=F("count") + n)
         # Our update holds the row lock until commit, so this reads our own increment.
         return RateCounter.objects.filter(bucket=bucket).values_list("count", flat=True).get()
 
 
-def count(key: str, window_seconds: int, *, now: float | None = None) -> int:
-    """Record one event for ``key`` and return how many the current window holds."""
+def count(key: str, window_seconds: int, *, now: float | None = None, n: int = 1) -> int:
+    """Record ``n`` events (one by default) for ``key`` and return how many the current window holds."""
     if window_seconds <= 0:
         raise ValueError("window_seconds must be positive")
     now = time.time() if now is None else now
@@ -76,12 +77,12 @@ def count(key: str, window_seconds: int, *, now: float | None = None) -> int:
         ttl = max(int(window_end - now) + 1, 1)
         cache.add(bucket, 0, timeout=ttl)
         try:
-            return cache.incr(bucket)
+            return cache.incr(bucket, n)
         except ValueError:  # evicted between add and incr
-            cache.add(bucket, 1, timeout=ttl)
-            return 1
+            cache.add(bucket, n, timeout=ttl)
+            return n
     expires_at = datetime.fromtimestamp(window_end, tz=UTC)
-    return _count_in_database(bucket, expires_at)
+    return _count_in_database(bucket, expires_at, n)
 
 
 def hit(key: str, limit: int, window_seconds: int, *, now: float | None = None) -> bool:
@@ -89,10 +90,45 @@ def hit(key: str, limit: int, window_seconds: int, *, now: float | None = None) 
     return count(key, window_seconds, now=now) <= limit
 
 
+# Leases: this process's unspent share of a window's count, by bucket.
+_leases: dict[str, int] = {}
+_leases_lock = threading.Lock()
+
+
+def hit_leased(key: str, limit: int, window_seconds: int, *, block: int, now: float | None = None) -> bool:
+    """``hit`` for high-rate keys (an outside system's API key): the process takes ``block`` events
+    of the window's shared count at once (one write) and spends them locally, so a busy key costs
+    one counter write per ``block`` requests instead of one per request. The shared count still
+    bounds every server together: what a process leases is counted whether it spends it or not, so
+    the limit is never exceeded, and a key may be refused a little early (by at most the unspent
+    leases of the other processes)."""
+    if block <= 1:
+        return hit(key, limit, window_seconds, now=now)
+    now = time.time() if now is None else now
+    bucket, _ = _bucket(key, window_seconds, now)
+    with _leases_lock:
+        left = _leases.get(bucket, 0)
+        if left > 0:
+            _leases[bucket] = left - 1
+            return True
+        if left < 0:  # this window's limit was reached: refuse without writing again
+            return False
+    total = count(key, window_seconds, now=now, n=block)
+    granted = block - max(0, total - limit)  # what of this block is still within the limit
+    with _leases_lock:
+        if len(_leases) > 10000:  # windows that ended: forget them
+            _leases.clear()
+        _leases[bucket] = granted - 1 if granted > 0 else -1
+    return granted > 0
+
+
 def check_rate(key: str, limit: int, window_seconds: int, *, message: str | None = None,
-               now: float | None = None) -> None:
-    """Count one event and raise ``RateLimited`` (429) past ``limit``."""
-    if not hit(key, limit, window_seconds, now=now):
+               now: float | None = None, block: int = 1) -> None:
+    """Count one event and raise ``RateLimited`` (429) past ``limit``. ``block`` > 1 counts through
+    a lease (``hit_leased``)."""
+    allowed = hit_leased(key, limit, window_seconds, block=block, now=now) if block > 1 else hit(
+        key, limit, window_seconds, now=now)
+    if not allowed:
         retry_after = window_seconds - int((time.time() if now is None else now) % window_seconds)
         raise RateLimited(
             message or f"操作过于频繁，请{_human(retry_after)}后再试",
