@@ -12,7 +12,19 @@ import pytest
 from django.contrib import admin
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from scope_matrix import Admin, Capability, Exempt, KeyScoped, Public, Req, Scoped, Staff, World, all_entries
+from scope_matrix import (
+    Admin,
+    Capability,
+    DeviceScoped,
+    Exempt,
+    KeyScoped,
+    Public,
+    Req,
+    Scoped,
+    Staff,
+    World,
+    all_entries,
+)
 
 ENTRIES = all_entries()
 LOGIN_URL = "/accounts/login/"
@@ -170,6 +182,44 @@ def check_key_scoped(entry, world):
         assert response.status_code in expected, _explain(entry, who, response, expected)
 
 
+def check_device_scoped(entry, world):
+    from scope_matrix import GUDONG, GUXI
+
+    from bianmin.accounts.models import ApiKey
+    from bianmin.accounts.services import apikey_revoke
+
+    def call(device, raw: str | None):
+        client = Client()
+        headers = {}
+        if raw and entry.via == "cookie":
+            client.cookies[entry.cookie] = raw
+        elif raw:
+            headers = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+        return _send(client, entry.make(world, device), **headers)
+
+    refused = (401,) if entry.via == "key" else (302,)
+    owner, owner_raw = entry.device(world, GUDONG)
+    revoked, revoked_raw = entry.device(world, GUDONG)
+    apikey_revoke(actor=None, key=ApiKey.objects.get(digest=ApiKey.digest_of(revoked_raw)))
+    checks = [("no key", owner, None, refused), ("revoked key", revoked, revoked_raw, refused)]
+    if entry.via == "key":
+        _sibling, sibling_raw = entry.device(world, GUXI)
+        checks.append(("sibling key", owner, sibling_raw, (404,)))
+    checks.append(("owner key", owner, owner_raw, entry.ok))
+    for who, device, raw, expected in checks:
+        response = call(device, raw)
+        assert response.status_code in expected, _explain(entry, who, response, expected)
+        if response.status_code == 302:
+            # Refused: the pairing page; let in: anywhere else.
+            assert (response["Location"] == entry.login) == (who != "owner key"), _explain(
+                entry, who, response, f"{'not ' if who == 'owner key' else ''}{entry.login}")
+
+
+@pytest.mark.parametrize("entry", _of(DeviceScoped), ids=_ids(_of(DeviceScoped)))
+def test_device_scoped(entry, world):
+    check_device_scoped(entry, world)
+
+
 @pytest.mark.parametrize("entry", _of(Scoped), ids=_ids(_of(Scoped)))
 def test_scoped(entry, world):
     check_scoped(entry, world)
@@ -219,3 +269,17 @@ def test_admin_is_for_staff_only(world):
         for client in (clerk, anonymous):
             response = client.get(url)
             assert response.status_code == 302 and response["Location"].startswith("/admin/login/"), url
+
+
+def test_the_matrix_catches_a_device_leak(world, monkeypatch):
+    """A device route that serves any terminal to any kiosk key must fail the device checks."""
+    from scope_matrix import kiosks
+
+    from bianmin.kiosks import selectors
+    from bianmin.kiosks.models import Terminal
+
+    monkeypatch.setattr(selectors, "device_terminal", lambda *, actor, code: Terminal.objects.get(code=code))
+    entry = DeviceScoped("api:kiosk_config", device=kiosks.terminal,
+                         make=lambda w, t: f"/api/v1/kiosk/terminals/{t.code}/config")
+    with pytest.raises(AssertionError, match="as sibling key: got 200"):
+        check_device_scoped(entry, world)

@@ -143,6 +143,7 @@ def _register_routers() -> None:
     from bianmin.figures.api import router as figures_router
     from bianmin.followups.api import router as followups_router
     from bianmin.inspections.api import router as inspections_router
+    from bianmin.kiosks.api import router as kiosks_router
     from bianmin.policies.api import router as policies_router
     from bianmin.regions.api import router as regions_router
 
@@ -150,6 +151,7 @@ def _register_routers() -> None:
                    policies_router, figures_router,
                    inspections_router):
         api.add_router("/v1/", router)
+    api.add_router("/v1/", kiosks_router)
 
 
 _register_routers()

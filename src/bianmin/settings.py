@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "bianmin.policies",
     "bianmin.figures",
     "bianmin.inspections",
+    "bianmin.kiosks",
 ]
 
 MIDDLEWARE = [
@@ -224,6 +225,12 @@ BIANMIN_ROLLOUT_TOWNSHIP_TARGET = os.environ.get("BIANMIN_ROLLOUT_TOWNSHIP_TARGE
 BIANMIN_ROLLOUT_VILLAGE_TARGET = os.environ.get("BIANMIN_ROLLOUT_VILLAGE_TARGET", "2021-09-01")
 BIANMIN_APPRAISAL_WEIGHTS = os.environ.get("BIANMIN_APPRAISAL_WEIGHTS", "")
 BIANMIN_EXPORT_DIRECT_MAX_ROWS = int(os.environ.get("BIANMIN_EXPORT_DIRECT_MAX_ROWS", 5000))
+
+# --- self-service kiosks (bianmin/kiosks/conf.py has the rest, with their defaults) ----------
+BIANMIN_KIOSK_OFFLINE_MINUTES = int(os.environ.get("BIANMIN_KIOSK_OFFLINE_MINUTES", 10))
+BIANMIN_KIOSK_IDLE_SECONDS = int(os.environ.get("BIANMIN_KIOSK_IDLE_SECONDS", 90))
+BIANMIN_KIOSK_SOURCE_TIMEOUT = float(os.environ.get("BIANMIN_KIOSK_SOURCE_TIMEOUT", 5))
+BIANMIN_KIOSK_READER = os.environ.get("BIANMIN_KIOSK_READER", "demo")
 
 # --- outside systems ------------------------------------------------------------------------
 # Each gateway is a dotted path to a class; the console backend writes to the log and var/outbox/.

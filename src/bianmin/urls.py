@@ -29,5 +29,7 @@ urlpatterns = [
     path("exports/", include("bianmin.exports.urls")),
     path("figures/", include("bianmin.figures.urls")),
     path("policies/", include("bianmin.policies.urls")),
+    path("kiosks/", include("bianmin.kiosks.urls")),
+    path("kiosk/", include("bianmin.kiosks.kiosk_urls")),
     path("open311/v2/", include("bianmin.appeals.open311_urls")),
 ]

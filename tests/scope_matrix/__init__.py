@@ -37,6 +37,14 @@ Entry kinds (import them with `from scope_matrix import Public, Staff, …`):
         (sibling). Checks: no key → 401, owner key revoked → 401, sibling key → 404,
         owner key → ok. `make(w)` creates the record in 鼓东 as for Scoped.
 
+    DeviceScoped("api:kiosk_heartbeat", device=make_terminal, make=lambda w, t: Req(…))
+        A route for a device's own key (a kiosk terminal). `device(w, code)` makes a device in
+        township `code` and returns (device, raw key); `make(w, device)` builds the request for
+        it. Checks: no key → 401, the owner's key revoked → 401, the key of a device of 鼓西 → 404,
+        the owner's key → ok. via="cookie": the key in the pairing cookie of a device's browser
+        (pages): no or revoked cookie → 302 to `login` (the pairing page); the sibling check
+        is skipped (such pages name no record: the cookie itself says which device).
+
     Exempt("accounts:logout", reason="…")
         Not walked by the matrix (say why, and where it is tested instead).
 
@@ -60,7 +68,7 @@ from typing import Any
 from conftest import CITY, GUDONG, GULOU, GUXI, TAIJIANG
 
 __all__ = [
-    "Admin", "Capability", "Exempt", "KeyScoped", "Public", "Req", "Scoped", "Staff", "World", "all_entries",
+    "Admin", "Capability", "DeviceScoped", "Exempt", "KeyScoped", "Public", "Req", "Scoped", "Staff", "World", "all_entries",
     "CITY", "GUDONG", "GULOU", "GUXI", "TAIJIANG",
 ]
 
@@ -115,6 +123,14 @@ class Scoped(Entry):
 @dataclass
 class KeyScoped(Entry):
     scopes: tuple[str, ...] | list[str] = ()
+
+
+@dataclass
+class DeviceScoped(Entry):
+    device: Callable | None = None
+    via: str = "key"
+    cookie: str = "bianmin_device"
+    login: str = "/kiosk/pair/"
 
 
 @dataclass

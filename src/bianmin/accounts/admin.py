@@ -32,6 +32,7 @@ KEY_SCOPE_LABELS = {
     "appeals.12345": "12345 工单对接",
     "open311": "Open311 诉求接口",
     "policies.read": "惠企政策开放接口（读取、增量同步）",
+    "kiosks.terminal": "自助终端（心跳、配置、证明、使用记录）",
 }
 
 

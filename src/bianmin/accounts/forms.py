@@ -159,8 +159,10 @@ class KeySearchForm(forms.Form):
         return KeyFilters(q=d.get("q") or "", kind=d.get("kind") or "", status=d.get("status") or "", site=d.get("site"))
 
 
-# Scopes an outside system may be given; the device scopes come with the evaluator and kiosk kinds.
-SYSTEM_SCOPES = [s for s in KEY_SCOPE_CAPABILITIES if s not in ("evaluations.device", "evaluations.kiosk")]
+# Scopes an outside system may be given; the device scopes come with the evaluator and kiosk kinds
+# (a terminal's own key, kiosks.terminal, is made by the terminal register).
+SYSTEM_SCOPES = [s for s in KEY_SCOPE_CAPABILITIES
+                 if s not in ("evaluations.device", "evaluations.kiosk", "kiosks.terminal")]
 
 
 class KeyIssueForm(forms.Form):

@@ -19,6 +19,7 @@ KEY_SCOPE_CAPABILITIES: dict[str, frozenset[str]] = {
     "appeals.12345": frozenset({Cap.VIEW, Cap.APPEAL_INTAKE}),
     "open311": frozenset({Cap.APPEAL_OPEN311}),
     "policies.read": frozenset({Cap.POLICY_READ}),
+    "kiosks.terminal": frozenset({Cap.KIOSK_DEVICE}),
 }
 
 

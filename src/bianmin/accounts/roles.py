@@ -27,13 +27,15 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     Role.CITY_ADMIN: frozenset(_ALL_OPERATIONS | {
         Cap.AUDIT_VIEW, Cap.USERS_MANAGE, Cap.KEYS_MANAGE, Cap.CALENDAR_EDIT, Cap.REGIONS_EDIT,
         Cap.CATALOG_EDIT, Cap.INSPECT, Cap.POLICY_EDIT,
+        Cap.KIOSK_MANAGE,
     }),
     Role.DISTRICT_ADMIN: frozenset(_ALL_OPERATIONS | {Cap.USERS_MANAGE, Cap.KEYS_MANAGE, Cap.REGIONS_EDIT, Cap.INSPECT,
-                                                      Cap.INSPECTION_RESPOND}),
+                                                      Cap.INSPECTION_RESPOND, Cap.KIOSK_MANAGE}),
     Role.CENTER_MANAGER: frozenset({
         Cap.VIEW, Cap.UNMASK, Cap.STATIONING_EDIT, Cap.CASE_HANDLE, Cap.CASE_MANAGE, Cap.EVALUATION_RECORD,
         Cap.BADREVIEW_HANDLE, Cap.APPEAL_HANDLE, Cap.APPEAL_MANAGE, Cap.KEYS_MANAGE,
         Cap.INSPECTION_RESPOND,
+        Cap.KIOSK_MANAGE,
     }),
     Role.WINDOW_CLERK: frozenset({Cap.VIEW, Cap.CASE_HANDLE, Cap.EVALUATION_RECORD, Cap.APPEAL_HANDLE}),
     Role.FOLLOWUP_AGENT: frozenset({Cap.VIEW, Cap.UNMASK, Cap.FOLLOWUP_WORK, Cap.EVALUATION_RECORD, Cap.APPEAL_HANDLE}),

@@ -27,6 +27,7 @@ class Cap:
     INSPECT = "inspect"
     INSPECTION_RESPOND = "inspection.respond"  # the inspected level: submit materials, answer notices (督查)
     POLICY_EDIT = "policy.edit"
+    KIOSK_MANAGE = "kiosk.manage"  # self-service terminals: register, maintenance, item lists, revocation
 
     # Held through API keys' scopes (accounts.principals.KEY_SCOPE_CAPABILITIES).
     CASE_INTAKE = "case.intake"  # an intake system files cases
@@ -36,6 +37,7 @@ class Cap:
     APPEAL_INTAKE = "appeal.intake"  # the 12345 platform pushes work orders
     APPEAL_OPEN311 = "appeal.open311"  # Open311 GeoReport clients
     POLICY_READ = "policy.read"  # a system keeping a copy of the policy library
+    KIOSK_DEVICE = "kiosk.device"  # a self-service terminal's own routes (heartbeat, config, certificates, usage)
 
 
 def all_capabilities() -> frozenset[str]:

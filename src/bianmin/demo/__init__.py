@@ -22,6 +22,7 @@ def steps() -> list[tuple[str, Callable[[], object]]]:
     from bianmin.figures.rollups import rebuild
     from bianmin.followups.demo import load_demo_followups
     from bianmin.inspections.demo import load_demo_inspections
+    from bianmin.kiosks.demo import load_demo_kiosks
     from bianmin.policies.demo import load_demo_policies
     from bianmin.regions.demo import load_demo_sites
 
@@ -36,6 +37,7 @@ def steps() -> list[tuple[str, Callable[[], object]]]:
         ("回访与整改", load_demo_followups),
         ("惠企政策", load_demo_policies),
         ("统计基础数据（村居位置、上线登记）", load_demo_figures),
+        ("自助终端", load_demo_kiosks),
         # The bulk paths above skip the roll-up upkeep: rebuild the figures once at the end.
         ("统计汇总", rebuild),
     ]

@@ -165,12 +165,8 @@ def submit_by_device(request: HttpRequest, payload: DeviceIn):
              summary="自助终端评价（受理编号 + 手机号后四位）")
 def submit_by_kiosk(request: HttpRequest, payload: KioskIn):
     actor = _key_principal(request, Cap.EVALUATION_KIOSK, "该密钥不是自助终端密钥")
-    case = selectors.case_by_acceptance_number(actor=actor, capability=Cap.EVALUATION_KIOSK,
-                                               acceptance_number=payload.acceptance_number)
-    if not case.mobile.endswith(payload.mobile_last4):
-        raise NotFound("未找到该办件", field="acceptance_number")
-    return _answer(services.evaluation_submit(case_id=case.pk, case=case, channel=Channel.KIOSK, actor=actor,
-                                              **_fields(payload)))
+    return _answer(services.evaluation_submit_by_kiosk(actor=actor, acceptance_number=payload.acceptance_number,
+                                                       mobile_last4=payload.mobile_last4, **_fields(payload)))
 
 
 @router.post("/evaluations/provincial", response={200: EvaluationOut, 201: EvaluationOut}, auth=key_auth,

@@ -152,6 +152,24 @@ def _case_for_update(case_id: int):
     return case
 
 
+def evaluation_submit_by_kiosk(*, actor: Principal, acceptance_number: str, mobile_last4: str, **fields) -> Submission:
+    """The kiosk channel: a case within the kiosk key's area, found by its acceptance number and
+    confirmed by the last four digits of the applicant's phone (a wrong pair is "not found", as an
+    unknown number is). Used by the API's /evaluations/kiosk and by the kiosk screens (kiosks)."""
+    import re
+
+    from bianmin.core.capabilities import Cap
+
+    from .selectors import case_by_acceptance_number
+
+    if not re.fullmatch(r"[0-9]{4}", mobile_last4 or ""):
+        raise Invalid("请输入手机号码后四位", field="mobile_last4")
+    case = case_by_acceptance_number(actor=actor, capability=Cap.EVALUATION_KIOSK, acceptance_number=acceptance_number)
+    if not case.mobile.endswith(mobile_last4):
+        raise NotFound("未找到该办件", field="acceptance_number")
+    return evaluation_submit(case_id=case.pk, case=case, channel=Channel.KIOSK, actor=actor, **fields)
+
+
 def evaluation_submit(
     *,
     case_id: int,
