@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from bianmin.core.audit import audit
 from bianmin.core.capabilities import Cap
-from bianmin.core.errors import Conflict, Forbidden, Invalid, NotFound
+from bianmin.core.errors import Conflict, Forbidden, Invalid, NotFound, full_clean
 from bianmin.core.models import AuditEntry
 from bianmin.core.principal import Principal
 from bianmin.core.scoping import require
@@ -46,12 +46,7 @@ def _check_password(password: str, user: User) -> None:
         raise Invalid(_validation_message(exc), field="password") from None
 
 
-def _full_clean(obj: Model, *, exclude: list[str] | None = None) -> None:
-    try:
-        obj.full_clean(exclude=exclude)
-    except ValidationError as exc:
-        field, errors = next(iter(exc.message_dict.items()))
-        raise Invalid("；".join(errors), field=None if field == "__all__" else field) from None
+_full_clean = full_clean  # core.errors: validate, the first field's messages as a 422
 
 
 def _require_somewhere(actor: Principal | None, capability: str) -> None:

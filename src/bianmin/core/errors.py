@@ -64,6 +64,29 @@ class RateLimited(DomainError):
     code = "rate_limited"
 
 
+def full_clean(obj, *, exclude: list[str] | None = None) -> None:
+    """``obj.full_clean()`` with its first field's messages raised as Invalid (422) naming the
+    field: how services validate a model before saving it."""
+    from django.core.exceptions import ValidationError
+
+    try:
+        obj.full_clean(exclude=exclude)
+    except ValidationError as exc:
+        field, errors = next(iter(exc.message_dict.items()))
+        raise Invalid("；".join(errors), field=None if field == "__all__" else field) from None
+
+
+def clean_text(value: str | None, field: str, what: str, *, required: bool = True, limit: int = 2000) -> str:
+    """A person's text input, stripped; Invalid (422, in Chinese, naming `what`) when required and
+    empty or longer than `limit`."""
+    value = (value or "").strip()
+    if required and not value:
+        raise Invalid(f"请填写{what}", field=field)
+    if len(value) > limit:
+        raise Invalid(f"{what}不能超过 {limit} 字", field=field)
+    return value
+
+
 def error_pages(template: str):
     """A view decorator: a domain error (404 out of scope, 403, 409, 429…) becomes the app's Chinese
     error page ``template`` with the error's status, instead of Django's plain error pages."""

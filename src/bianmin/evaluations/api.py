@@ -21,6 +21,7 @@ from bianmin.accounts.principals import principal_of
 from bianmin.core.capabilities import Cap
 from bianmin.core.errors import Forbidden, Invalid, NotFound
 from bianmin.core.masking import mask_name
+from bianmin.core.paging import Mapped
 
 from . import selectors, services
 from .models import Channel, Evaluation, Grade
@@ -200,17 +201,7 @@ def _staff_out(e: Evaluation) -> dict:
     return data
 
 
-class _Mapped:
-    """A queryset seen through a row function, sliced lazily by the paginator."""
-
-    def __init__(self, qs, fn):
-        self.qs, self.fn = qs, fn
-
-    def __len__(self):
-        return self.qs.count()
-
-    def __getitem__(self, index):
-        return [self.fn(e) for e in self.qs[index]]
+_Mapped = Mapped  # core.paging
 
 
 @router.get("/evaluations", response=list[EvaluationStaffOut], auth=staff_auth, summary="评价列表（本辖区）")

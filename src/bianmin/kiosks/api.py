@@ -27,6 +27,7 @@ from bianmin.accounts.auth import key_auth, staff_auth
 from bianmin.accounts.principals import principal_of
 from bianmin.core.errors import Invalid, NotFound
 from bianmin.core.masking import mask_id_number, mask_name
+from bianmin.core.paging import Mapped
 from bianmin.core.ratelimit import check_rate
 from bianmin.regions.models import Area, ServiceSite
 
@@ -356,17 +357,7 @@ def _figure(row: dict) -> dict:
     return {k: row[k] for k in ("uses", "success", "failed", "abandoned", "avg_seconds", "success_rate")}
 
 
-class _Mapped:
-    """A queryset seen through a row function, sliced lazily by the paginator."""
-
-    def __init__(self, qs, fn):
-        self.qs, self.fn = qs, fn
-
-    def __len__(self):
-        return self.qs.count()
-
-    def __getitem__(self, index):
-        return [self.fn(x) for x in self.qs[index]]
+_Mapped = Mapped  # core.paging
 
 
 def _period(start: date | None, end: date | None) -> tuple[date, date]:

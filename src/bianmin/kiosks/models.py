@@ -291,12 +291,9 @@ class UsageLog(models.Model):
                                                name="kiosk_usage_ref")]
 
 
-class UsageTerminalDay(models.Model):
-    """Uses of one terminal on one day (rolled up from UsageLog)."""
+class UsageCounts(models.Model):
+    """What a roll-up row counts (the same for every grain)."""
 
-    day = models.DateField(_("日期"))
-    terminal = models.ForeignKey(Terminal, verbose_name=_("终端"), on_delete=models.CASCADE, related_name="+")
-    area = models.ForeignKey("regions.Area", verbose_name=_("所属区划"), on_delete=models.PROTECT, related_name="+")
     uses = models.PositiveIntegerField(_("使用次数"), default=0)
     success = models.PositiveIntegerField(_("办结"), default=0)
     failed = models.PositiveIntegerField(_("失败"), default=0)
@@ -304,12 +301,23 @@ class UsageTerminalDay(models.Model):
     duration_ms = models.PositiveBigIntegerField(_("总用时（毫秒）"), default=0)
 
     class Meta:
+        abstract = True
+
+
+class UsageTerminalDay(UsageCounts):
+    """Uses of one terminal on one day (rolled up from UsageLog)."""
+
+    day = models.DateField(_("日期"))
+    terminal = models.ForeignKey(Terminal, verbose_name=_("终端"), on_delete=models.CASCADE, related_name="+")
+    area = models.ForeignKey("regions.Area", verbose_name=_("所属区划"), on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
         verbose_name = _("终端日使用统计")
         verbose_name_plural = _("终端日使用统计")
         constraints = [models.UniqueConstraint(fields=["day", "terminal"], name="kiosk_usage_terminal_day")]
 
 
-class UsageItemMonth(models.Model):
+class UsageItemMonth(UsageCounts):
     """Uses of one item in one area (a terminal's area) in one month, over the days of that
     month that its ``UsageMonthCover`` names."""
 
@@ -317,11 +325,6 @@ class UsageItemMonth(models.Model):
     area = models.ForeignKey("regions.Area", verbose_name=_("所属区划"), on_delete=models.PROTECT, related_name="+")
     item = models.ForeignKey(KioskItem, verbose_name=_("事项"), null=True, blank=True, on_delete=models.CASCADE,
                              related_name="+")
-    uses = models.PositiveIntegerField(_("使用次数"), default=0)
-    success = models.PositiveIntegerField(_("办结"), default=0)
-    failed = models.PositiveIntegerField(_("失败"), default=0)
-    abandoned = models.PositiveIntegerField(_("中途退出"), default=0)
-    duration_ms = models.PositiveBigIntegerField(_("总用时（毫秒）"), default=0)
 
     class Meta:
         verbose_name = _("事项月使用统计")

@@ -25,7 +25,7 @@ from bianmin.accounts import services as account_services
 from bianmin.accounts.models import ApiKey
 from bianmin.core.audit import audit
 from bianmin.core.capabilities import Cap
-from bianmin.core.errors import Conflict, DomainError, Invalid, NotFound
+from bianmin.core.errors import Conflict, DomainError, Invalid, NotFound, clean_text, full_clean
 from bianmin.core.masking import mask_id_number, mask_name
 from bianmin.core.models import AuditEntry
 from bianmin.core.outbox import enqueue
@@ -77,21 +77,8 @@ class SourceTimedOut(SourceFailed):
     code = "source_timeout"
 
 
-def _clean(obj) -> None:
-    try:
-        obj.full_clean()
-    except ValidationError as exc:
-        field, errors = next(iter(exc.message_dict.items()))
-        raise Invalid("；".join(errors), field=None if field == "__all__" else field) from None
-
-
 def _text(value: str | None, *, field: str, label: str, max_length: int, required: bool = True) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise Invalid(f"请填写{label}", field=field)
-    if len(value) > max_length:
-        raise Invalid(f"{label}不能超过{max_length}个字", field=field)
-    return value
+    return clean_text(value, field, label, required=required, limit=max_length)
 
 
 def township_of(site: ServiceSite) -> Area:
@@ -153,7 +140,7 @@ def terminal_register(
                 scopes=TERMINAL_SCOPES)
             terminal = Terminal(code=code, site=site, area=site.area, location_kind=location_kind, model=model,
                                 serial=serial, operator=operator, installed_on=installed_on, api_key=key)
-            _clean(terminal)
+            full_clean(terminal)
             terminal.save()
             audit(actor=actor, action=AuditEntry.Action.CREATE, target=terminal, area_code=site.area.code,
                   changes={"site": site.code, "serial": serial, "model": model, "operator": operator,
@@ -186,7 +173,7 @@ def terminal_update(*, actor: Principal, terminal: Terminal, model: str, operato
                 changes[field] = [str(getattr(terminal, field)), str(value)]
                 setattr(terminal, field, value)
         if changes:
-            _clean(terminal)
+            full_clean(terminal)
             terminal.save()
             audit(actor=actor, action=AuditEntry.Action.UPDATE, target=terminal, area_code=terminal.area.code,
                   changes=changes)
@@ -419,7 +406,7 @@ def maintenance_record(*, actor: Principal, terminal: Terminal, kind: str, perfo
                          description=_text(description, field="description", label="维护内容", max_length=500),
                          recorded_by=getattr(actor, "user", None))
     with transaction.atomic():
-        _clean(record)
+        full_clean(record)
         record.save()
         audit(actor=actor, action=AuditEntry.Action.CREATE, target=record, label=f"{terminal.code} {record.get_kind_display()}",
               area_code=terminal.area.code, changes={"terminal": terminal.code, "kind": kind,
@@ -449,7 +436,7 @@ def kiosk_item_update(*, actor: Principal, item: KioskItem, default_offered: boo
                 changes[field] = [getattr(item, field), value]
                 setattr(item, field, value)
         if changes:
-            _clean(item)
+            full_clean(item)
             item.save()
             audit(actor=actor, action=AuditEntry.Action.UPDATE, target=item, changes=changes)
     return item
@@ -606,7 +593,7 @@ def certificate_issue(*, actor: Principal, terminal: Terminal, item_code: str, i
             area=terminal.area, holder_name=name, holder_id_number=id_number,
             facts=[[str(k), str(v)] for k, v in found.facts], issued_at=now, valid_until=valid_until,
             sha256=stored.sha256, file=stored)
-        _clean(certificate)
+        full_clean(certificate)
         certificate.save()
         certificate.case = _record_case(terminal=terminal, item=item, certificate=certificate, mobile=mobile,
                                         ip=actor.ip)
