@@ -1,7 +1,8 @@
 """The kiosk in a real browser (headless Chromium driven by Playwright): a terminal heartbeats and
 serves its item list; its screen, paired once, issues a certificate that verifies; the service is
 evaluated on the kiosk channel; the screen keeps nothing of the citizen; once revoked, the
-certificate no longer verifies. Screenshots go to $KIOSK_SCREENS when set (to look at them)."""
+certificate no longer verifies. Screenshots go to $KIOSK_SCREENS when set (to look at them);
+$KIOSK_VIEWPORT (e.g. 390x844, a phone) sets the screens' window instead of the kiosk's 1080x1920."""
 
 from __future__ import annotations
 
@@ -55,7 +56,8 @@ def test_kiosk_in_a_browser(live_server, make_terminal, browser, kiosk_items, re
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
     terminal, raw = make_terminal("gudong")
     base = live_server.url
-    context = browser.new_context(viewport={"width": 1080, "height": 1920}, locale="zh-CN")
+    width, height = (int(n) for n in os.environ.get("KIOSK_VIEWPORT", "1080x1920").split("x"))
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
     page = context.new_page()
     page.on("dialog", lambda d: d.accept())
     errors = []

@@ -40,6 +40,23 @@ def test_usage_api_is_idempotent_per_ref(client, make_terminal, kiosk_items):
     assert row.area_id == terminal.area_id and row.item_id == kiosk_items["social"].pk
 
 
+def test_a_use_names_the_item_as_it_is_now(make_terminal, kiosk_items):
+    """An item (never used) taken off the list and put back has a new row: a use logged after that
+    names the new row (an id remembered from before would point at nothing and fail at commit)."""
+    from bianmin.kiosks.models import KioskItem, UsageLog
+    from bianmin.kiosks.services import usage_log
+
+    terminal, _ = make_terminal("gudong")
+    guide = kiosk_items["guide"]
+    now = datetime.now(TZ)
+    usage_log(terminal=terminal, uses=[use(kiosk_items["social"], at=now, ref="a")], now=now)
+    standard_item = guide.standard_item
+    guide.delete()
+    again = KioskItem.objects.create(standard_item=standard_item, service="guide", position=3)
+    usage_log(terminal=terminal, uses=[use(again, at=now, ref="b")], now=now)
+    assert UsageLog.objects.get(ref="b").item_id == again.pk
+
+
 @pytest.mark.parametrize(("use_", "field"), [
     ({"item_code": "NOPE", "outcome": "success", "duration_ms": 1}, "item_code"),
     ({"outcome": "success", "duration_ms": 1, "started_at": "2001-01-01T10:00:00+08:00"}, "started_at"),

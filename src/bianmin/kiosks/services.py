@@ -645,18 +645,14 @@ class Use:
     ref: str = ""
 
 
-_ITEM_IDS: dict[str, int] = {}
-
-
-def _item_id(code: str) -> int:
-    """Item ids by code, kept per process (the list changes rarely; a miss reloads it)."""
-    found = _ITEM_IDS.get(code)
-    if found is None:
-        _ITEM_IDS.clear()
-        _ITEM_IDS.update(KioskItem.objects.values_list("standard_item__code", "id"))
-        found = _ITEM_IDS.get(code)
-    if found is None:
-        raise Invalid(f"未知的事项编码：{code[:64]}", field="item_code")
+def _item_ids(codes: set[str]) -> dict[str, int]:
+    """The kiosk items of a batch's codes, in one query. Not kept per process: an id remembered
+    across a change of the list (or a test database's rollback) points at no row, and the
+    insert then fails at commit instead of a 422 here."""
+    found = dict(KioskItem.objects.filter(standard_item__code__in=codes).values_list("standard_item__code", "id"))
+    missing = sorted(codes - found.keys())
+    if missing:
+        raise Invalid(f"未知的事项编码：{missing[0][:64]}", field="item_code")
     return found
 
 
@@ -671,6 +667,7 @@ def usage_log(*, terminal: Terminal, uses: list[Use], now: datetime | None = Non
         raise Invalid(f"每次最多提交{conf.max_uses_per_request()}条使用记录", field="uses")
     earliest = max(now - timedelta(days=60), timezone.make_aware(datetime.combine(terminal.installed_on, datetime.min.time())))
     rows, refs = [], []
+    item_ids = _item_ids({use.item_code for use in uses if use.item_code})
     for i, use in enumerate(uses):
         if use.outcome not in UsageLog.Outcome.values:
             raise Invalid(f"第{i + 1}条：结果应为 success、failed 或 abandoned", field="outcome")
@@ -683,7 +680,7 @@ def usage_log(*, terminal: Terminal, uses: list[Use], now: datetime | None = Non
         ref = (use.ref or "").strip()
         if len(ref) > 40:
             raise Invalid(f"第{i + 1}条：流水号不能超过40个字符", field="ref")
-        item_id = _item_id(use.item_code) if use.item_code else None
+        item_id = item_ids[use.item_code] if use.item_code else None
         rows.append(UsageLog(terminal_id=terminal.pk, area_id=terminal.area_id, item_id=item_id, outcome=use.outcome,
                              duration_ms=use.duration_ms, started_at=use.started_at,
                              day=timezone.localdate(use.started_at), ref=ref))
