@@ -96,6 +96,34 @@ def test_public_pages_show_results_and_no_personal_data(client, completed_case, 
     assert client.get(f"/figures/public/districts/{GUDONG}/").status_code == 404  # a township is not a district
 
 
+def test_the_public_rectifications_come_in_pages_and_by_status(client, generated, areas, monkeypatch):
+    from bianmin.figures import views
+    from bianmin.followups.models import Rectification
+
+    monkeypatch.setattr(views, "PUBLIC_PER_PAGE", 4)
+    ours = Rectification.objects.filter(source="bad_review", area__path__startswith=areas[GULOU].path)
+    url = f"/figures/public/districts/{GULOU}/"
+    first = client.get(url)
+    assert first.status_code == 200
+    page = first.context["page"]
+    total = page.paginator.count
+    assert total == ours.filter(found_on__gte=first.context["d"].end - timedelta(days=90)).count() > 8
+    shown = []
+    for number in range(1, page.paginator.num_pages + 1):
+        r = client.get(f"{url}?page={number}")
+        assert len(r.context["page"].object_list) <= 4
+        shown += [x.number for x in r.context["page"].object_list]
+    assert len(shown) == total == len(set(shown))  # every one once, newest first across the pages
+    assert "下一页" in first.content.decode() and "第 1 / " in first.content.decode()
+    done = client.get(f"{url}?status=done")
+    assert done.context["page"].paginator.count == ours.filter(
+        status="done", found_on__gte=done.context["d"].end - timedelta(days=90)).count()
+    assert all(x.status == "done" for x in done.context["page"].object_list)
+    bad = client.get(f"{url}?status=secret")
+    assert bad.status_code == 422 and "整改状态无效" in bad.content.decode()
+    assert client.get(f"{url}?page=abc").status_code == 200  # a bad page number shows the first page
+
+
 def test_public_figures_equal_the_rows(client, generated, areas):
     from bianmin.figures.cohorts import Where, rows
     from bianmin.figures.disclosure import disclosure
@@ -230,6 +258,9 @@ def test_the_worker_makes_the_monthly_report_as_xlsx_and_pdf(client, login, gene
     assert report.status == "ready" and report.version == 1, report.error
     pdf = (tmp_path / "reports" / report.pdf_path).read_bytes()
     assert pdf.startswith(b"%PDF") and b"FontFile2" in pdf  # the CJK font embedded
+    # ... and no other: the charts' renderer would otherwise declare Helvetica (not embedded)
+    fonts = re.findall(rb"/BaseFont\s*/([A-Za-z0-9+_-]+)", pdf)
+    assert fonts and all(b"WenQuanYi" in f for f in fonts), fonts
     book = load_workbook(io.BytesIO((tmp_path / "reports" / report.xlsx_path).read_bytes()))
     assert book.sheetnames[:3] == ["总览", "下级乡镇（街道）", "趋势"]
     overview = {r[0]: r[1] for r in book["总览"].iter_rows(min_row=2, values_only=True)}

@@ -246,7 +246,7 @@ class Rollups:
         from django.db.models import F
 
         from bianmin.figures.models import DailyRollup
-        from bianmin.figures.rollups import months_from_days
+        from bianmin.figures.rollups import levels_from_slices, months_from_days
         from bianmin.regions.models import Area
 
         rows = {k: v for k, v in self.acc.items() if any(v)}
@@ -267,6 +267,7 @@ class Rollups:
                         **{k: F(k) + v for k, v in zip(self.fields, counts, strict=True) if v})
             ins.flush()
             months_from_days(since=min(days), until=max(days))
+            levels_from_slices(since=min(days), until=max(days))
         return len(rows)
 
 

@@ -23,7 +23,7 @@ from . import cohorts as C
 from .conf import appraisal_weights
 from .models import FIELDS
 from .providers import appraisal_scores
-from .rollups import sums
+from .rollups import slice_sums
 from .selectors import rates_from, with_live
 
 MIN_EVALUATED = 30
@@ -50,7 +50,7 @@ def appraisal(*, actor: Principal, area, start: date, end: date) -> list[Unit]:
     centers = list(ServiceSite.objects.filter(kind="center", area__path__startswith=area.path).select_related("area")
                    .order_by("area__code", "code"))
     ids = [s.pk for s in centers]
-    got = {k[0]: v for k, v in sums(C.Where(area.path), start, end, by=("site",)).items()}
+    got = {k[0]: v for k, v in slice_sums(start, end, sites=ids, by="site").items()}
     live: dict[int, dict] = {}
     for name in ("rect_overdue_open", "appeal_overdue_open"):
         for site_id, n in C.rows(name, C.Where(area.path), start, end).filter(site_id__in=ids) \

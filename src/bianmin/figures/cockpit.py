@@ -4,10 +4,12 @@ for the city, the map of its districts. Every number is a sum of roll-up rows (r
 plus the few live counts of open overdue rows, and every number has the rows behind it
 (cohorts.rows with the same place, period and metric).
 
-One grouped read serves a whole page: the slices under the place are summed by (grandchild,
-period) — a township per month for the city — and the children, the series, the total and the
-rankings are added up from that in Python. At 10M evaluations the city's year is a few thousand
-month rows and the two ragged ends' day rows (bench/bench_cockpit.py)."""
+Two grouped reads of pre-summed rows serve a whole page (rollups.area_sums / slice_sums): the
+place's series (one row a month or a day), and one row per child and per ranked township, summed
+in SQL over the month rows of the whole months and the day rows of the ragged ends. An area's
+rows hold its whole subtree, so the city's year reads one row a month per area shown (city,
+13 districts, 186 townships) and Python handles only the rows returned: a page costs the same
+with 1,000 or 10,000,000 evaluations (bench/bench_cockpit.py)."""
 
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from bianmin.core.scoping import require
 from . import cohorts as C
 from .models import FIELDS
 from .providers import provided_figures
-from .rollups import sums
+from .rollups import area_sums, slice_sums
 from .selectors import LIVE_FIELDS, RATE_DEFS, Rate, rates_from, with_live
 
 CODE = 13  # one level of an area path: a 12-digit code and "/"
@@ -146,7 +148,8 @@ class Cockpit:
 
 
 def _children_of(place: Place, actor: Principal):
-    """(kind, group spec for sums(), [(key, name, params)]) one level down."""
+    """(kind, by, [(key, name, params)]) one level down: by "window" (a site's windows), "site"
+    (a township's or village's sites) or "area" (a city's districts, a district's townships)."""
     from bianmin.regions.models import Area, ServiceSite, Window
 
     if place.window is not None:
@@ -161,27 +164,30 @@ def _children_of(place: Place, actor: Principal):
         sites = ServiceSite.objects.filter(area__path__startswith=area.path).exclude(kind="kiosk").order_by("kind", "code")
         items = [(s.pk, s.name, {"area": area.code, "site": s.pk}) for s in sites]
         return "服务场所", "site", items
-    kids = Area.objects.filter(parent=area, level__in=("district", "township")).order_by("code")
+    kids = Area.objects.filter(parent=area, level__in=("district", "township")).order_by("code").only(
+        "code", "name", "path", "level", "parent_id")
     items = [(c.path, c.name, {"area": c.code}) for c in kids if actor.sees_area(c)]
-    return ("县（市）区" if area.level == "city" else "乡镇（街道）"), ("prefix", len(area.path) + CODE), items
+    return ("县（市）区" if area.level == "city" else "乡镇（街道）"), "area", items
 
 
-def _live_grouped(place: Place, start: date, end: date, group, today: date) -> dict:
-    """Live counts (open overdue rectifications, appeals and cases) per child key, and "" for all."""
+def _live_grouped(place: Place, start: date, end: date, by, width: int | None, today: date) -> dict:
+    """Live counts (open overdue rectifications, appeals and cases) per key — an area path cut
+    to ``width`` characters, a site or a window — and "" for all. Few rows are open at a time:
+    counted from the raw rows on every read."""
     where = place.where
     out: dict = {}
 
     def add(qs, name, path_field, site_field, window_field):
         blank = dict.fromkeys((*LIVE_FIELDS, "open_overdue"), 0)
-        if group is None or (group == "window" and window_field is None):
+        if by is None or (by == "window" and window_field is None):
             out.setdefault("", dict(blank))[name] += qs.count()
             return
-        if group == "site":
+        if by == "site":
             grouped = qs.values(k=F(site_field))
-        elif group == "window":
+        elif by == "window":
             grouped = qs.values(k=F(window_field))
         else:
-            grouped = qs.annotate(k=Substr(path_field, 1, group[1])).values("k")
+            grouped = qs.annotate(k=Substr(path_field, 1, width)).values("k")
         for r in grouped.annotate(n=Count("pk")).order_by():
             k = r["k"] if r["k"] is not None else 0
             out.setdefault(k, dict(blank))[name] += r["n"]
@@ -195,67 +201,76 @@ def _live_grouped(place: Place, start: date, end: date, group, today: date) -> d
     return out
 
 
+def _finish(counts: dict[str, int], live: dict) -> dict[str, int]:
+    """The roll-up counts with the live ones and what is derived from both."""
+    c = with_live(counts, live)
+    c["open_overdue"] = live.get("open_overdue", 0)
+    c["late"] = c["completed"] - c["on_time"]
+    return c
+
+
+def _live_of(live: dict, prefix: str) -> dict:
+    """The live counts of an area from counts keyed by the paths of the areas below it."""
+    out = dict.fromkeys((*LIVE_FIELDS, "open_overdue"), 0)
+    for k, v in live.items():
+        if k and isinstance(k, str) and k.startswith(prefix):
+            for name, n in v.items():
+                out[name] += n
+    return out
+
+
 def cockpit(*, actor: Principal, place: Place, start: date, end: date, grain: str = "month",
             today: date | None = None) -> Cockpit:
+    from bianmin.regions.models import Area
+
     today = today or timezone.localdate()
     require(actor, Cap.VIEW, place.area)
     if grain == "day" and (end - start).days > 92:
         grain = "month"
     where = place.where
-    child_kind, group, items = _children_of(place, actor)
-    # One grouped read: by (grandchild or child, period) — rankings come from the finer grouping.
-    rank_group = None
-    if group is not None and not isinstance(group, str) and place.area.level == "city":
-        rank_group = ("prefix", group[1] + CODE)  # townships, for the city's ranking
-    fine = rank_group or group
-    by = tuple(x for x in (fine, grain) if x is not None)
-    got = sums(where, start, end, by=by)
+    child_kind, by, items = _children_of(place, actor)
     zero = dict.fromkeys(FIELDS, 0)
-    # Add up with lists (a few thousand grouped rows × every field: dict arithmetic showed in the profile).
-    width = len(FIELDS)
-    per_fine: dict = {}
-    per_period: dict = {}
-    for key, counts in got.items():
-        values = [counts[k] for k in FIELDS]
-        for bucket, k in ((per_fine, key[0] if fine is not None else None), (per_period, key[-1])):
-            acc = bucket.get(k)
-            if acc is None:
-                bucket[k] = values[:]
-            else:
-                for i in range(width):
-                    acc[i] += values[i]
-    per_child: dict = {}
-    for fine_key, values in per_fine.items():
-        child_key = fine_key[: group[1]] if rank_group is not None and fine_key is not None else fine_key
-        acc = per_child.setdefault(child_key, [0] * width)
-        for i in range(width):
-            acc[i] += values[i]
-    total_list = [sum(v[i] for v in per_child.values()) for i in range(width)]
-
-    def as_counts(values):
-        return dict(zip(FIELDS, values, strict=True))
-
-    total = as_counts(total_list)
-    per_child = {k: as_counts(v) for k, v in per_child.items()}
-    per_period = {k: as_counts(v) for k, v in per_period.items()}
-    per_fine = {k: as_counts(v) for k, v in per_fine.items()} if rank_group is not None else {}
-    live = _live_grouped(place, start, end, group, today)
-    total_live = live.get("", {})
-    counts = with_live(total, total_live)
-    counts["open_overdue"] = total_live.get("open_overdue", 0)
-    counts["late"] = counts["completed"] - counts["on_time"]
+    towns: list = []
+    if place.site is None:
+        # The place, its children and (for the city) every township ranked: one row each.
+        if place.area.level == "city":
+            towns = list(Area.objects.filter(path__startswith=place.area.path, level="township").order_by("code")
+                         .only("code", "name", "path"))
+        paths = [place.area.path, *(k for k, _n, _p in items if by == "area"), *(t.path for t in towns)]
+        per_child = {k[0]: v for k, v in area_sums(paths, start, end).items()}
+        total = per_child.get(place.area.path, zero)
+        if by == "site":
+            per_child = {k[0]: v for k, v in slice_sums(start, end, sites=[k for k, _n, _p in items], by="site").items()}
+        series_got = {k[1]: v for k, v in area_sums([place.area.path], start, end, per=grain).items()}
+    else:
+        sites = [place.site.pk]
+        total = slice_sums(start, end, sites=sites, window=where.window).get((), zero)
+        per_child = {k[0]: v for k, v in slice_sums(start, end, sites=sites, by="window").items()} \
+            if by == "window" else {}
+        series_got = {k[0]: v for k, v in slice_sums(start, end, sites=sites, window=where.window, per=grain).items()}
+    # Live counts: by the finest key shown (townships for the city), added up to the children.
+    if towns:
+        width = len(towns[0].path)
+    elif by == "area":
+        width = len(items[0][0]) if items else None
+    else:
+        width = None
+    live = _live_grouped(place, start, end, by if by != "area" else ("area" if width else None), width, today)
+    counts = _finish(total, live.get("", {}))
     children = []
     for key, name, params in items:
-        c = with_live(per_child.get(key, zero), live.get(key, {}))
-        c["open_overdue"] = live.get(key, {}).get("open_overdue", 0)
-        c["late"] = c["completed"] - c["on_time"]
+        child_live = _live_of(live, key) if by == "area" else live.get(key, {})
+        c = _finish(per_child.get(key, zero), child_live)
         children.append(Child(key, name, params, c, rates_from(c, ALL_RATES)))
-    series = []
-    for period in sorted(p for p in per_period if p is not None):
-        c = per_period[period]
-        series.append((period, c, rates_from(c, ALL_RATES)))
-    if rank_group is not None:
-        rankings = _township_rankings(per_fine, place, actor)
+    series = [(period, c, rates_from(c, ALL_RATES)) for period, c in sorted(series_got.items())]
+    if towns:
+        rankings = []
+        for t in towns:
+            c = per_child.get(t.path)
+            if c is None or not c["completed"]:
+                continue
+            c = _finish(c, live.get(t.path, {}))
+            rankings.append(Child(t.path, t.name, {"area": t.code}, c, rates_from(c, ALL_RATES)))
         ranking_kind = "乡镇（街道）"
     else:
         rankings, ranking_kind = [c for c in children if c.counts["completed"]], child_kind
@@ -263,20 +278,6 @@ def cockpit(*, actor: Principal, place: Place, start: date, end: date, grain: st
                    children=children, child_kind=child_kind, series=series, rankings=rankings,
                    ranking_kind=ranking_kind, crumbs=crumbs(place, actor),
                    provided=provided_figures(place=place, start=start, end=end))
-
-
-def _township_rankings(per_fine: dict, place: Place, actor: Principal) -> list[Child]:
-    from bianmin.regions.models import Area
-
-    towns = {a.path: a for a in Area.objects.filter(path__in=[k for k in per_fine if k], level="township")
-             .only("code", "name", "path")}
-    out = []
-    for path, counts in per_fine.items():
-        a = towns.get(path)
-        if a is None or not counts["completed"]:
-            continue
-        out.append(Child(path, a.name, {"area": a.code}, counts, rates_from(counts, ALL_RATES)))
-    return out
 
 
 def ranked(children: list[Child], key: str, *, limit: int | None = None) -> list[Child]:

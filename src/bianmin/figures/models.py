@@ -19,16 +19,8 @@ FOLLOWUP_FIELDS = ("fu_rated", "fu_satisfied")
 FIELDS = CASE_FIELDS + RECEIVED_FIELDS + RECT_FIELDS + APPEAL_FIELDS + FOLLOWUP_FIELDS
 
 
-class RollupCounts(models.Model):
-    """One slice: an area, a site in it (0: none, e.g. a rectification without a site) and a
-    window of the site (0: none). ``area_path`` is the area's path copied, so a subtree is one
-    indexed prefix scan; the site and window are plain keys (no foreign key: a slice outlives
-    nothing, and 0 must be a value for the unique key on both engines, where NULLs are distinct)."""
-
-    area = models.ForeignKey("regions.Area", verbose_name=_("区划"), on_delete=models.CASCADE, related_name="+")
-    area_path = models.CharField(_("区划路径"), max_length=255)
-    site_key = models.PositiveIntegerField(_("场所"), default=0)
-    window_key = models.PositiveIntegerField(_("窗口"), default=0)
+class Counts(models.Model):
+    """The counts of one row of any roll-up table (FIELDS)."""
 
     completed = models.PositiveIntegerField(_("办结件数"), default=0)
     on_time = models.PositiveIntegerField(_("按时办结"), default=0)
@@ -59,6 +51,21 @@ class RollupCounts(models.Model):
         return {k: getattr(self, k) for k in FIELDS}
 
 
+class RollupCounts(Counts):
+    """One slice: an area, a site in it (0: none, e.g. a rectification without a site) and a
+    window of the site (0: none). ``area_path`` is the area's path copied, so a subtree is one
+    indexed prefix scan; the site and window are plain keys (no foreign key: a slice outlives
+    nothing, and 0 must be a value for the unique key on both engines, where NULLs are distinct)."""
+
+    area = models.ForeignKey("regions.Area", verbose_name=_("区划"), on_delete=models.CASCADE, related_name="+")
+    area_path = models.CharField(_("区划路径"), max_length=255)
+    site_key = models.PositiveIntegerField(_("场所"), default=0)
+    window_key = models.PositiveIntegerField(_("窗口"), default=0)
+
+    class Meta:
+        abstract = True
+
+
 class DailyRollup(RollupCounts):
     """The counts of one day (the day that puts a row in its cohort: a case's completion, a
     rectification's finding…), kept current after commit by the apps' signals (receivers.py)
@@ -72,7 +79,8 @@ class DailyRollup(RollupCounts):
         constraints = [models.UniqueConstraint(fields=["day", "area", "site_key", "window_key"],
                                                name="uniq_figures_daily_slice")]
         indexes = [models.Index(fields=["area_path", "day"], name="figures_daily_path_idx"),
-                   models.Index(fields=["day", "area_path"], name="figures_daily_day_idx")]
+                   models.Index(fields=["day", "area_path"], name="figures_daily_day_idx"),
+                   models.Index(fields=["site_key", "day"], name="figures_daily_site_idx")]
 
     def __str__(self):
         return f"{self.day} {self.area_path} {self.site_key}/{self.window_key}"
@@ -90,10 +98,46 @@ class MonthlyRollup(RollupCounts):
         constraints = [models.UniqueConstraint(fields=["month", "area", "site_key", "window_key"],
                                                name="uniq_figures_monthly_slice")]
         indexes = [models.Index(fields=["area_path", "month"], name="figures_monthly_path_idx"),
-                   models.Index(fields=["month", "area_path"], name="figures_monthly_month_idx")]
+                   models.Index(fields=["month", "area_path"], name="figures_monthly_month_idx"),
+                   models.Index(fields=["site_key", "month"], name="figures_monthly_site_idx")]
 
     def __str__(self):
         return f"{self.month:%Y-%m} {self.area_path} {self.site_key}/{self.window_key}"
+
+
+class AreaDailyRollup(Counts):
+    """The counts of one day of a whole area — city, district, township or village — over its
+    subtree (every slice whose area path starts with ``area_path``): the day rows of its slices
+    already summed, so a city's, a district's or a township's figures are one row a day, whatever
+    the number of sites and windows below. Moved with the slice rows (rollups.refresh adds the
+    same difference to the rows of every area above the slice) and rebuilt from them
+    (rollups.levels_from_slices)."""
+
+    day = models.DateField(_("日期"))
+    area_path = models.CharField(_("区划路径"), max_length=255)
+
+    class Meta:
+        verbose_name = _("区划指标日汇总")
+        verbose_name_plural = _("区划指标日汇总")
+        constraints = [models.UniqueConstraint(fields=["area_path", "day"], name="uniq_figures_area_daily")]
+
+    def __str__(self):
+        return f"{self.day} {self.area_path}"
+
+
+class AreaMonthlyRollup(Counts):
+    """The month (``month`` is its first day) of an area's subtree: twelve rows make its year."""
+
+    month = models.DateField(_("月份"))
+    area_path = models.CharField(_("区划路径"), max_length=255)
+
+    class Meta:
+        verbose_name = _("区划指标月汇总")
+        verbose_name_plural = _("区划指标月汇总")
+        constraints = [models.UniqueConstraint(fields=["area_path", "month"], name="uniq_figures_area_monthly")]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.area_path}"
 
 
 class Report(models.Model):

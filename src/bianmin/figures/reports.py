@@ -212,7 +212,6 @@ def _xlsx(report: Report, data) -> bytes:
 
 def _charts(c):
     """Two reportlab drawings: 办结 per period (bars) and each child's 满意率 (bars)."""
-    from reportlab.graphics import shapes
     from reportlab.graphics.charts.barcharts import VerticalBarChart
     from reportlab.graphics.shapes import Drawing, String
     from reportlab.lib import colors
@@ -220,9 +219,6 @@ def _charts(c):
     from bianmin.core.pdf import register_font
 
     font = register_font()
-    # The chart renderer starts every drawing in STATE_DEFAULTS' font (Helvetica, not embedded):
-    # start it in the embedded CJK font instead (every PDF of the platform uses that one).
-    shapes.STATE_DEFAULTS["fontName"] = font
     out = []
     for title, labels, values, vmax in (
             ("办结件数趋势", [p.strftime("%m-%d" if c.grain == "day" else "%Y-%m") for p, _c, _r in c.series],
@@ -232,6 +228,10 @@ def _charts(c):
         if not values:
             continue
         d = Drawing(460, 210)
+        # The chart renderer starts a drawing in reportlab's default font (Helvetica, never
+        # embedded) unless the drawing names its own: start it in the embedded CJK font, as every
+        # PDF of the platform does (no global default changed for other drawings).
+        d.initialFontName = font
         d.add(String(230, 196, title, fontName=font, fontSize=11, textAnchor="middle"))
         bc = VerticalBarChart()
         bc.x, bc.y, bc.width, bc.height = 40, 50, 400, 135

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Min, Sum
+from django.db.models import Min
 from django.utils import timezone
 
 from bianmin.core.capabilities import Cap
@@ -94,18 +94,11 @@ def rollout(*, actor: Principal, area, start: date, end: date, level: str | None
 
 
 def _received(site_ids: list[int], start: date, end: date) -> dict[int, tuple[int, int]]:
-    """(received, transferred) per site over [start, end], from the roll-ups."""
-    from .rollups import _spans
+    """(received, transferred) per site over [start, end], from the roll-ups (one grouped read)."""
+    from .rollups import slice_sums
 
-    out: dict[int, list[int]] = {}
-    for model, field, lo, hi in _spans(start, end):
-        rows = model.objects.filter(site_key__in=site_ids, **{f"{field}__gte": lo, f"{field}__lte": hi}) \
-            .values("site_key").annotate(r=Sum("received"), t=Sum("transferred")).order_by()
-        for r in rows:
-            acc = out.setdefault(r["site_key"], [0, 0])
-            acc[0] += r["r"] or 0
-            acc[1] += r["t"] or 0
-    return {k: (v[0], v[1]) for k, v in out.items()}
+    got = slice_sums(start, end, sites=site_ids, by="site", fields=("received", "transferred"))
+    return {k[0]: (v["received"], v["transferred"]) for k, v in got.items()}
 
 
 def summary(rows: list[Row]) -> list[dict]:

@@ -17,8 +17,18 @@ with ``rebuild(since=…)``, and ``bianmin manage rebuild_rollups [--since DAY] 
 recounts or verifies any span. Bulk loaders (the demo, ``bianmin/demo/scale.py``) write the rows
 without news and rebuild (or count while loading) once.
 
-Reading: a period is summed from the month rows of the whole months it covers and the day
-rows of its ragged ends (``sums()``), so a city's year is about 12 × slices rows, not 365 ×.
+Every slice row also moves the rows of the areas above it: ``AreaDailyRollup`` and
+``AreaMonthlyRollup`` hold each area's whole subtree (city, district, township, village), moved
+by the same difference in the same transaction and derived from the slice rows on a rebuild
+(``levels_from_slices``). So an area's figures never need its sites and windows.
+
+Reading: a period is the month rows of the whole months it covers and the day rows of its
+ragged ends, summed in SQL grouped by what the page shows (``area_sums``: areas, e.g. a city's
+districts and townships; ``slice_sums``: a township's sites, a site's windows). A city's year is
+one row a month (and a day for the ragged ends) per area shown, whatever the number of cases,
+sites or windows; the Python work is per row *returned* (an area, a site, a month), never per
+row read. No date function runs in SQL (SQLite runs Django's in Python, per row): a ragged end
+never spans two months, so its month is known before the query.
 """
 
 from __future__ import annotations
@@ -31,7 +41,7 @@ from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
 from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import Substr, TruncDate, TruncMonth
+from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
 from . import cohorts as C
@@ -42,6 +52,8 @@ from .models import (
     FOLLOWUP_FIELDS,
     RECEIVED_FIELDS,
     RECT_FIELDS,
+    AreaDailyRollup,
+    AreaMonthlyRollup,
     DailyRollup,
     MonthlyRollup,
 )
@@ -251,15 +263,55 @@ def _add_sql(model, where_field: str, where_value, key: Key, delta: dict[str, in
         return cursor.rowcount
 
 
+def ancestors(path: str) -> list[str]:
+    """The paths of an area and of every area above it, the city first ("a/", "a/b/", "a/b/c/")."""
+    parts = path.strip("/").split("/")
+    return ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+
+
+def _ensure_area_rows(model, date_field: str, value: date, paths: list[str]) -> None:
+    model.objects.bulk_create([model(area_path=p, **{date_field: value}) for p in paths], ignore_conflicts=True)
+
+
+def _add_to_areas(model, date_field: str, value: date, paths: list[str], delta: dict[str, int]) -> int:
+    """Add ``delta`` to the rows of ``paths`` on one day (month): one statement for every level.
+    The rows are locked in the order of their paths (the index order of the IN list on both
+    engines), the city first, so two writers below the same city never wait on each other in a
+    cycle; they are the last rows a refresh writes, so the city's row is held only until commit."""
+    opts = model._meta
+    qn = connection.ops.quote_name
+    sets = ", ".join(f"{qn(k)} = {qn(k)} + %s" for k in delta)
+    marks = ", ".join(["%s"] * len(paths))
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {qn(opts.db_table)} SET {sets} WHERE {qn(date_field)} = %s AND {qn('area_path')} IN ({marks})",
+                       [*delta.values(), connection.ops.adapt_datefield_value(value), *paths])
+        return cursor.rowcount
+
+
+def _recount_areas(day: date, paths: list[str]) -> None:
+    """The area rows of ``paths`` for ``day`` and its month summed again from the slice rows
+    (a row found missing: the slice rows are current in this transaction, the area rows follow)."""
+    month = month_of(day)
+    for model, date_field, source, value in ((AreaDailyRollup, "day", DailyRollup, day),
+                                             (AreaMonthlyRollup, "month", MonthlyRollup, month)):
+        _ensure_area_rows(model, date_field, value, paths)
+        for p in paths:
+            got = source.objects.filter(area_path__startswith=p, **{date_field: value}).aggregate(
+                **{k: Sum(k) for k in FIELDS})
+            model.objects.filter(area_path=p, **{date_field: value}).update(**{k: got[k] or 0 for k in FIELDS})
+
+
 def refresh(key: Key, parts=PARTS) -> bool:
     """Bring the counts of ``parts`` of one slice in line with the raw rows (idempotent); the
-    month row moves by the same difference. Returns whether anything changed."""
+    month row and the day and month rows of every area above the slice move by the same
+    difference. Returns whether anything changed."""
     day, area_id, site_key, window_key = key
     month = month_of(day)
     lookup = {"day": day, "area_id": area_id, "site_key": site_key, "window_key": window_key}
     with transaction.atomic():
         row = DailyRollup.objects.select_for_update().filter(**lookup).first()
-        if row is None:
+        fresh = row is None
+        if fresh:
             DailyRollup.objects.bulk_create([DailyRollup(area_path=_path_of(area_id), **lookup)], ignore_conflicts=True)
             row = DailyRollup.objects.select_for_update().filter(**lookup).first()
             if row is None:  # pragma: no cover (removed again by a concurrent rebuild: its rows are current)
@@ -269,12 +321,25 @@ def refresh(key: Key, parts=PARTS) -> bool:
         delta = {k: v - getattr(row, k) for k, v in counts.items() if v != getattr(row, k)}
         if not delta:
             return False
+        paths = ancestors(row.area_path)
         DailyRollup.objects.filter(pk=row.pk).update(**{k: counts[k] for k in delta})
-        if not _add_sql(MonthlyRollup, "month", month, key, delta):
+        month_fresh = not _add_sql(MonthlyRollup, "month", month, key, delta)
+        if month_fresh:
             MonthlyRollup.objects.bulk_create(
                 [MonthlyRollup(month=month, area_id=area_id, area_path=row.area_path, site_key=site_key,
                                window_key=window_key)], ignore_conflicts=True)
             _add_sql(MonthlyRollup, "month", month, key, delta)
+        # The areas' rows exist once any slice below them has a row that day (month): made with
+        # the first one, then only added to.
+        if fresh:
+            _ensure_area_rows(AreaDailyRollup, "day", day, paths)
+        if month_fresh:
+            _ensure_area_rows(AreaMonthlyRollup, "month", month, paths)
+        moved = _add_to_areas(AreaDailyRollup, "day", day, paths, delta)
+        moved += _add_to_areas(AreaMonthlyRollup, "month", month, paths, delta)
+        if moved != 2 * len(paths):  # a row gone (a manual delete, an interrupted rebuild): recount them
+            log.warning("figures: area roll-up rows missing for %s %s; recounted", day, row.area_path)
+            _recount_areas(day, paths)
     return True
 
 
@@ -355,6 +420,7 @@ def rebuild(*, since: date | None = None, until: date | None = None) -> int:
         DailyRollup.objects.filter(day_span).delete()
         DailyRollup.objects.bulk_create(rows, batch_size=2000)
         months_from_days(since=month_of(since) if since else None, until=until)
+        levels_from_slices(since=since, until=until)
     return len(rows)
 
 
@@ -378,6 +444,62 @@ def months_from_days(*, since: date | None = None, until: date | None = None) ->
         MonthlyRollup.objects.filter(mq).delete()
         MonthlyRollup.objects.bulk_create(rows, batch_size=2000)
     return len(rows)
+
+
+def levels_from_slices(*, since: date | None = None, until: date | None = None) -> int:
+    """The areas' rows summed again from the slice rows: the day rows of [since, until] and the
+    month rows of the months they touch (whole months, as months_from_days). One INSERT … SELECT
+    per level of the area tree, so a rebuild of millions of slice rows never passes through
+    Python. A prefix of a slice's path is an area above it when it ends with "/"."""
+    qn = connection.ops.quote_name
+    cols = ", ".join(qn(k) for k in FIELDS)
+    sums_ = ", ".join(f"SUM({qn(k)})" for k in FIELDS)
+    adapt = connection.ops.adapt_datefield_value
+    written = 0
+    with transaction.atomic():
+        day_q, month_q = Q(), Q()
+        if since:
+            day_q &= Q(day__gte=since)
+            month_q &= Q(month__gte=month_of(since))
+        if until:
+            day_q &= Q(day__lte=until)
+            month_q &= Q(month__lte=month_of(until))
+        AreaDailyRollup.objects.filter(day_q).delete()
+        AreaMonthlyRollup.objects.filter(month_q).delete()
+        for target, source, field, lo, hi in (
+                (AreaDailyRollup, DailyRollup, "day", since, until),
+                (AreaMonthlyRollup, MonthlyRollup, "month", month_of(since) if since else None,
+                 month_of(until) if until else None)):
+            span, params = "", []
+            if lo:
+                span += f" AND {qn(field)} >= %s"
+                params.append(adapt(lo))
+            if hi:
+                span += f" AND {qn(field)} <= %s"
+                params.append(adapt(hi))
+            cut = set()
+            for path in source.objects.values_list("area_path", flat=True).distinct().order_by():
+                cut.update(len(p) for p in ancestors(path))
+            table, src = qn(target._meta.db_table), qn(source._meta.db_table)
+            with connection.cursor() as cursor:
+                for n in sorted(cut):
+                    cursor.execute(
+                        f"INSERT INTO {table} ({qn(field)}, {qn('area_path')}, {cols}) "
+                        f"SELECT {qn(field)}, SUBSTR({qn('area_path')}, 1, {n}), {sums_} FROM {src} "
+                        f"WHERE SUBSTR({qn('area_path')}, {n}, 1) = '/'{span} "
+                        f"GROUP BY {qn(field)}, SUBSTR({qn('area_path')}, 1, {n})", params)
+                    written += max(cursor.rowcount, 0)
+    return written
+
+
+def _levels_wanted(rows: Iterable[tuple[date, str, dict[str, int]]]) -> dict[tuple[date, str], dict[str, int]]:
+    out: dict = defaultdict(lambda: dict.fromkeys(FIELDS, 0))
+    for when, path, counts in rows:
+        for p in ancestors(path):
+            acc = out[(when, p)]
+            for f in FIELDS:
+                acc[f] += counts[f]
+    return out
 
 
 def check(*, since: date | None = None, until: date | None = None) -> list[str]:
@@ -408,29 +530,20 @@ def check(*, since: date | None = None, until: date | None = None) -> list[str]:
     for key in set(months) | set(summed):
         if months.get(key, dict.fromkeys(FIELDS, 0)) != summed.get(key, dict.fromkeys(FIELDS, 0)):
             bad.append(f"{key[0]:%Y-%m} 月汇总 区划#{key[1]} 场所#{key[2]} 窗口#{key[3]}")
+    # the areas' rows against their slices
+    zero = dict.fromkeys(FIELDS, 0)
+    for label, model, field, source, sq in (
+            ("区划日汇总", AreaDailyRollup, "day", DailyRollup, q),
+            ("区划月汇总", AreaMonthlyRollup, "month", MonthlyRollup, mq)):
+        want_ = _levels_wanted((getattr(r, field), r.area_path, r.counts()) for r in source.objects.filter(sq))
+        have_ = {(getattr(r, field), r.area_path): r.counts() for r in model.objects.filter(sq)}
+        for key in set(want_) | set(have_):
+            if want_.get(key, zero) != have_.get(key, zero):
+                bad.append(f"{key[0]} {label} {key[1]}")
     return sorted(bad)
 
 
 # --- reading: sums over a period --------------------------------------------------------------
-
-def _spans(start: date, end: date, *, days_only: bool = False) -> list[tuple[type, str, date, date]]:
-    """(model, date field, lo, hi) pieces covering [start, end]: whole months from the month
-    rows, the ragged ends from the day rows."""
-    if days_only or start > end:
-        return [(DailyRollup, "day", start, end)] if start <= end else []
-    out = []
-    first_full = start if start.day == 1 else _next_month(start)
-    after = end + timedelta(days=1)
-    last_full_end = month_of(after)  # whole months are those before this one
-    if first_full >= last_full_end:
-        return [(DailyRollup, "day", start, end)]
-    if start < first_full:
-        out.append((DailyRollup, "day", start, first_full - timedelta(days=1)))
-    out.append((MonthlyRollup, "month", first_full, _prev_month(last_full_end)))
-    if last_full_end <= end:
-        out.append((DailyRollup, "day", last_full_end, end))
-    return out
-
 
 def _next_month(d: date) -> date:
     return date(d.year + (d.month == 12), d.month % 12 + 1, 1)
@@ -440,69 +553,202 @@ def _prev_month(d: date) -> date:
     return date(d.year - (d.month == 1), (d.month - 2) % 12 + 1, 1)
 
 
-def sums(where: C.Where, start: date, end: date, *, by: tuple = (), fields=FIELDS,
-         days_only: bool = False) -> dict[tuple, dict[str, int]]:
-    """Summed counts of the slices under ``where`` over [start, end], grouped by ``by``: each
-    item is ("prefix", n) (the first n characters of the area path: a child area), "site",
-    "window", "month" or "day" (day forces the day rows)."""
-    days_only = days_only or "day" in by
-    out: dict[tuple, dict[str, int]] = {}
-    for model, field, lo, hi in _spans(start, end, days_only=days_only):
-        qs = model.objects.filter(area_path__startswith=where.path, **{f"{field}__gte": lo, f"{field}__lte": hi})
-        if where.site is not None:
-            qs = qs.filter(site_key=where.site)
-        if where.window is not None:
-            qs = qs.filter(window_key=where.window)
-        names = []
-        for i, b in enumerate(by):
-            name = f"g{i}"
-            names.append(name)
-            if isinstance(b, tuple) and b[0] == "prefix":
-                qs = qs.annotate(**{name: Substr("area_path", 1, b[1])})
-            elif b == "site":
-                qs = qs.annotate(**{name: F("site_key")})
-            elif b == "window":
-                qs = qs.annotate(**{name: F("window_key")})
-            elif b == "month":
-                qs = qs.annotate(**{name: TruncMonth(field) if field == "day" else F("month")})
-            elif b == "day":
-                qs = qs.annotate(**{name: F("day")})
-            else:
-                raise ValueError(b)
-        if not names:
-            r = qs.aggregate(**{f"s_{k}": Sum(k) for k in fields})
-            acc = out.setdefault((), dict.fromkeys(fields, 0))
-            for k in fields:
-                acc[k] += r[f"s_{k}"] or 0
-            continue
-        grouped = qs.values(*names).annotate(**{f"s_{k}": Sum(k) for k in fields}).order_by()
-        # Run the compiled statement on the cursor: Django's per-value converters cost more than
-        # the query for a few thousand grouped rows (profiled on the city's year).
-        sql, params = grouped.query.sql_with_params()
-        n = len(names)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            for row in cursor.fetchall():
-                key = tuple(_norm(v) for v in row[:n])
-                acc = out.get(key)
-                sums_ = [v or 0 for v in row[n:]]
-                if acc is None:
-                    out[key] = dict(zip(fields, sums_, strict=True))
-                else:
-                    for k, v in zip(fields, sums_, strict=True):
-                        acc[k] += v
+def pieces(start: date, end: date, *, days_only: bool = False
+           ) -> tuple[tuple[date, date] | None, list[tuple[date, date]], list[tuple[date, date]]]:
+    """[start, end] as month rows, day rows to add and day rows to take away: (the first and
+    last month of a run of month rows, or None; the day spans to add; the day spans to
+    subtract). A month the period covers only in part is read from whichever is fewer rows: its
+    days in the period, or its month row less its days outside the period (the last 365 days
+    from the 4th: the month row less three days, not 28 day rows). Every day span lies inside
+    one month, so its month is known without a date function."""
+    if start > end:
+        return None, [], []
+    if days_only:
+        return None, _split_months(start, end), []
+    months: list[date] = []
+    add: list[tuple[date, date]] = []
+    sub: list[tuple[date, date]] = []
+    m = month_of(start)
+    while m <= end:
+        last = _next_month(m) - timedelta(days=1)
+        lo, hi = max(start, m), min(end, last)
+        inside = (hi - lo).days + 1
+        outside = (lo - m).days + (last - hi).days
+        if outside == 0:
+            months.append(m)
+        elif outside + 1 < inside:  # the month row and fewer day rows than the days inside
+            months.append(m)
+            if lo > m:
+                sub.append((m, lo - timedelta(days=1)))
+            if hi < last:
+                sub.append((hi + timedelta(days=1), last))
+        else:
+            add.append((lo, hi))
+        m = _next_month(m)
+    # Only the first and the last month can be partial: the months read form one run.
+    return ((months[0], months[-1]) if months else None), add, sub
+
+
+def _split_months(lo: date, hi: date) -> list[tuple[date, date]]:
+    out = []
+    while lo <= hi:
+        last = min(hi, _next_month(lo) - timedelta(days=1))
+        out.append((lo, last))
+        lo = last + timedelta(days=1)
     return out
 
 
-def _norm(v):
-    """Engine values to Python: a month truncated to a timestamp (PostgreSQL) or to text (SQLite)
-    becomes a date; SUMs are ints on both."""
+def _norm_date(v) -> date:
+    """A date column as the engine returns it: a date (PostgreSQL), a datetime or ISO text (SQLite)."""
     if isinstance(v, datetime):
         return v.date()
-    if isinstance(v, str) and len(v) >= 10 and v[4] == "-" and v[7] == "-":
-        return date.fromisoformat(v[:10])
-    return v
+    if isinstance(v, date):
+        return v
+    return date.fromisoformat(str(v)[:10])
+
+
+def _read(tables: tuple[type, type], cond: str, params: list, keys: list[str], start: date, end: date, *,
+          per: str | None, unique: bool, fields=FIELDS) -> list[tuple]:
+    """The rows of ``cond`` over [start, end] summed in SQL and grouped by the columns ``keys``
+    (and the month or day when ``per`` says so): one statement, whatever the pieces. Returns
+    (key values…, [period,] sums…) tuples; the period is a date (a month's first day for
+    "month"), and by month a key may come twice (a month row and its days taken away: the
+    caller adds them). ``unique``: a (keys, date) pair is one row already (the areas' tables),
+    so a month or a day needs no grouping."""
+    day_model, month_model = tables
+    qn = connection.ops.quote_name
+    adapt = connection.ops.adapt_datefield_value
+    cols = [qn(k) for k in fields]
+    key_cols = [qn(k) for k in keys]
+    key_sel = "".join(f"{k}, " for k in key_cols)
+    plain, negated = ", ".join(cols), ", ".join(f"-{c}" for c in cols)
+    summed = ", ".join(f"SUM({c})" for c in cols)
+    day_t, month_t = qn(day_model._meta.db_table), qn(month_model._meta.db_table)
+    day_c, month_c = qn("day"), qn("month")
+    months, add, sub = pieces(start, end, days_only=per == "day")
+
+    def ranges(spans):
+        return " OR ".join(f"({day_c} >= %s AND {day_c} <= %s)" for _ in spans), [adapt(x) for s_ in spans for x in s_]
+
+    parts: list[tuple[str, list]] = []
+    month_args = [*params, adapt(months[0]), adapt(months[1])] if months else []
+    if per is None:
+        if months:
+            parts.append((f"SELECT {key_sel}{plain} FROM {month_t} WHERE {cond} AND {month_c} >= %s AND {month_c} <= %s",
+                          month_args))
+        for spans, values in ((add, plain), (sub, negated)):
+            if spans:
+                where, args = ranges(spans)
+                parts.append((f"SELECT {key_sel}{values} FROM {day_t} WHERE {cond} AND ({where})", [*params, *args]))
+        if not parts:
+            return []
+        group = f" GROUP BY {', '.join(key_cols)}" if keys else ""
+        sql = f"SELECT {key_sel}{summed} FROM ({' UNION ALL '.join(p for p, _ in parts)}) u{group}"
+    elif per == "day":
+        sel, group = (plain, "") if unique else (summed, f" GROUP BY {key_sel}{day_c}")
+        parts.append((f"SELECT {key_sel}{day_c}, {sel} FROM {day_t} WHERE {cond} AND {day_c} >= %s AND {day_c} <= %s"
+                      f"{group}", [*params, adapt(start), adapt(end)]))
+        sql = parts[0][0]
+    elif per == "month":
+        if months:
+            sel, group = (plain, "") if unique else (summed, f" GROUP BY {key_sel}{month_c}")
+            parts.append((f"SELECT {key_sel}{month_c}, {sel} FROM {month_t} WHERE {cond} AND {month_c} >= %s "
+                          f"AND {month_c} <= %s{group}", month_args))
+        group = f" GROUP BY {', '.join(key_cols)}" if keys else ""
+        for spans, sign in ((add, ""), (sub, "-")):
+            for lo, hi in spans:  # MIN(day) names the span's month (a span lies in one month)
+                parts.append((f"SELECT {key_sel}MIN({day_c}), {', '.join(f'{sign}SUM({c})' for c in cols)} "
+                              f"FROM {day_t} WHERE {cond} AND {day_c} >= %s AND {day_c} <= %s{group}",
+                              [*params, adapt(lo), adapt(hi)]))
+        if not parts:
+            return []
+        sql = " UNION ALL ".join(p for p, _ in parts)
+    else:
+        raise ValueError(per)
+    args = [a for _, ps in parts for a in ps]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, args)
+        rows = cursor.fetchall()
+    if per is None:
+        return rows
+    n = len(keys)
+    out = []
+    for row in rows:
+        if row[n] is None:  # a span without rows and without keys: one row of NULLs
+            continue
+        period = _norm_date(row[n])
+        out.append((*row[:n], month_of(period) if per == "month" else period, *row[n + 1:]))
+    return out
+
+
+def _as_counts(values, fields=FIELDS) -> dict[str, int]:
+    return {k: v or 0 for k, v in zip(fields, values, strict=True)}
+
+
+def _marks(values: list) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def area_sums(paths: list[str], start: date, end: date, *, per: str | None = None,
+              fields=FIELDS) -> dict[tuple, dict[str, int]]:
+    """The counts of each area of ``paths`` (its whole subtree) over [start, end], from the
+    areas' rows: {(path,): counts}, or {(path, period): counts} by "month" or "day"."""
+    if not paths:
+        return {}
+    out: dict[tuple, dict[str, int]] = {}
+    cond = f"{connection.ops.quote_name('area_path')} IN ({_marks(paths)})"
+    width = 1 if per is None else 2
+    for row in _read((AreaDailyRollup, AreaMonthlyRollup), cond, list(paths), ["area_path"], start, end, per=per,
+                     unique=True, fields=fields):
+        key = tuple(row[:width])
+        acc = out.get(key)
+        counts = _as_counts(row[width:], fields)
+        if acc is None:
+            out[key] = counts
+        else:  # a month row and the days of it taken away
+            for k, v in counts.items():
+                acc[k] += v
+    return out
+
+
+def slice_sums(start: date, end: date, *, sites: list[int], window: int | None = None, by: str | None = None,
+               per: str | None = None, fields=FIELDS) -> dict[tuple, dict[str, int]]:
+    """The counts of the slices of ``sites`` (and of one ``window`` of them, 0: no window) over
+    [start, end], grouped by "site" or "window" (``by``) and the "month" or "day" (``per``):
+    {(key?, period?): counts}; () is the key of a total."""
+    if not sites:
+        return {}
+    qn = connection.ops.quote_name
+    cond = f"{qn('site_key')} IN ({_marks(sites)})"
+    params: list = list(sites)
+    if window is not None:
+        cond += f" AND {qn('window_key')} = %s"
+        params.append(window)
+    keys = {None: [], "site": ["site_key"], "window": ["window_key"]}[by]
+    width = len(keys) + (per is not None)
+    out: dict[tuple, dict[str, int]] = {}
+    for row in _read((DailyRollup, MonthlyRollup), cond, params, keys, start, end, per=per, unique=False,
+                     fields=fields):
+        key = tuple(row[:width])
+        counts = _as_counts(row[width:], fields)
+        acc = out.get(key)
+        if acc is None:
+            out[key] = counts
+        else:
+            for k, v in counts.items():
+                acc[k] += v
+    return out
+
+
+def where_sums(where: C.Where, start: date, end: date, *, per: str | None = None) -> dict:
+    """The counts of one place (an area's subtree, or a site, or a window of it): {period: counts}
+    by "month"/"day", or {None: counts} for the total."""
+    if where.site is None:
+        got = area_sums([where.path], start, end, per=per)
+        return {(k[1] if per else None): v for k, v in got.items()}
+    got = slice_sums(start, end, sites=[where.site], window=where.window, per=per)
+    return {(k[0] if per else None): v for k, v in got.items()}
 
 
 def totals(where: C.Where, start: date, end: date) -> dict[str, int]:
-    return sums(where, start, end).get((), dict.fromkeys(FIELDS, 0))
+    return where_sums(where, start, end).get(None) or dict.fromkeys(FIELDS, 0)

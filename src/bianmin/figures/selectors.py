@@ -17,7 +17,7 @@ from bianmin.core.scoping import require
 
 from . import cohorts as C
 from .models import FIELDS
-from .rollups import sums
+from .rollups import area_sums
 
 LIVE_FIELDS = ("rect_overdue_open", "appeal_overdue_open")
 
@@ -118,10 +118,10 @@ def live_counts(where: C.Where, start: date, end: date, *, today: date | None = 
 # --- rates of an area ---------------------------------------------------------------------------
 
 def rates_for(area, start: date, end: date, *, today: date | None = None, keys=EVALUATION_RATES) -> list[Rate]:
-    """The rates of an area's subtree from the roll-ups (month rows for whole months, day rows
-    for the ends): a sum over at most slices × (months + days) rows, whatever the row counts."""
+    """The rates of an area's subtree from the areas' roll-ups (month rows for whole months, day
+    rows for the ends): at most 12 + 62 rows, whatever the row counts below."""
     where = C.Where(area.path)
-    counts = sums(where, start, end).get((), dict.fromkeys(FIELDS, 0))
+    counts = area_sums([area.path], start, end).get((area.path,), dict.fromkeys(FIELDS, 0))
     return rates_from(with_live(counts, live_counts(where, start, end, today=today)), keys)
 
 
@@ -154,18 +154,19 @@ def child_areas(area):
 
 def rates_by_area(*, actor: Principal, area, start: date, end: date, keys=EVALUATION_RATES
                   ) -> tuple[AreaRates, list[AreaRates]]:
-    """The area's own figures and those of each area directly below it: one grouped scan of the
-    roll-ups (and of the few open overdue rows) for the whole page."""
+    """The area's own figures and those of each area directly below it: one grouped read of the
+    areas' roll-ups (and of the few open overdue rows) for the whole page."""
     require(actor, Cap.VIEW, area)
     width = len(area.path) + 13  # a child's path: the parent's and one 12-digit code and "/"
     where = C.Where(area.path)
-    by_child = {k[0]: v for k, v in sums(where, start, end, by=(("prefix", width),)).items()}
+    kids = child_areas(area)
+    got = area_sums([area.path, *(c.path for c in kids)], start, end)
     live = live_counts(where, start, end, prefix=width)
     zero = dict.fromkeys(FIELDS, 0)
-    total = {k: sum(c[k] for c in by_child.values()) for k in FIELDS}
+    total = got.get((area.path,), zero)
     total_live = {k: sum(v.get(k, 0) for v in live.values()) for k in LIVE_FIELDS}
-    children = [AreaRates(c, rates_from(with_live(by_child.get(c.path, zero), live.get(c.path, {})), keys))
-                for c in child_areas(area)]
+    children = [AreaRates(c, rates_from(with_live(got.get((c.path,), zero), live.get(c.path, {})), keys))
+                for c in kids]
     return AreaRates(area, rates_from(with_live(total, total_live), keys)), children
 
 

@@ -215,13 +215,33 @@ def _rows_link(metric: str, params: dict, start: date, end: date) -> str:
     return f"{reverse('figures:rows')}?{urlencode({'m': metric, **params, 'from': start.isoformat(), 'to': end.isoformat()})}"
 
 
-def rate_view(r, params: dict, start: date, end: date) -> dict:
+class Links:
+    """The links of one page to the rows behind its figures: the route reversed and the period
+    encoded once, each place's parameters once (a city's page has some 800 links)."""
+
+    def __init__(self, start: date, end: date):
+        from urllib.parse import urlencode
+
+        from django.urls import reverse
+
+        self.base = reverse("figures:rows")
+        self.period = urlencode({"from": start.isoformat(), "to": end.isoformat()})
+        self.start, self.end = start, end
+
+    def of(self, params: dict):
+        from urllib.parse import quote, urlencode
+
+        tail = f"{urlencode(params)}&{self.period}" if params else self.period
+        return lambda metric: f"{self.base}?m={quote(metric)}&{tail}"
+
+
+def rate_view(r, params: dict, start: date, end: date, link=None) -> dict:
     """A rate as the pages show it: the percent and both counts, each a link to its rows."""
+    link = link or (lambda metric: _rows_link(metric, params, start, end))
     return {"key": r.key, "label": r.label, "percent": r.percent, "num": r.numerator, "den": r.denominator,
             "below": r.below_target, "value": r.value,
-            "num_url": _rows_link(r.numerator_metric, params, start, end),
-            "den_url": _rows_link(r.denominator_metric, params, start, end),
-            "missing_url": _rows_link(r.missing_metric, params, start, end)}
+            "num_url": link(r.numerator_metric), "den_url": link(r.denominator_metric),
+            "missing_url": link(r.missing_metric)}
 
 
 def _page_url(params: dict, start: date, end: date, **extra) -> str:
@@ -244,20 +264,27 @@ def cockpit(request):
         raise Invalid("时间粒度无效", field="grain")
     rank = _rank_key(request)
     c = build(actor=actor, place=place, start=start, end=end, grain=grain)
+    links = Links(start, end)
     params = place.params()
+    here = links.of(params)
     sections = []
     for name, keys in SECTION_RATES.items():
-        tiles = [{"label": label, "value": c.counts.get(metric, 0), "url": _rows_link(metric, params, start, end)}
+        tiles = [{"label": label, "value": c.counts.get(metric, 0), "url": here(metric)}
                  for section, label, metric in COUNT_TILES if section == name]
-        sections.append({"name": name, "tiles": tiles, "rates": [rate_view(c.rate(k), params, start, end) for k in keys]})
+        sections.append({"name": name, "tiles": tiles,
+                         "rates": [rate_view(c.rate(k), params, start, end, here) for k in keys]})
     child_keys = ("participation", "satisfaction", "followup", "rectification", "case_on_time", "appeal_on_time")
 
     def child_view(ch):
+        link = links.of(ch.params)
         return {"name": ch.name, "drill": _page_url(ch.params, start, end, grain=grain, rank=rank),
-                "completed": ch.counts["completed"], "completed_url": _rows_link("completed", ch.params, start, end),
-                "received": ch.counts["received"], "received_url": _rows_link("received", ch.params, start, end),
-                "rates": [rate_view(ch.rate(k), ch.params, start, end) for k in child_keys],
-                "rank_rate": rate_view(ch.rate(rank), ch.params, start, end)}
+                "completed": ch.counts["completed"], "completed_url": link("completed"),
+                "received": ch.counts["received"], "received_url": link("received"),
+                "rates": [rate_view(ch.rate(k), ch.params, start, end, link) for k in child_keys]}
+
+    def ranked_view(ch):
+        return {"name": ch.name, "drill": _page_url(ch.params, start, end, grain=grain, rank=rank),
+                "rank_rate": rate_view(ch.rate(rank), ch.params, start, end, links.of(ch.params))}
 
     order = ranked(c.rankings, rank)
     top = order[:10]
@@ -278,7 +305,7 @@ def cockpit(request):
         "rank": rank, "rank_label": rank_label,
         "rank_keys": [(k, next(r.label for r in c.rates if r.key == k)) for k in RANK_KEYS],
         "children": [child_view(ch) for ch in c.children], "child_labels": [c.rate(k).label for k in child_keys],
-        "top": [child_view(ch) for ch in top], "bottom": [child_view(ch) for ch in bottom],
+        "top": [ranked_view(ch) for ch in top], "bottom": [ranked_view(ch) for ch in bottom],
         "crumbs": [(name, _page_url(p, start, end, grain=grain)) for name, p in c.crumbs],
         "params": params, "periods": [("month", "本月"), ("quarter", "本季度"), ("year", "本年"), ("12m", "近12个月")],
     })
@@ -387,14 +414,23 @@ def coverage(request):
 def _public(request, where, name: str, kind: str):
     from django.utils.cache import patch_cache_control
 
-    from .disclosure import disclosure
+    from .disclosure import STATUSES, disclosed_rectifications, disclosure
 
+    status = request.GET.get("status") or ""
+    if status and status not in STATUSES:
+        raise Invalid("整改状态无效", field="status")
     d = disclosure(where, name)
-    resp = render(request, "figures/public.html", {"d": d, "kind": kind})
+    page = Paginator(disclosed_rectifications(where, d, status=status), PUBLIC_PER_PAGE).get_page(request.GET.get("page"))
+    resp = render(request, "figures/public.html", {"d": d, "kind": kind, "page": page, "status": status,
+                                                   "statuses": list(STATUSES.items())})
     patch_cache_control(resp, public=True, max_age=3600)
     return resp
 
 
+PUBLIC_PER_PAGE = 30
+
+
+@domain_errors
 def public_site(request, code: str):
     from bianmin.regions.models import ServiceSite
 
@@ -405,6 +441,7 @@ def public_site(request, code: str):
     return _public(request, C.Where(site.area.path, site=site.pk), site.name, "site")
 
 
+@domain_errors
 def public_district(request, code: str):
     from bianmin.regions.models import Area
 
