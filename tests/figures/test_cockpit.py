@@ -89,6 +89,26 @@ def test_every_number_of_every_level_equals_its_rows(generated, areas, make_user
     assert site.child_kind == "窗口" and {c.key for c in site.children} >= {sites["w1"].pk, sites["w2"].pk}
 
 
+def test_a_cockpit_is_a_fixed_number_of_reads_at_every_level(generated, areas, make_user,
+                                                             django_assert_max_num_queries):
+    """Every level reads its pre-summed rows in a fixed number of statements, whatever the data
+    (bench/bench_cockpit.py measures the time): the place's series, one row per child and
+    ranked township, the three live counts, the names."""
+    from bianmin.figures.cockpit import cockpit, place_get
+
+    actor = principal(make_user("city_admin", CITY))
+    t = timezone.localdate()
+    sites = generated
+    for level in (dict(area_code=CITY), dict(area_code=GULOU), dict(area_code=GUDONG),
+                  dict(area_code=GUDONG, site_id=sites["gudong"].pk),
+                  dict(area_code=GUDONG, site_id=sites["gudong"].pk, window_id=sites["w1"].pk)):
+        place = place_get(actor=actor, **level)
+        for start, grain in ((t - timedelta(days=364), "month"), (t - timedelta(days=30), "day")):
+            with django_assert_max_num_queries(8):
+                c = cockpit(actor=actor, place=place, start=start, end=t, grain=grain)
+            assert c.counts["completed"] > 0, level
+
+
 def test_day_series_and_live_figures(generated, areas, make_user, completed_case):
     from bianmin.cases.models import Case
     from bianmin.figures.cockpit import cockpit, place_get
