@@ -180,7 +180,10 @@ def _live_grouped(place: Place, start: date, end: date, by, width: int | None, t
     def add(qs, name, path_field, site_field, window_field):
         blank = dict.fromkeys((*LIVE_FIELDS, "open_overdue"), 0)
         if by is None or (by == "window" and window_field is None):
-            out.setdefault("", dict(blank))[name] += qs.count()
+            n = qs.count()
+            out.setdefault("", dict(blank))[name] += n
+            if by == "window":  # rows of no window (rectifications, appeals) are the site's window 0
+                out.setdefault(0, dict(blank))[name] += n
             return
         if by == "site":
             grouped = qs.values(k=F(site_field))
