@@ -74,3 +74,14 @@ def _forget_calendar_copy():
     forget_local_copy()
     yield
     forget_local_copy()
+
+
+@pytest.fixture(autouse=True)
+def _forget_cached_pages():
+    """Public pages are cached in this process (core/pagecache.py) under content versions that a
+    test's rollback takes back: what one test cached must not answer the next. No database access."""
+    from django.core.cache import caches
+
+    caches["pages"].clear()
+    yield
+    caches["pages"].clear()

@@ -8,7 +8,7 @@ Environment variables:
     BIANMIN_VAR       folder for the SQLite file, uploads and generated keys (default ./var)
     ALLOWED_HOSTS     comma-separated; default loopback names
     BIANMIN_HTTPS     "1" when served behind TLS (secure cookies, HSTS, redirect)
-    REDIS_URL         optional shared cache (rate limits) for several app servers
+    REDIS_URL         optional shared cache (rate limits, public pages) for several app servers
 """
 
 import os
@@ -79,6 +79,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After whitenoise (static files come precompressed); answers compressed by core.pagecache
+    # pass through untouched.
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -204,10 +207,21 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("BIANMIN_MAX_BODY_BYTES", 2 * 1
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 
 # --- caches (rate limits are shared through the cache: the database unless Redis is set) -----
+# "pages": public pages and API answers (core/pagecache.py), keyed by content versions kept in the
+# database, so each server's own memory is enough to be correct; Redis lets servers share them.
 if os.environ.get("REDIS_URL"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]},
+        "pages": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"],
+                  "KEY_PREFIX": "pages"},
+    }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "bianmin_cache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "bianmin_cache"},
+        # Entries are gzip-compressed (a guide page ≈ 6 KB): 3,000 stay under 30 MB per worker.
+        "pages": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "bianmin-pages",
+                  "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("BIANMIN_PAGE_CACHE_ENTRIES", 3000))}},
+    }
 
 # --- background work ------------------------------------------------------------------------
 TASKS = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from django.http import HttpResponse
 from ninja import File, Router, Schema, Status
@@ -11,6 +12,7 @@ from ninja.files import UploadedFile
 
 from bianmin.accounts.auth import staff_auth, staff_or_key_auth
 from bianmin.accounts.principals import principal_of
+from bianmin.core import pagecache
 from bianmin.core.capabilities import Cap
 from bianmin.core.errors import Invalid, NotFound
 from bianmin.core.scoping import require
@@ -18,6 +20,7 @@ from bianmin.regions.models import ServiceSite, Window
 from bianmin.regions.selectors import area_get
 
 from . import selectors, services, xlsx
+from .extensions import guide_namespaces
 from .models import Department, Item, ItemMapping, StandardItem, Stationing
 
 router = Router(tags=["事项目录"])
@@ -89,6 +92,19 @@ class ImplementationOut(Schema):
     mode: str
 
 
+class PlaceOut(ImplementationOut):
+    address: str
+    district_code: str
+    district: str
+    distance_m: int | None
+
+
+class DistrictCountOut(Schema):
+    code: str
+    name: str
+    count: int
+
+
 class StandardGuideOut(Schema):
     code: str
     name: str
@@ -103,7 +119,10 @@ class StandardGuideOut(Schema):
     legal_limit_days: int
     fee: str
     version: int
-    implementations: list[ImplementationOut]
+    implementations: list[PlaceOut]
+    implementations_count: int
+    districts: list[DistrictCountOut]
+    more: str | None
 
 
 class SearchHitOut(Schema):
@@ -170,25 +189,47 @@ def _guide_out(item: Item) -> dict:
     return data
 
 
-def _standard_out(si: StandardItem) -> dict:
+def _standard_out(si: StandardItem, *, lng: float | None = None, lat: float | None = None, district: str = "",
+                  offset: int = 0, limit: int = selectors.PLACES_SHOWN) -> dict:
+    places = selectors.standard_places(standard_item=si, lng=lng, lat=lat, district=district, offset=offset,
+                                       limit=limit)
+    more = None
+    if offset + len(places.rows) < places.total:
+        query = {"offset": offset + len(places.rows), "limit": limit, "district": district, "lng": lng, "lat": lat}
+        more = f"/api/v1/guides/{si.code}?" + urlencode({k: v for k, v in query.items() if v not in (None, "")})
     return {
         "code": si.code, "name": si.name, "aliases": si.alias_list, "item_type": si.get_item_type_display(),
         "competent_department": si.competent_department.name, "implementing_body": si.implementing_body,
         "legal_basis": si.legal_basis, "acceptance_conditions": si.acceptance_conditions,
         "materials": [MaterialOut.from_orm(m).dict() for m in si.materials.all()], "flow": si.flow,
         "legal_limit_days": si.legal_limit_days, "fee": si.fee, "version": si.version,
-        "implementations": [_impl_out(it) for it in selectors.standard_implementations(standard_item=si)[:500]],
+        "implementations": places.rows, "implementations_count": places.total, "districts": places.districts,
+        "more": more,
     }
 
 
 # ---------------------------------------------------------------------------------------------
 # Public: search and guides
 
+# What the public answers are read from (names, addresses and hours come from the regions).
+# They are served from the page cache under these content versions (core/pagecache.py): a
+# publish, a stationing change or an import bumps "catalog" in its transaction.
+PUBLIC_NAMESPACES = (pagecache.CATALOG, pagecache.REGIONS)
 
-@router.get("/guides/search", response={200: SearchOut, 404: ErrorOut, 422: ErrorOut}, summary="办事指南检索",
+
+def _cached(request, name: str, data, schema) -> HttpResponse:
+    return pagecache.serve_json(request, key=f"catalog-api:{name}:{request.get_full_path()}",
+                                namespaces=PUBLIC_NAMESPACES, data=data, schema=schema)
+
+
+@router.get("/guides/search", response={200: SearchOut, 304: None, 404: ErrorOut, 422: ErrorOut}, summary="办事指南检索",
             description="中文全文检索（事项名称、别名、受理条件、申请材料），群众常用叫法可查到正式事项；"
                         "无结果时按错别字容错匹配（fuzzy=true）。area 为区划代码（6/9/12位），只返回该区划内可办的事项。")
 def guides_search(request, q: str, area: str | None = None, limit: int = 20):
+    return _cached(request, "search", lambda: _guides_search(q, area, limit), SearchOut)
+
+
+def _guides_search(q: str, area: str | None, limit: int) -> dict:
     area_obj = area_get(code=area) if area else None
     results = selectors.catalog_search(q=q, area=area_obj, limit=limit)
     where = selectors.items_of(standard_items=[r.standard_item for r in results], area=area_obj)
@@ -202,24 +243,27 @@ def guides_search(request, q: str, area: str | None = None, limit: int = 20):
             "fuzzy": any(r.fuzzy for r in results), "items": items}
 
 
-@router.get("/guides/sites/{code}", response={200: SiteListOut, 404: ErrorOut}, summary="服务场所可办事项清单")
+@router.get("/guides/sites/{code}", response={200: SiteListOut, 304: None, 404: ErrorOut}, summary="服务场所可办事项清单")
 def guides_site_list(request, code: str):
+    return _cached(request, "site", lambda: _guides_site_list(code), SiteListOut)
+
+
+def _guides_site_list(code: str) -> dict:
     site = selectors.site_public_get(code=code)
-    items = list(selectors.site_items(site=site))
+    items = selectors.site_item_rows(site=site)
     return {"site_code": site.code, "site": site.name, "area_code": site.area.code, "address": site.address,
             "phone": site.phone, "hours": site.hours, "count": len(items),
-            "items": [_site_item_out(it) for it in items]}
+            "items": [_site_item_out(r) for r in items]}
 
 
-def _site_item_out(it: Item) -> dict:
-    si = it.standard_item
-    return {"code": si.code, "implementation_code": it.implementation_code, "name": si.name,
-            "department": si.competent_department.name, "item_type": si.get_item_type_display(),
-            "promise_kind": it.get_promise_kind_display(), "mode": it.get_mode_display(),
-            "legal_limit_days": si.legal_limit_days, "promised_limit_days": it.promised_limit_days,
-            "visits_needed": it.visits_needed,
-            "window": f"{it.window.number}号窗口 {it.window.name}" if it.window_id else "",
-            "url": f"/catalog/guide/{it.implementation_code}/"}
+def _site_item_out(r: dict) -> dict:
+    return {"code": r["standard_item__code"], "implementation_code": r["implementation_code"],
+            "name": r["standard_item__name"], "department": r["standard_item__competent_department__name"],
+            "item_type": r["item_type_label"], "promise_kind": r["promise_kind_label"], "mode": r["mode_label"],
+            "legal_limit_days": r["standard_item__legal_limit_days"], "promised_limit_days": r["promised_limit_days"],
+            "visits_needed": r["visits_needed"],
+            "window": f"{r['window__number']}号窗口 {r['window__name']}" if r["window_id"] else "",
+            "url": f"/catalog/guide/{r['implementation_code']}/"}
 
 
 @router.get("/guides/sites/{code}/export", response={200: dict, 404: ErrorOut}, summary="可办事项清单导出（省网上办事大厅格式）",
@@ -230,16 +274,26 @@ def guides_site_export(request, code: str):
     return site_export(site=selectors.site_public_get(code=code))
 
 
-@router.get("/guides/{code}", response={200: GuideOut | StandardGuideOut, 404: ErrorOut}, summary="办事指南",
+@router.get("/guides/{code}", response={200: GuideOut | StandardGuideOut, 304: None, 404: ErrorOut}, summary="办事指南",
             description="code 为实施编码时返回该实施清单事项的指南；为事项编码时，带 site=场所编码 返回该场所的指南，"
-                        "不带则返回共享要素和各地实施情况。")
-def guide_detail(request, code: str, site: str | None = None):
-    try:
-        return _guide_out(selectors.guide_get(code=code, site_code=site))
-    except NotFound:
-        if site:
-            raise
-    return _standard_out(selectors.standard_guide_get(code=code))
+                        "不带则返回共享要素和各地实施情况：implementations 每次最多 limit 处（默认 20），"
+                        "带 lng、lat（经纬度）时由近及远（distance_m 为直线距离，米），否则按区划排列；"
+                        "district=县（市）区代码 只列该区；districts 为各区可办场所数；more 为其余场所的地址（offset 续取）。")
+def guide_detail(request, code: str, site: str | None = None, lng: float | None = None, lat: float | None = None,
+                 district: str = "", offset: int = 0, limit: int = selectors.PLACES_SHOWN):
+    def build() -> HttpResponse:
+        try:
+            return pagecache.json_response(_guide_out(selectors.guide_get(code=code, site_code=site)), GuideOut)
+        except NotFound:
+            if site:
+                raise
+        return pagecache.json_response(_standard_out(selectors.standard_guide_get(code=code), lng=lng, lat=lat,
+                                                     district=district, offset=offset, limit=limit), StandardGuideOut)
+
+    if lng is not None or lat is not None:
+        return build()  # a reader's own location: not worth keeping
+    return pagecache.serve(request, key=f"catalog-api:guide:{request.get_full_path()}",
+                           namespaces=(*PUBLIC_NAMESPACES, *guide_namespaces()), build=build)
 
 
 class VersionOut(Schema):

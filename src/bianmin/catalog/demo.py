@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from bianmin.core.audit import audit
 from bianmin.core.models import AuditEntry
+from bianmin.core.pagecache import CATALOG, bump
 from bianmin.core.validators import make_credit_code
 from bianmin.regions.models import Area, ServiceSite, Window
 
@@ -223,4 +224,5 @@ def load_demo_catalog(*, publish_district: str = "350102000000") -> dict[str, in
               "stationings": len(stationings), "mappings": len(mappings), "guide_versions": len(versions)}
     audit(actor=None, action=AuditEntry.Action.IMPORT, target_type="catalog.item", label="演示事项目录载入",
           changes=counts)
+    bump(CATALOG)
     return counts

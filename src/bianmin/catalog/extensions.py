@@ -36,17 +36,25 @@ class _Provider:
     name: str
     provide: Callable[[Any, Any], GuideSection | None]
     order: int
+    namespaces: tuple[str, ...] = ()
 
 
 _PROVIDERS: dict[str, _Provider] = {}
 
 
 def register_guide_section(name: str, provide: Callable[[Any, Any], GuideSection | None], *,
-                           order: int = 100) -> None:
+                           order: int = 100, namespaces: tuple[str, ...] = ()) -> None:
     """Add (or replace, by name) a provider: ``provide(standard_item, area)`` returns a section or
     None; ``area`` is the area of the implemented item whose guide is shown, None for the shared
-    guide of the standard item. Idempotent, so that ready() may run twice."""
-    _PROVIDERS[name] = _Provider(name=name, provide=provide, order=order)
+    guide of the standard item. ``namespaces``: the content versions (core/pagecache.py) the
+    section is read from, so a cached guide page changes when they do. Idempotent, so that
+    ready() may run twice."""
+    _PROVIDERS[name] = _Provider(name=name, provide=provide, order=order, namespaces=tuple(namespaces))
+
+
+def guide_namespaces() -> tuple[str, ...]:
+    """The content versions the registered sections depend on (added to the guide pages' keys)."""
+    return tuple(sorted({ns for p in _PROVIDERS.values() for ns in p.namespaces}))
 
 
 def guide_sections(standard_item, area=None) -> list[GuideSection]:

@@ -139,6 +139,72 @@ def standard_implementations(*, standard_item: StandardItem) -> QuerySet[Item]:
     return _public_items().filter(standard_item=standard_item).order_by("area__code", "site__code")
 
 
+PLACES_SHOWN = 20  # places a standard guide lists at once (API); the rest through offset
+PLACES_PER_DISTRICT = 6  # places a standard guide page shows under each district
+
+
+@dataclass
+class Places:
+    """Where a standard item can be handled, cut to what is shown: `rows` (plain dicts, nearest
+    first when a location was given, else by area and site code, i.e. grouped by district),
+    `total` of the whole list, and every district with its count."""
+
+    rows: list[dict[str, Any]]
+    total: int
+    districts: list[dict[str, Any]]
+    offset: int = 0
+    near: bool = False
+
+
+def standard_places(*, standard_item: StandardItem, lng: float | None = None, lat: float | None = None,
+                    district: str = "", offset: int = 0, limit: int = PLACES_SHOWN) -> Places:
+    """The public implementations of a standard item, read as rows (no model instances: a demo
+    item has 242 places and loading them as guide objects cost most of the request). With a
+    location, the nearest first (great-circle distance to the site); `district` (a district's
+    code) narrows to it; `offset`/`limit` cut the list where it is shown."""
+    from bianmin.regions.selectors import haversine_m
+
+    if (lng is None) != (lat is None):
+        raise Invalid("经度 lng 和纬度 lat 须同时提供", field="lng" if lng is None else "lat")
+    if lng is not None and not (73 <= lng <= 136 and 3 <= lat <= 54):
+        raise Invalid("经纬度超出范围（经度 73~136，纬度 3~54）", field="lng")
+    if offset < 0:
+        raise Invalid("offset 不能为负数", field="offset")
+    if not (1 <= limit <= 500):
+        raise Invalid("返回条数 limit 应在 1 至 500 之间", field="limit")
+    rows = list(
+        Item.objects.filter(standard_item=standard_item, active=True)
+        .filter(Q(site__isnull=True) | Q(site__active=True))
+        .order_by("area__code", "site__code", "pk")
+        .values("implementation_code", "promised_limit_days", "mode", "area__code", "area__name", "area__path",
+                "site__code", "site__name", "site__address", "site__lng", "site__lat"))
+    modes = dict(Item.Mode.choices)
+    counts: dict[str, int] = defaultdict(int)
+    for r in rows:
+        parts = r["area__path"].split("/")
+        r["district_code"] = parts[1] if len(parts) > 1 else parts[0]
+        counts[r["district_code"]] += 1
+    names = dict(Area.objects.filter(code__in=list(counts)).values_list("code", "name"))
+    districts = [{"code": c, "name": names.get(c, c), "count": n} for c, n in sorted(counts.items())]
+    if district:
+        rows = [r for r in rows if r["district_code"] == district]
+    near = lng is not None
+    out = []
+    for r in rows:
+        d = None
+        if near and r["site__lng"] is not None and r["site__lat"] is not None:
+            d = round(haversine_m(lng, lat, r["site__lng"], r["site__lat"]))
+        out.append({
+            "implementation_code": r["implementation_code"], "area_code": r["area__code"], "area": r["area__name"],
+            "site_code": r["site__code"] or "", "site": r["site__name"] or "", "address": r["site__address"] or "",
+            "promised_limit_days": r["promised_limit_days"], "mode": str(modes.get(r["mode"], r["mode"])),
+            "district_code": r["district_code"], "district": names.get(r["district_code"], ""), "distance_m": d,
+        })
+    if near:
+        out.sort(key=lambda r: (r["distance_m"] is None, r["distance_m"] or 0))
+    return Places(rows=out[offset:offset + limit], total=len(out), districts=districts, offset=offset, near=near)
+
+
 def site_public_get(*, code: str) -> ServiceSite:
     site = ServiceSite.objects.filter(code=(code or "").strip(), active=True).select_related("area").first()
     if site is None:
@@ -150,6 +216,30 @@ def site_items(*, site: ServiceSite) -> QuerySet[Item]:
     """本中心可办事项清单: the site's active, public items, by department then code."""
     return (_public_items().filter(site=site)
             .order_by("standard_item__competent_department__category", "standard_item__code"))
+
+
+def site_departments_public(*, site: ServiceSite) -> list[dict[str, Any]]:
+    """进驻部门: the departments stationed at a site (active stationing), with their window, for
+    the public item list. Plain rows: only what the page shows."""
+    return list(Stationing.objects.filter(site=site, active=True, department__active=True)
+                .order_by("department__category", "department__code")
+                .values("department__name", "window__number", "window__name"))
+
+
+def site_item_rows(*, site: ServiceSite) -> list[dict[str, Any]]:
+    """The site's public item list (as site_items) as plain rows with the labels filled in: the
+    JSON list reads them without building an item, its standard item, department and window."""
+    item_types, kinds, modes = (dict(StandardItem.ItemType.choices), dict(Item.PromiseKind.choices),
+                                dict(Item.Mode.choices))
+    rows = list(site_items(site=site).select_related(None).values(
+        "implementation_code", "promise_kind", "mode", "promised_limit_days", "visits_needed", "window_id",
+        "window__number", "window__name", "standard_item__code", "standard_item__name", "standard_item__item_type",
+        "standard_item__legal_limit_days", "standard_item__competent_department__name"))
+    for r in rows:
+        r["item_type_label"] = str(item_types.get(r["standard_item__item_type"], r["standard_item__item_type"]))
+        r["promise_kind_label"] = str(kinds.get(r["promise_kind"], r["promise_kind"]))
+        r["mode_label"] = str(modes.get(r["mode"], r["mode"]))
+    return rows
 
 
 def guide_versions(*, item: Item) -> QuerySet[GuideVersion]:

@@ -20,6 +20,7 @@ from bianmin.core.audit import audit
 from bianmin.core.capabilities import Cap
 from bianmin.core.errors import Conflict, Invalid
 from bianmin.core.models import AuditEntry
+from bianmin.core.pagecache import CATALOG, bump
 from bianmin.core.principal import Principal
 from bianmin.core.scoping import require
 from bianmin.regions.models import Area, ServiceSite, Window
@@ -130,6 +131,7 @@ def search_reindex(*, standard_items: Iterable[StandardItem] | None = None) -> i
         if standard_items is None:
             INDEX.clear()
         INDEX.upsert(_search_rows(items))
+        bump(CATALOG)
     return len(items)
 
 
@@ -149,6 +151,7 @@ def department_create(*, actor: Principal | None, code: str, name: str, category
     dept.save()
     audit(actor=actor, action=AuditEntry.Action.CREATE, target=dept, area_code=area.code,
           changes={"code": code, "name": name, "category": category})
+    bump(CATALOG)
     return dept
 
 
@@ -161,6 +164,7 @@ def department_update(*, actor: Principal | None, department: Department, change
         department.save()
         audit(actor=actor, action=AuditEntry.Action.UPDATE, target=department, area_code=department.area.code,
               changes=diff)
+        bump(CATALOG)
     return department
 
 
@@ -229,6 +233,7 @@ def standard_item_create(*, actor: Principal | None, code: str, name: str, item_
         INDEX.upsert(_search_rows([si]))
     audit(actor=actor, action=AuditEntry.Action.CREATE, target=si, area_code=competent_department.area.code,
           changes={"code": code, "name": si.name, "materials": [m.name for m in mats]})
+    bump(CATALOG)
     return si
 
 
@@ -272,6 +277,7 @@ def standard_item_update(*, actor: Principal | None, standard_item: StandardItem
     INDEX.upsert(_search_rows([si]))
     audit(actor=actor, action=AuditEntry.Action.UPDATE, target=si, area_code=si.competent_department.area.code,
           changes=diff)
+    bump(CATALOG)
     return si
 
 
@@ -327,6 +333,7 @@ def item_create(*, actor: Principal | None, standard_item: StandardItem, area: A
     audit(actor=actor, action=AuditEntry.Action.CREATE, target=item, area_code=area.code,
           changes={"standard_item": standard_item.code, "site": site.code if site else None,
                    "implementation_code": item.implementation_code})
+    bump(CATALOG)
     return item
 
 
@@ -352,6 +359,7 @@ def item_update(*, actor: Principal | None, item: Item, changes: dict[str, Any])
     _validated(item, exclude=["implementation_code"])
     item.save()
     audit(actor=actor, action=AuditEntry.Action.UPDATE, target=item, area_code=item.area.code, changes=diff)
+    bump(CATALOG)
     return item
 
 
@@ -375,6 +383,7 @@ def item_publish(*, actor: Principal | None, item: Item, note: str = "") -> Guid
     Item.objects.filter(pk=item.pk).update(published_version=number)
     audit(actor=actor, action=AuditEntry.Action.TRANSITION, target=item, area_code=item.area.code,
           changes={"published_version": number, "note": note})
+    bump(CATALOG)
     return version
 
 
@@ -435,6 +444,7 @@ def stationing_create(*, actor: Principal | None, department: Department, site: 
     st.save()
     audit(actor=actor, action=AuditEntry.Action.CREATE, target=st, area_code=site.area.code,
           changes={"department": department.code, "site": site.code})
+    bump(CATALOG)
     return st
 
 
@@ -447,6 +457,7 @@ def stationing_update(*, actor: Principal | None, stationing: Stationing, change
         _validated(st)
         st.save()
         audit(actor=actor, action=AuditEntry.Action.UPDATE, target=st, area_code=st.site.area.code, changes=diff)
+        bump(CATALOG)
     return st
 
 

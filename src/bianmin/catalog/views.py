@@ -11,16 +11,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from bianmin.accounts.principals import principal_of
+from bianmin.core import pagecache
 from bianmin.core.capabilities import Cap
 from bianmin.core.errors import DomainError, NotFound
 from bianmin.regions.models import Area, ServiceSite, Window
 from bianmin.regions.selectors import area_get, area_top_city
 
 from . import selectors, services, xlsx
-from .extensions import guide_sections
+from .extensions import guide_namespaces, guide_sections
 from .models import Department, Item
 
 # ---------------------------------------------------------------------------------------------
@@ -31,7 +33,19 @@ def _not_found(request, message: str):
     return render(request, "catalog/not_found.html", {"message": message}, status=404)
 
 
+def _cached(request, name: str, build, *, sections: bool = False):
+    """A public page through the page cache (core/pagecache.py): it is read from the catalog and
+    the regions (site names, addresses, hours) and, for guides, the sections other apps add."""
+    namespaces = (pagecache.CATALOG, pagecache.REGIONS, *(guide_namespaces() if sections else ()))
+    return pagecache.serve(request, key=f"catalog:{name}:{request.get_full_path()}", namespaces=namespaces,
+                           build=build, personal_vary=True)
+
+
 def search_page(request):
+    return _cached(request, "search", lambda: _search_page(request))
+
+
+def _search_page(request):
     q = (request.GET.get("q") or "").strip()
     area_code = (request.GET.get("area") or "").strip()
     context = {"q": q, "area_code": area_code, "districts": [], "error": ""}
@@ -55,6 +69,12 @@ def search_page(request):
 
 
 def guide_page(request, code: str):
+    if request.GET.get("lng") or request.GET.get("lat"):
+        return _guide_page(request, code)  # a reader's own location: not worth keeping
+    return _cached(request, "guide", lambda: _guide_page(request, code), sections=True)
+
+
+def _guide_page(request, code: str):
     try:
         item = selectors.guide_get(code=code)
     except NotFound:
@@ -62,12 +82,43 @@ def guide_page(request, code: str):
             si = selectors.standard_guide_get(code=code)
         except NotFound:
             return _not_found(request, f"没有找到编码为“{code}”的办事指南。")
-        return render(request, "catalog/standard_guide.html", {
-            "si": si, "implementations": list(selectors.standard_implementations(standard_item=si)[:300]),
-            "sections": guide_sections(si)})
+        return render(request, "catalog/standard_guide.html", {"si": si, "sections": guide_sections(si),
+                                                               **_places_context(request, si)})
     return render(request, "catalog/guide.html", {"item": item, "g": selectors.guide_elements(item),
                                                   "versions": list(selectors.guide_versions(item=item)[:20]),
                                                   "sections": guide_sections(item.standard_item, item.area)})
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
+def _places_context(request, si) -> dict:
+    """Where to handle the item, cut to what a reader looks at: the nearest ten when the page is
+    given a location (lng, lat), one district's places when it is given a district, otherwise each
+    district with its first few places and a link to the rest."""
+    lng, lat = _float(request.GET.get("lng")), _float(request.GET.get("lat"))
+    district = (request.GET.get("district") or "").strip()
+    try:
+        if lng is not None and lat is not None:
+            places = selectors.standard_places(standard_item=si, lng=lng, lat=lat, limit=10)
+            return {"places": places, "nearest": places.rows}
+        places = selectors.standard_places(standard_item=si, district=district, limit=500)
+    except DomainError:
+        places = selectors.standard_places(standard_item=si, limit=500)
+        district = ""
+    if district:
+        return {"places": places, "district": next((d for d in places.districts if d["code"] == district), None),
+                "district_rows": places.rows}
+    groups: dict[str, list] = {}
+    for row in places.rows:
+        groups.setdefault(row["district_code"], []).append(row)
+    per = selectors.PLACES_PER_DISTRICT
+    return {"places": places, "groups": [{"district": d, "rows": groups.get(d["code"], [])[:per],
+                                          "more": d["count"] > per} for d in places.districts]}
 
 
 def guide_compare_page(request, code: str):
@@ -91,6 +142,10 @@ def guide_compare_page(request, code: str):
 
 
 def site_list_page(request, code: str):
+    return _cached(request, "site", lambda: _site_list_page(request, code))
+
+
+def _site_list_page(request, code: str):
     try:
         site = selectors.site_public_get(code=code)
     except NotFound:
@@ -100,7 +155,8 @@ def site_list_page(request, code: str):
     for it in items:
         groups.setdefault(it.standard_item.competent_department.name, []).append(it)
     return render(request, "catalog/site_list.html", {"site": site, "groups": groups, "count": len(items),
-                                                      "today": datetime.date.today()})
+                                                      "departments": selectors.site_departments_public(site=site),
+                                                      "today": timezone.localdate()})
 
 
 # ---------------------------------------------------------------------------------------------

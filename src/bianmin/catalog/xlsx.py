@@ -18,6 +18,7 @@ from openpyxl.utils import get_column_letter
 from bianmin.core.audit import audit
 from bianmin.core.errors import DomainError, Invalid, TooLarge, UnsupportedType
 from bianmin.core.models import AuditEntry
+from bianmin.core.pagecache import CATALOG, bump
 from bianmin.core.principal import Principal
 
 from . import services
@@ -290,6 +291,7 @@ def import_catalog(*, actor: Principal | None, data: bytes) -> ImportResult:
             audit(actor=actor, action=AuditEntry.Action.IMPORT, target_type="catalog.standarditem",
                   label=f"事项目录导入：新增 {created}，更新 {updated}",
                   changes={"created": created, "updated": updated, "unchanged": unchanged, "rows": len(checked)})
+            bump(CATALOG)
     except ImportRefused:
         raise
     return ImportResult(created=created, updated=updated, unchanged=unchanged)

@@ -148,3 +148,21 @@ class RateCounter(models.Model):
 
     def __str__(self):
         return f"{self.bucket}={self.count}"
+
+
+class ContentVersion(models.Model):
+    """The version of one kind of public content ("catalog", "regions", …). Every write that
+    changes what the public pages show bumps it in its own transaction (core/pagecache.py), and
+    every cached public page carries it in its key: a change is seen by the very next request,
+    on any app server, without purging anything."""
+
+    namespace = models.CharField(_("内容类别"), max_length=40, primary_key=True)
+    version = models.BigIntegerField(_("版本"), default=0)
+    changed_at = models.DateTimeField(_("变更时间"))
+
+    class Meta:
+        verbose_name = _("公开内容版本")
+        verbose_name_plural = _("公开内容版本")
+
+    def __str__(self):
+        return f"{self.namespace}@{self.version}"

@@ -24,7 +24,7 @@ class PoliciesConfig(AppConfig):
         register("惠企政策查询（公众页面）", "policies:search", None, group="惠企政策", order=64)
         # The catalog's guide pages show the policies an item leads to without importing this
         # app: it asks the registry this fills (catalog/extensions.py).
-        register_guide_section("policies", related_guide_section, order=10)
+        register_guide_section("policies", related_guide_section, order=10, namespaces=("policies",))
         register_export("policies.library", "惠企政策库", policy_library_export, capability=Cap.POLICY_EDIT)
         search.add_synonyms(SYNONYMS)
         search.add_words(WORDS)

@@ -28,6 +28,7 @@ from bianmin.core.capabilities import Cap
 from bianmin.core.errors import Conflict, Forbidden, Invalid, NotFound
 from bianmin.core.models import AuditEntry
 from bianmin.core.outbox import enqueue
+from bianmin.core.pagecache import POLICIES, bump
 from bianmin.core.principal import Principal
 from bianmin.core.scoping import require
 from bianmin.regions.models import Area
@@ -460,6 +461,7 @@ def _reserve_seqs(n: int) -> int:
     first = counter.value + 1
     counter.value += n
     counter.save(update_fields=["value"])
+    bump(POLICIES)  # the guide pages' policy sections (catalog/extensions.py) follow the feed
     return first
 
 

@@ -1,5 +1,6 @@
 from ninja import Router, Schema
 
+from bianmin.core import pagecache
 from bianmin.core.errors import Invalid
 
 from . import selectors
@@ -100,22 +101,36 @@ def _site_out(site) -> dict:
     }
 
 
+def _cached(request, name: str, data, schema):
+    # Areas and sites change a few times a year: answers come from the page cache, keyed by the
+    # regions' content version (core/pagecache.py), so an edit shows on the next request.
+    return pagecache.serve_json(request, key=f"regions-api:{name}:{request.get_full_path()}",
+                                namespaces=(pagecache.REGIONS,), data=data, schema=schema)
+
+
 @router.get("areas/{code}", response=AreaOut, summary="查询行政区划",
             description="区划代码可为 6 位（县级）、9 位（乡级）或 12 位（统计用区划代码）。不存在时返回 404。")
 def area_detail(request, code: str):
-    return _area_out(selectors.area_get(code=code))
+    return _cached(request, "area", lambda: _area_out(selectors.area_get(code=code)), AreaOut)
 
 
 @router.get("areas/{code}/children", response=list[AreaOut], summary="下级行政区划",
             description="直接下级区划；功能区（如高新区）返回其托管的乡镇（街道）。")
 def area_children(request, code: str):
-    area = selectors.area_get(code=code)
-    return [_area_out(a) for a in selectors.area_children(area=area)]
+    def data():
+        area = selectors.area_get(code=code)
+        return [_area_out(a) for a in selectors.area_children(area=area)]
+
+    return _cached(request, "area-children", data, list[AreaOut])
 
 
 @router.get("areas/{code}/sites", response=SitePageOut, summary="区划内的服务场所",
             description="该区划及其全部下级区划内运行中的服务场所（便民服务中心在前），分页。kind 可选 center / station / kiosk。")
 def area_sites(request, code: str, kind: str | None = None, page: int = 1, page_size: int = 50):
+    return _cached(request, "area-sites", lambda: _area_sites(code, kind, page, page_size), SitePageOut)
+
+
+def _area_sites(code: str, kind: str | None, page: int, page_size: int) -> dict:
     area = selectors.area_get(code=code)
     if kind is not None and kind not in ServiceSite.Kind.values:
         raise Invalid("场所类型 kind 应为 center（便民服务中心）、station（便民服务站）或 kiosk（自助服务终端点）", field="kind")
@@ -161,5 +176,8 @@ def sites_nearby(request, lng: float, lat: float, minutes: int = 15, mode: str =
 @router.get("sites/{code}", response=SiteDetailOut, summary="服务场所详情",
             description="服务场所的地址、办公时间、联系电话和窗口。不存在或已停用时返回 404。")
 def site_detail(request, code: str):
-    site = selectors.site_get(code=code)
-    return _site_out(site) | {"windows": [{"number": w.number, "name": w.name} for w in site.windows.all()]}
+    def data():
+        site = selectors.site_get(code=code)
+        return _site_out(site) | {"windows": [{"number": w.number, "name": w.name} for w in site.windows.all()]}
+
+    return _cached(request, "site", data, SiteDetailOut)

@@ -18,6 +18,7 @@ from bianmin.core.audit import audit
 from bianmin.core.capabilities import Cap
 from bianmin.core.errors import Invalid
 from bianmin.core.models import AuditEntry
+from bianmin.core.pagecache import REGIONS, bump
 from bianmin.core.principal import Principal
 from bianmin.core.scoping import require
 
@@ -166,6 +167,7 @@ def areas_load(*, rows: Iterable[dict], actor: Principal | None = None) -> tuple
     if created or updated:
         audit(actor=actor, action=AuditEntry.Action.IMPORT, target_type="regions.area",
               label=f"区划载入：新增 {created} 个，更新 {updated} 个", changes={"created": created, "updated": updated})
+        bump(REGIONS)
     return created, updated
 
 
@@ -228,6 +230,7 @@ def site_create(
     audit(actor=actor, action=AuditEntry.Action.CREATE, target=site, area_code=area.code,
           changes={f: _plain(getattr(site, f)) for f in ("code", *SITE_FIELDS)} | {"area": area.code,
                    "parent_site": parent_site.code if parent_site else None})
+    bump(REGIONS)
     return site
 
 
@@ -253,6 +256,7 @@ def site_update(*, actor: Principal | None, site: ServiceSite, **changes) -> Ser
     _validated(site)
     site.save()
     audit(actor=actor, action=AuditEntry.Action.UPDATE, target=site, area_code=site.area.code, changes=diff)
+    bump(REGIONS)
     return site
 
 
@@ -264,6 +268,7 @@ def window_create(*, actor: Principal | None, site: ServiceSite, number: str, na
     window.save()
     audit(actor=actor, action=AuditEntry.Action.CREATE, target=window, area_code=site.area.code,
           changes={"site": site.code, "number": window.number, "name": window.name, "active": active})
+    bump(REGIONS)
     return window
 
 
@@ -282,6 +287,7 @@ def window_update(*, actor: Principal | None, window: Window, name: str | None =
         _validated(window)
         window.save()
         audit(actor=actor, action=AuditEntry.Action.UPDATE, target=window, area_code=window.site.area.code, changes=diff)
+        bump(REGIONS)
     return window
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.shortcuts import render
 
+from bianmin.core import pagecache
 from bianmin.core.errors import NotFound
 
 from . import selectors
@@ -25,7 +26,17 @@ def _pick(areas: list[Area], code: str) -> Area | None:
     return next((a for a in areas if a.code == code), None)
 
 
+def _cached(request, name: str, build):
+    # Read from areas and sites only; see core/pagecache.py.
+    return pagecache.serve(request, key=f"regions:{name}:{request.get_full_path()}", namespaces=(pagecache.REGIONS,),
+                           build=build, personal_vary=True)
+
+
 def public_home(request):
+    return _cached(request, "home", lambda: _public_home(request))
+
+
+def _public_home(request):
     """Choose a district, then a township: the township's center, its stations, kiosks within a
     15-minute walk of the center, and the nearest other centers. Or, with JavaScript, the
     browser's location (see static/bianmin/nearby.js, which calls the nearby API)."""
@@ -58,6 +69,10 @@ def public_home(request):
 
 
 def site_detail(request, code: str):
+    return _cached(request, "site", lambda: _site_detail(request, code))
+
+
+def _site_detail(request, code: str):
     try:
         site = selectors.site_get(code=code)
     except NotFound:
