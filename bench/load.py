@@ -82,6 +82,14 @@ try:
     from bianmin.catalog.models import Item, StandardItem
     out["guides"] = list(Item.objects.filter(published_version__gt=0).values_list("implementation_code", flat=True)[:50])
     out["words"] = [n[:4] for n in StandardItem.objects.values_list("name", flat=True)[:50]]
+    # Standard items with the most places (the shared guide lists where each can be handled).
+    from django.db.models import Count
+    out["standards"] = list(StandardItem.objects.annotate(n=Count("items")).order_by("-n", "code")
+                            .values_list("code", flat=True)[:20])
+    from bianmin.regions.models import ServiceSite
+    out["sites"] = list(ServiceSite.objects.filter(active=True, kind="center").order_by("code")
+                        .values_list("code", flat=True)[:50])
+    out["districts"] = list(Area.objects.filter(level="district").order_by("code").values_list("code", flat=True)[:10])
 except Exception as exc:
     out["notes"].append(f"catalog: {exc}")
 try:
@@ -193,6 +201,23 @@ class Server:
         self.stop()
         sys.exit(f"服务未能启动，日志：{self.log}\n{self.log.read_text(errors='replace')[-3000:]}")
 
+    def worker_rss_mb(self) -> list[float]:
+        """Resident memory of each gunicorn worker: the master's (``bianmin up`` execs gunicorn
+        in the process started here) children running gunicorn (not the task worker)."""
+        if not self.proc:
+            return []
+        out = []
+        for status in Path("/proc").glob("[0-9]*/status"):
+            try:
+                text = status.read_text()
+                cmdline = (status.parent / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+            if fields.get("PPid", "").strip() == str(self.proc.pid) and b"gunicorn" in cmdline and "VmRSS" in fields:
+                out.append(int(fields["VmRSS"].split()[0]) / 1024)
+        return sorted(out)
+
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
@@ -289,6 +314,40 @@ def build_routes(setup: dict, paths: set[str], page_ok, tag: str) -> tuple[list[
     if guides and have("/api/v1/guides/{code}", "办事指南接口"):
         routes.append(Route("办事指南接口", "GET", "/api/v1/guides/{code}",
                             lambda: (f"/api/v1/guides/{urllib.parse.quote(next_guide())}", None, {})))
+    def cycling(values: list[str]):
+        it, lock = itertools.cycle(values), threading.Lock()
+
+        def take():
+            with lock:
+                return urllib.parse.quote(next(it))
+
+        return take
+
+    standards, sites = setup.get("standards") or [], setup.get("sites") or []
+    if standards and have("/api/v1/guides/{code}", "共享指南接口"):
+        take_standard = cycling(standards)
+        routes.append(Route("共享指南接口（各地场所）", "GET", "/api/v1/guides/{item code}",
+                            lambda: (f"/api/v1/guides/{take_standard()}", None, {})))
+        take_standard_page = cycling(standards)
+        routes.append(Route("共享指南页面", "GET", "/catalog/guide/{item code}/",
+                            lambda: (f"/catalog/guide/{take_standard_page()}/", None, {})))
+    if sites:
+        take_site, take_site_api, take_site_page = cycling(sites), cycling(sites), cycling(sites)
+        routes.append(Route("可办事项清单页面", "GET", "/catalog/site/{code}/",
+                            lambda: (f"/catalog/site/{take_site()}/", None, {})))
+        if have("/api/v1/guides/sites/{code}", "可办事项清单接口"):
+            routes.append(Route("可办事项清单接口", "GET", "/api/v1/guides/sites/{code}",
+                                lambda: (f"/api/v1/guides/sites/{take_site_api()}", None, {})))
+        routes.append(Route("服务场所页面", "GET", "/regions/sites/{code}/",
+                            lambda: (f"/regions/sites/{take_site_page()}/", None, {})))
+    districts = setup.get("districts") or []
+    take_district = cycling(districts) if districts else None
+    routes.append(Route("公众首页", "GET", "/?district=…",
+                        lambda: (f"/?district={take_district()}" if take_district else "/", None, {})))
+    page_words = cycling(setup.get("words") or ["证明"])
+    routes.append(Route("指南检索页面", "GET", "/catalog/?q=…",
+                        lambda: (f"/catalog/?q={page_words()}", None, {})))
+
     words = setup.get("words") or ["证明", "社保", "企业开办", "户口"]
     cycle_words = itertools.cycle(words)
     word_lock = threading.Lock()
@@ -494,6 +553,8 @@ def main() -> int:
         for route in plan:
             print(f"压测 {route.name} {args.seconds:g} 秒……", flush=True)
             run_route(route, port, args.seconds, args.clients)
+        rss = server.worker_rss_mb()
+        served = sum(len(r.results) for r in plan)
     finally:
         server.stop()
         if pg:
@@ -514,6 +575,8 @@ def main() -> int:
         errors = f"{f['errors']}" + (f"（{','.join(map(str, f['statuses']))}）" if f["errors"] else "")
         print(f"| {route.name} | {route.method} {route.path} | {f['requests']} | {errors} | {f['rps']:.1f} | "
               f"{f['p50']:.1f} | {f['p99']:.1f} | {f['rps'] / base:.2f} |" if base else "")
+    print(f"\n工作进程常驻内存（RSS，{served} 次请求之后）：" + ("、".join(f"{m:.0f} MB" for m in rss) or "未读到")
+          + f"；负载均值 {os.getloadavg()[0]:.1f}")
     samples = [(r.name, r.error_sample) for r in plan if r.error_sample]
     if samples:
         print("\n错误示例：")
