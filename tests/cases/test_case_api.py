@@ -93,8 +93,17 @@ def test_intake_needs_a_key_with_the_intake_scope(client, areas, sites, calendar
     assert client.put("/api/v1/intake/cases/A", _intake(), content_type="application/json").status_code == 401
     other = _key(sites["gudong"].area, site=sites["gudong"], scopes=["evaluations.device"], name="评价器")
     r = client.put("/api/v1/intake/cases/A", _intake(), content_type="application/json", **other)
-    assert r.status_code in (403, 404)
+    # The device works at the site (in scope) but may not file cases: forbidden, not hidden.
+    assert r.status_code == 403 and r.json()["message"] == "您的角色无权执行此操作"
     assert Case.objects.count() == 0
+
+
+def test_a_key_without_the_intake_scope_does_not_read_intake_cases(client, hall_key, sites):
+    """The case lookup checks the intake capability, not only that the key's site is in scope."""
+    client.put("/api/v1/intake/cases/R1", _intake(), content_type="application/json", **hall_key)
+    device = _key(sites["gudong"].area, site=sites["gudong"], scopes=["evaluations.device"], name="评价器")
+    assert client.get("/api/v1/intake/cases/R1", **device).status_code == 404
+    assert client.get("/api/v1/intake/cases/R1", **hall_key).status_code == 200
 
 
 def test_intake_withdraw_and_keys_of_other_systems_do_not_see_the_case(client, hall_key, sites):

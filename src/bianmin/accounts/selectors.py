@@ -13,7 +13,7 @@ from bianmin.core.capabilities import Cap
 from bianmin.core.errors import Forbidden, NotFound
 from bianmin.core.models import AuditEntry
 from bianmin.core.principal import Principal
-from bianmin.core.scoping import get_scoped, scoped
+from bianmin.core.scoping import areas_in_scope, get_scoped, scoped
 from bianmin.regions.models import Area, ServiceSite, Window
 
 from .models import ApiKey, RoleAssignment, User
@@ -45,10 +45,7 @@ def audit_entries(*, principal: Principal, filters: AuditFilters) -> QuerySet[Au
     qs = AuditEntry.objects.select_related("actor")
     top_paths = {a.path for a in Area.objects.filter(parent__isnull=True).only("path")}
     if not any(p in top_paths for p in paths):
-        in_scope = Q()
-        for p in paths:
-            in_scope |= Q(area_code__in=Area.objects.filter(path__startswith=p).values("code"))
-        qs = qs.filter(in_scope)
+        qs = qs.filter(area_code__in=areas_in_scope(Area.objects.all(), principal, Cap.AUDIT_VIEW).values("code"))
     f = filters
     if f.actor.strip():
         qs = qs.filter(actor_label__icontains=f.actor.strip())
@@ -107,13 +104,7 @@ AREA_CHOICES_LIMIT = 300
 def areas_for(*, principal: Principal, capability: str) -> QuerySet[Area]:
     """The areas where the principal holds `capability` (their assignments' areas and below), in
     tree order. Areas have no area field to hand to scoped(): their own path is the subtree."""
-    paths = principal.area_paths_for(capability)
-    if not paths:
-        return Area.objects.none()
-    in_scope = Q()
-    for path in paths:
-        in_scope |= Q(path__startswith=path)
-    return Area.objects.filter(in_scope).order_by("path")
+    return areas_in_scope(Area.objects.all(), principal, capability).order_by("path")
 
 
 def area_choices(*, principal: Principal, capability: str) -> QuerySet[Area]:

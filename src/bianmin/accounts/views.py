@@ -28,6 +28,7 @@ from bianmin.core.capabilities import Cap
 from bianmin.core.errors import DomainError, Forbidden, Invalid, NotFound
 from bianmin.core.masking import mask_mobile
 from bianmin.core.models import AuditEntry
+from bianmin.core.scoping import home_area_code
 
 from . import selectors, services
 from .admin import KEY_SCOPE_LABELS
@@ -214,8 +215,7 @@ def _when(value) -> str:
 def _single_area_code(principal, capability: str) -> str:
     """The area an export is filed under in the audit log: the caller's one managed area (the
     widest, when they hold several)."""
-    paths = principal.area_paths_for(capability)
-    return paths[0].rstrip("/").rsplit("/", 1)[-1] if paths else ""
+    return home_area_code(principal, capability)
 
 
 def _xlsx_download(sheet: str, header: list[str], rows, name: str):

@@ -13,7 +13,7 @@ from bianmin.core import masking
 from bianmin.core.capabilities import Cap
 from bianmin.core.errors import NotFound
 from bianmin.core.principal import Principal
-from bianmin.core.scoping import get_scoped, require, scoped
+from bianmin.core.scoping import area_in_scope, areas_in_scope, get_scoped, home_area, require, scoped
 
 from .models import (
     OPEN_STATUSES,
@@ -153,6 +153,98 @@ def appeal_owner_candidates(appeal: Appeal, *, limit: int = 200) -> list[OwnerCh
 
 def import_job_get(principal: Principal, *, job_id: int) -> ImportJob:
     return get_scoped(ImportJob.objects.all(), principal, Cap.VIEW, pk=job_id)
+
+
+def import_jobs(principal: Principal) -> QuerySet[ImportJob]:
+    return scoped(ImportJob.objects.all(), principal, Cap.VIEW)
+
+
+# --- what the pages offer: areas, sites, owners and departments within the caller's scope -------
+
+STAFF_LEVELS = ("township", "village", "district")
+FIGURE_LEVELS = ("city", "district", "township")
+
+
+def areas_for(principal: Principal, capability: str, *, levels=STAFF_LEVELS):
+    from bianmin.regions.models import Area
+
+    return areas_in_scope(Area.objects.filter(level__in=levels), principal, capability).order_by("code")
+
+
+def area_for(principal: Principal, capability: str, *, code: str):
+    """The area chosen on a form, within the caller's scope for `capability` (404 otherwise)."""
+    from bianmin.regions.models import Area
+
+    return area_in_scope(Area.objects.all(), principal, capability, code=code, message="请选择所属区划")
+
+
+def figures_area(principal: Principal, *, code: str = ""):
+    """The area an analysis or KPI page shows: the one asked for, else the caller's widest (404
+    when neither is in scope)."""
+    from bianmin.regions.models import Area
+
+    areas = Area.objects.filter(level__in=FIGURE_LEVELS)
+    if code:
+        return area_in_scope(areas, principal, Cap.VIEW, code=code, message="无可查看的区划")
+    return home_area(areas, principal, Cap.VIEW, message="无可查看的区划")
+
+
+def sites_for(principal: Principal):
+    from bianmin.regions.models import ServiceSite
+
+    return scoped(ServiceSite.objects.all(), principal, Cap.VIEW).order_by("code")
+
+
+def site_in_area(area, *, site_id) -> object | None:
+    """The site chosen on a form, when it lies in the appeal's area."""
+    from bianmin.regions.models import ServiceSite
+
+    if not str(site_id or "").isdigit():
+        return None
+    return ServiceSite.objects.filter(pk=int(site_id), area__path__startswith=area.path).first()
+
+
+def public_areas():
+    """The areas a citizen files an appeal under (every township and district: a public form)."""
+    from bianmin.regions.models import Area
+
+    return Area.objects.filter(level__in=("township", "district")).order_by("code")
+
+
+def _path_chain(area) -> list[str]:
+    """The paths of an area and the areas above it (staff there may own its appeals)."""
+    parts = area.path.rstrip("/").split("/")
+    return ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+
+
+def owner_get(owner_id) -> object | None:
+    """The user named owner on a form (the service checks that they work within the appeal's area)."""
+    from bianmin.accounts.models import User
+
+    if not str(owner_id or "").isdigit():
+        return None
+    return User.objects.filter(pk=int(owner_id), is_active=True).first()
+
+
+def departments_for(appeal: Appeal):
+    """Departments at the appeal's area and above, which may co-handle it."""
+    from bianmin.catalog.models import Department
+
+    return Department.objects.filter(area__path__in=_path_chain(appeal.area), active=True).order_by("code")[:200]
+
+
+def departments_get(ids) -> list:
+    from bianmin.catalog.models import Department
+
+    return list(Department.objects.filter(pk__in=[int(i) for i in ids if str(i).isdigit()]))
+
+
+def department_get(department_id):
+    from bianmin.catalog.models import Department
+
+    if not str(department_id or "").isdigit():
+        return None
+    return Department.objects.filter(pk=int(department_id)).first()
 
 
 def rectification_requests(principal: Principal) -> QuerySet[RectificationRequest]:

@@ -28,7 +28,6 @@ from .models import (
     ANONYMOUS_KINDS,
     AppealKind,
     Channel,
-    ImportJob,
     PartyType,
     RectificationRequest,
     Satisfaction,
@@ -39,40 +38,6 @@ STAFF_CHANNELS = [Channel.PHONE, Channel.RECEPTION, Channel.SUGGESTION_BOX, Chan
                   Channel.EVALUATION, Channel.FOLLOWUP]
 SUBMIT_LIMIT = (5, 3600)  # web submissions per address per hour
 TRACK_LIMIT = (20, 600)  # tracking attempts per address per 10 minutes: numbers cannot be guessed
-
-
-def _areas(principal, capability, levels=("township", "village", "district")):
-    from bianmin.regions.models import Area
-
-    return Area.objects.filter(_area_q(principal, capability), level__in=levels).order_by("code")
-
-
-def _area_q(principal, capability):
-    from django.db.models import Q
-
-    paths = principal.area_paths_for(capability)
-    if not paths:
-        return Q(pk__in=[])
-    q = Q()
-    for p in paths:
-        q |= Q(path__startswith=p)
-    return q
-
-
-def _get_area(principal, capability, code):
-    from bianmin.regions.models import Area
-
-    area = Area.objects.filter(_area_q(principal, capability), code=(code or "").strip()).first()
-    if area is None:
-        raise NotFound("请选择所属区划", field="area")
-    return area
-
-
-def _top_area(principal, capability):
-    from bianmin.regions.models import Area
-
-    paths = principal.area_paths_for(capability)
-    return Area.objects.filter(path=paths[0]).first() if paths else None
 
 
 def _period(request) -> tuple[dt.date, dt.date]:
@@ -106,8 +71,6 @@ def mine(request):
 @login_required
 def manage(request):
     principal = principal_of(request)
-    from bianmin.regions.models import ServiceSite
-
     site_id = request.GET.get("site") or None
     qs = selectors.appeal_list(
         principal, status=request.GET.get("status") or None, site_id=int(site_id) if (site_id or "").isdigit() else None,
@@ -115,23 +78,11 @@ def manage(request):
         q=(request.GET.get("q") or "").strip()[:50],
     ).order_by("due_date", "id")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    sites = ServiceSite.objects.filter(_site_q(principal)).order_by("code")[:300]
+    sites = selectors.sites_for(principal)[:300]
     return render(request, "appeals/list.html", {
         "title": "诉求管理", "page": page, "today": timezone.localdate(), "mine": False, "sites": sites,
         "statuses": Status.choices, "status": request.GET.get("status") or "", "params": request.GET,
     })
-
-
-def _site_q(principal):
-    from django.db.models import Q
-
-    paths = principal.area_paths_for(Cap.VIEW)
-    if not paths:
-        return Q(pk__in=[])
-    q = Q()
-    for p in paths:
-        q |= Q(area__path__startswith=p)
-    return q
 
 
 @login_required
@@ -153,13 +104,11 @@ def detail(request, number: str):
         except DomainError as exc:
             messages.error(request, exc.message)
         appeal = selectors.appeal_get(principal, number=number)
-    from bianmin.catalog.models import Department
-
-    owners = selectors.appeal_owner_candidates(appeal) if principal.can(Cap.APPEAL_HANDLE, appeal.area) else []
-    departments = Department.objects.filter(area__path__in=_path_chain(appeal.area), active=True).order_by("code")[:200]
     return render(request, "appeals/detail.html", {
         "appeal": appeal, "party": selectors.masked_party(appeal), "unmasked": unmasked,
-        "events": selectors.appeal_events(appeal), "owners": owners, "departments": departments,
+        "events": selectors.appeal_events(appeal), "owners": selectors.appeal_owner_candidates(appeal)
+        if principal.can(Cap.APPEAL_HANDLE, appeal.area) else [],
+        "departments": selectors.departments_for(appeal),
         "co_handlings": appeal.co_handlings.select_related("department"),
         "attachments": appeal.attachments.all(), "satisfactions": Satisfaction.choices,
         "can_manage": principal.can(Cap.APPEAL_MANAGE, appeal.area),
@@ -185,27 +134,18 @@ def attachment(request, number: str, attachment_id: int):
     return FileResponse(found.file.open("rb"), as_attachment=True, filename=found.name, content_type=found.content_type)
 
 
-def _path_chain(area) -> list[str]:
-    """The paths of an area and the areas above it (staff there may own its appeals)."""
-    parts = area.path.rstrip("/").split("/")
-    return ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
-
-
 def _act(request, principal, appeal, action):
-    from bianmin.accounts.models import User
-    from bianmin.catalog.models import Department
-
     post = request.POST
     text = post.get("text", "")
     if action == "assign":
-        owner = User.objects.filter(pk=post.get("owner") or 0, is_active=True).first()
-        deps = list(Department.objects.filter(pk__in=[d for d in post.getlist("co_departments") if d.isdigit()]))
+        owner = selectors.owner_get(post.get("owner"))
+        deps = selectors.departments_get(post.getlist("co_departments"))
         return services.appeal_assign(actor=principal, appeal=appeal, owner=owner, co_departments=deps, note=text)
     if action == "contact":
         return services.appeal_log_contact(actor=principal, appeal=appeal, text=text)
     if action == "note":
-        dep = Department.objects.filter(pk=post.get("department") or 0).first() if (post.get("department") or "").isdigit() else None
-        return services.appeal_add_note(actor=principal, appeal=appeal, text=text, department=dep)
+        return services.appeal_add_note(actor=principal, appeal=appeal, text=text,
+                                        department=selectors.department_get(post.get("department")))
     if action == "reply":
         return services.appeal_reply(actor=principal, appeal=appeal, reply=text)
     if action == "follow_up":
@@ -223,17 +163,14 @@ def _act(request, principal, appeal, action):
 def new(request):
     """Staff entry for phone, reception, suggestion-box (and e-mail read by hand) appeals."""
     principal = principal_of(request)
-    areas = _areas(principal, Cap.APPEAL_HANDLE)
+    areas = selectors.areas_for(principal, Cap.APPEAL_HANDLE)
     values = request.POST if request.method == "POST" else {}
     if request.method == "POST":
         try:
-            area = _get_area(principal, Cap.APPEAL_HANDLE, values.get("area"))
+            area = selectors.area_for(principal, Cap.APPEAL_HANDLE, code=values.get("area"))
             if values.get("channel") not in STAFF_CHANNELS:
                 raise NotFound("请选择诉求渠道", field="channel")
-            from bianmin.regions.models import ServiceSite
-
-            site = ServiceSite.objects.filter(pk=values.get("site") or 0, area__path__startswith=area.path).first() \
-                if (values.get("site") or "").isdigit() else None
+            site = selectors.site_in_area(area, site_id=values.get("site"))
             appeal = services.appeal_register(
                 actor=principal, kind=values.get("kind", ""), channel=values.get("channel"), area=area, site=site,
                 title=values.get("title", ""), content=values.get("content", ""),
@@ -246,12 +183,10 @@ def new(request):
             return redirect("appeals:detail", number=appeal.number)
         except DomainError as exc:
             messages.error(request, exc.message)
-    from bianmin.regions.models import ServiceSite
-
     return render(request, "appeals/new.html", {
         "areas": areas, "kinds": AppealKind.choices, "channels": [(c.value, c.label) for c in STAFF_CHANNELS],
         "party_types": PartyType.choices, "values": values,
-        "sites": ServiceSite.objects.filter(_site_q(principal)).order_by("code")[:300],
+        "sites": selectors.sites_for(principal)[:300],
     })
 
 
@@ -260,11 +195,11 @@ def new(request):
 @login_required
 def analysis(request):
     principal = principal_of(request)
-    areas = _areas(principal, Cap.VIEW, levels=("city", "district", "township"))
-    code = request.GET.get("area") or ""
-    area = areas.filter(code=code).first() if code else _top_area(principal, Cap.VIEW)
-    if area is None:
-        raise Http404("无可查看的区划")
+    areas = selectors.areas_for(principal, Cap.VIEW, levels=selectors.FIGURE_LEVELS)
+    try:
+        area = selectors.figures_area(principal, code=request.GET.get("area") or "")
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
     start, end = _period(request)
     by = request.GET.get("by") or "item"
     if by not in selectors.GROUPINGS:
@@ -286,7 +221,7 @@ def rectify(request):
     principal = principal_of(request)
     post = request.POST
     try:
-        area = _get_area(principal, Cap.APPEAL_MANAGE, post.get("area"))
+        area = selectors.area_for(principal, Cap.APPEAL_MANAGE, code=post.get("area"))
         start, end = dt.date.fromisoformat(post.get("start", "")), dt.date.fromisoformat(post.get("end", ""))
         by, key = post.get("by", ""), post.get("key", "")
         group = next((g for g in selectors.appeal_groups(principal, area=area, by=by, start=start, end=end, limit=50)
@@ -314,11 +249,11 @@ def rectify(request):
 @login_required
 def kpi(request):
     principal = principal_of(request)
-    areas = _areas(principal, Cap.VIEW, levels=("city", "district", "township"))
-    code = request.GET.get("area") or ""
-    area = areas.filter(code=code).first() if code else _top_area(principal, Cap.VIEW)
-    if area is None:
-        raise Http404("无可查看的区划")
+    areas = selectors.areas_for(principal, Cap.VIEW, levels=selectors.FIGURE_LEVELS)
+    try:
+        area = selectors.figures_area(principal, code=request.GET.get("area") or "")
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
     start, end = _period(request)
     return render(request, "appeals/kpi.html", {
         "areas": areas, "area": area, "start": start, "end": end,
@@ -332,10 +267,10 @@ def import_upload(request):
     principal = principal_of(request)
     if not principal.area_paths_for(Cap.APPEAL_MANAGE):
         raise PermissionDenied("只有诉求管理人员可以导入12345工单")
-    areas = _areas(principal, Cap.APPEAL_MANAGE, levels=("city", "district", "township"))
+    areas = selectors.areas_for(principal, Cap.APPEAL_MANAGE, levels=selectors.FIGURE_LEVELS)
     if request.method == "POST":
         try:
-            area = _get_area(principal, Cap.APPEAL_MANAGE, request.POST.get("area"))
+            area = selectors.area_for(principal, Cap.APPEAL_MANAGE, code=request.POST.get("area"))
             upload = request.FILES.get("file")
             if upload is None:
                 raise NotFound("请选择文件", field="file")
@@ -343,20 +278,8 @@ def import_upload(request):
             return redirect("appeals:import_job", job_id=job.pk)
         except DomainError as exc:
             messages.error(request, exc.message)
-    jobs = ImportJob.objects.filter(_area_q_prefixed(principal, Cap.VIEW))[:20]
+    jobs = selectors.import_jobs(principal)[:20]
     return render(request, "appeals/import.html", {"areas": areas, "jobs": jobs, "columns": list(importer.COLUMNS)})
-
-
-def _area_q_prefixed(principal, capability):
-    from django.db.models import Q
-
-    paths = principal.area_paths_for(capability)
-    if not paths:
-        return Q(pk__in=[])
-    q = Q()
-    for p in paths:
-        q |= Q(area__path__startswith=p)
-    return q
 
 
 @login_required
@@ -380,9 +303,7 @@ def _challenge(request) -> str:
 
 @require_http_methods(["GET", "POST"])
 def submit(request):
-    from bianmin.regions.models import Area
-
-    areas = Area.objects.filter(level__in=("township", "district")).order_by("code")
+    areas = selectors.public_areas()
     values = request.POST if request.method == "POST" else {}
     error = None
     if request.method == "POST":

@@ -14,7 +14,9 @@ from pydantic import Field
 from bianmin.accounts.auth import key_auth, staff_auth
 from bianmin.accounts.principals import principal_of
 from bianmin.catalog.models import Item
+from bianmin.core.capabilities import Cap
 from bianmin.core.errors import Invalid, NotFound, TooLarge
+from bianmin.core.scoping import require
 from bianmin.regions.models import ServiceSite, Window
 
 from . import selectors, services
@@ -211,8 +213,9 @@ def list_cases(request, state: str | None = None, deadline: str | None = None, i
 def create_case(request, payload: CaseCreateIn):
     principal = principal_of(request)
     site = ServiceSite.objects.select_related("area").filter(pk=payload.site_id).first()
-    if site is None or not principal.sees_area(site.area):
+    if site is None:
         raise NotFound("未找到该服务场所", field="site_id")
+    require(principal, Cap.CASE_HANDLE, site.area, not_found="未找到该服务场所", field="site_id")
     item = Item.objects.select_related("standard_item", "window").filter(pk=payload.item_id).first()
     if item is None:
         raise Invalid("事项不存在", field="item_id")
@@ -326,8 +329,9 @@ def case_dossier(request, case_id: int):
 def _intake_target(request, payload: IntakeIn) -> tuple[ServiceSite, Item]:
     principal = principal_of(request)
     site = ServiceSite.objects.select_related("area").filter(code=payload.site_code.strip()).first()
-    if site is None or not principal.sees_area(site.area):
+    if site is None:
         raise NotFound("未找到该服务场所", field="site_code")
+    require(principal, Cap.CASE_INTAKE, site.area, not_found="未找到该服务场所", field="site_code")
     item = (Item.objects.select_related("standard_item", "window")
             .filter(standard_item__code=payload.item_code.strip())
             .filter(Q(site=site) | Q(site__isnull=True, area=site.area))
@@ -368,7 +372,7 @@ def case_intake_put(request, external_id: str, payload: IntakeIn):
 def _external(request, external_id: str, source: str) -> Case:
     case = (Case.objects.select_related("item__standard_item", "site", "received_site__area")
             .filter(external_source=source, external_id=external_id).first())
-    if case is None or not principal_of(request).sees_area(case.received_site.area):
+    if case is None or not principal_of(request).can(Cap.CASE_INTAKE, case.received_site.area):
         raise NotFound("未找到该办件", field="external_id")
     return case
 

@@ -283,7 +283,7 @@ def case_intake_external(
 def _external_case(source: str, external_id: str, actor: Principal) -> Case | None:
     case = (Case.objects.select_related("site__area", "received_site__area")
             .filter(external_source=source, external_id=external_id).first())
-    if case is not None and not actor.sees_area(case.received_site.area):
+    if case is not None and not actor.can(Cap.CASE_INTAKE, case.received_site.area):
         raise NotFound("未找到该办件", field="external_id")
     return case
 

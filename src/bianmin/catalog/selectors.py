@@ -16,7 +16,7 @@ from bianmin.core import search
 from bianmin.core.capabilities import Cap
 from bianmin.core.errors import Invalid, NotFound
 from bianmin.core.principal import Principal
-from bianmin.core.scoping import get_scoped, scoped
+from bianmin.core.scoping import get_scoped, home_area, scoped
 from bianmin.regions.models import Area, ServiceSite
 
 from .conf import ELEMENT_LABELS, LOCALLY_OVERRIDABLE, mandatory_departments, shared_elements
@@ -622,10 +622,7 @@ def compliance_for(*, principal: Principal, area_code: str | None = None) -> Com
         if not principal.can(Cap.VIEW, area):
             raise NotFound("未找到该记录")
     else:
-        paths = principal.area_paths_for(Cap.VIEW)
-        if not paths:
-            raise NotFound("未找到该记录")
-        area = Area.objects.get(path=paths[0])
+        area = home_area(Area.objects.all(), principal, Cap.VIEW, message="未找到该记录")
     return compliance_report(area=area, principal=principal, capability=Cap.VIEW)
 
 

@@ -24,10 +24,15 @@ def scope_filter(principal: Principal, capability: str, *, area_field: str = "ar
     return _paths_filter(paths, area_field)
 
 
+# ``area_field`` of a queryset of areas themselves: their own path is the subtree.
+SELF = ""
+
+
 def _paths_filter(paths, area_field: str) -> Q:
+    lookup = f"{area_field}__path__startswith" if area_field else "path__startswith"
     q = Q()
     for path in paths:
-        q |= Q(**{f"{area_field}__path__startswith": path})
+        q |= Q(**{lookup: path})
     return q
 
 
@@ -43,13 +48,55 @@ def get_scoped(qs: QuerySet, principal: Principal, capability: str, *, area_fiel
     return obj
 
 
-def require(principal: Principal, capability: str, area) -> None:
+def require(principal: Principal, capability: str, area, *, not_found: str = "未找到该记录",
+            field: str | None = None) -> None:
     """Raise unless the principal may exercise `capability` at `area`. An area outside every
-    assignment is 'not found'; inside the scope but without the capability is 'forbidden'."""
+    assignment is 'not found' (``not_found``, reported on ``field``); inside the scope but without
+    the capability is 'forbidden'."""
     if not principal.sees_area(area):
-        raise NotFound("未找到该记录")
+        raise NotFound(not_found, field=field)
     if not principal.can(capability, area):
         raise Forbidden("您的角色无权执行此操作")
+
+
+# --- areas: which the principal works on, and the one pages open on ---------------------------
+# core imports no app, so the callers hand in the areas (``Area.objects`` or a narrower queryset).
+
+def areas_in_scope(areas: QuerySet, principal: Principal, capability: str) -> QuerySet:
+    """The areas where the principal holds `capability`: their assignments' areas and below."""
+    return scoped(areas, principal, capability, area_field=SELF)
+
+
+def area_in_scope(areas: QuerySet, principal: Principal, capability: str, *, code: str,
+                  message: str = "未找到该区划", field: str | None = "area"):
+    """One area by its code, within the scope for `capability`; otherwise NotFound (404)."""
+    area = areas_in_scope(areas, principal, capability).filter(code=(code or "").strip()).first()
+    if area is None:
+        raise NotFound(message, field=field)
+    return area
+
+
+def home_path(principal: Principal, capability: str) -> str | None:
+    """The path of the widest area where the principal holds `capability` (fewest levels; the first
+    in tree order among equals), or None without any."""
+    paths = principal.area_paths_for(capability)
+    return min(paths, key=lambda p: (p.count("/"), p)) if paths else None
+
+
+def home_area_code(principal: Principal, capability: str) -> str:
+    """The official code of the home area (the last part of its path), or "" without any."""
+    path = home_path(principal, capability)
+    return path.rstrip("/").rsplit("/", 1)[-1] if path else ""
+
+
+def home_area(areas: QuerySet, principal: Principal, capability: str, *, message: str = "您没有可查看的辖区"):
+    """The area a principal's pages open on by default: the widest one they hold `capability` at.
+    Without any, NotFound (404)."""
+    path = home_path(principal, capability)
+    area = areas.filter(path=path).first() if path else None
+    if area is None:
+        raise NotFound(message)
+    return area
 
 
 class ScopedOne:

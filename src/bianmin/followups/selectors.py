@@ -12,7 +12,7 @@ from django.utils import timezone
 from bianmin.core.calendar import working_days_between
 from bianmin.core.capabilities import Cap
 from bianmin.core.principal import Principal
-from bianmin.core.scoping import get_scoped, scoped
+from bianmin.core.scoping import areas_in_scope, get_scoped, scoped
 
 from .models import BadReviewHandling, FollowUp, FollowUpList, Questionnaire, Rectification
 
@@ -165,16 +165,12 @@ def _ledger_scope(qs: QuerySet, actor: Principal) -> QuerySet:
     (date, id, area…) index in the ledger's order and checks the area inside the index; the
     ``area_id + 0`` keeps the planners from choosing the (area, date) index and sorting instead.
     Measured in bench/bench_ledgers.py (SQLite and PostgreSQL, 10M evaluations)."""
+    from django.db import connection
     from django.db.models import F
 
     from bianmin.regions.models import Area
 
-    q = Q(pk__in=[])
-    for path in actor.area_paths_for(Cap.VIEW):
-        q |= Q(path__startswith=path)
-    from django.db import connection
-
-    areas = Area.objects.filter(q).values_list("id", flat=True)
+    areas = areas_in_scope(Area.objects.all(), actor, Cap.VIEW).values_list("id", flat=True)
     narrow = NARROW_SCOPE_AREAS_POSTGRESQL if connection.vendor == "postgresql" and NARROW_SCOPE_AREAS else \
         NARROW_SCOPE_AREAS
     ids = list(areas[: narrow + 1])

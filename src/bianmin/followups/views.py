@@ -22,12 +22,12 @@ from bianmin.core.errors import (
     Conflict,
     DomainError,
     Invalid,
-    NotFound,
     TooLarge,
     UnsupportedType,
     error_pages,
 )
 from bianmin.core.masking import mask_mobile, mask_name
+from bianmin.core.scoping import area_in_scope, home_area
 
 from . import exports, selectors, services
 from .models import BadReviewHandling, FollowUp, Question, Rectification
@@ -77,14 +77,10 @@ def _xlsx_or_job(request, qs, *, kind: str, params: dict, build, name: str):
 
 
 def _home_area(actor):
-    """The widest area the user works on (their first grant), for defaults."""
+    """The widest area the user works on, for defaults."""
     from bianmin.regions.models import Area
 
-    paths = actor.area_paths_for(Cap.VIEW)
-    if not paths:
-        raise NotFound("您没有可查看的辖区")
-    code = paths[0].rstrip("/").rsplit("/", 1)[-1]
-    return Area.objects.get(code=code)
+    return home_area(Area.objects.all(), actor, Cap.VIEW)
 
 
 def _area_param(request, actor):
@@ -93,10 +89,7 @@ def _area_param(request, actor):
     code = request.GET.get("area") or request.POST.get("area")
     if not code:
         return _home_area(actor)
-    area = Area.objects.filter(code=code).first()
-    if area is None or not actor.sees_area(area):
-        raise NotFound("未找到该区划")
-    return area
+    return area_in_scope(Area.objects.all(), actor, Cap.VIEW, code=code, field=None)
 
 
 # --- the desk ----------------------------------------------------------------------------------
