@@ -36,6 +36,34 @@ def test_first_receiver_may_pass_it_on(register, clerk, make_user, as_principal)
     assert appeal.owner == colleague and appeal.first_receiver == clerk
 
 
+def test_assigning_checks_the_locked_row_not_the_callers_copy(register, clerk, manager, areas, as_principal):
+    """The row moved to 鼓西 after the 鼓东 manager loaded it (the page's copy still says 鼓东): the
+    service checks permission on the row it locked, so the assignment is refused as out of scope."""
+    from conftest import GUXI
+
+    from bianmin.appeals.models import Appeal
+
+    stale = register(None, channel="web")
+    Appeal.objects.filter(pk=stale.pk).update(area=areas[GUXI])
+    with pytest.raises(NotFound):
+        services.appeal_assign(actor=as_principal(manager), appeal=stale, owner=clerk)
+    fresh = Appeal.objects.get(pk=stale.pk)
+    assert fresh.owner_id is None and fresh.status == Status.REGISTERED
+    assert not fresh.events.filter(kind=AppealEvent.Kind.ASSIGNED).exists()
+
+
+def test_replying_checks_the_locked_row_not_the_callers_copy(register, clerk, make_user, as_principal):
+    """The owner changed after the clerk loaded the appeal: the former owner may no longer reply."""
+    from bianmin.appeals.models import Appeal
+
+    appeal = register(clerk)
+    other = make_user("window_clerk", GUDONG)
+    Appeal.objects.filter(pk=appeal.pk).update(owner=other)
+    with pytest.raises(Forbidden):
+        services.appeal_reply(actor=as_principal(clerk), appeal=appeal, reply="已处理")
+    assert Appeal.objects.get(pk=appeal.pk).reply == ""
+
+
 def test_owner_must_work_in_the_area(citizen_appeal, manager, guxi_clerk, as_principal):
     with pytest.raises(Invalid) as exc:
         services.appeal_assign(actor=as_principal(manager), appeal=citizen_appeal, owner=guxi_clerk)

@@ -112,6 +112,63 @@ def test_unreached_citizens_are_retried_up_to_the_limit(day_built, areas, agent)
     assert not fourth.items.filter(case=first.case).exists()
 
 
+def test_a_bad_review_already_followed_up_in_its_handling_is_not_called_again(day_built, areas, agent, make_user):
+    """The site called the citizen about the bad review (回访 in the handling) before the morning's
+    list: the list leaves it out; an unreached retry whose handling reached the citizen meanwhile
+    is not retried either."""
+    from bianmin.followups.models import BadReviewHandling
+    from bianmin.followups.services import (
+        followup_list_build,
+        followup_record,
+        handling_follow_up,
+        handling_verify,
+        handlings_open_missing,
+    )
+
+    d = day_built
+    handlings_open_missing()
+    handling = BadReviewHandling.objects.get(evaluation=d["unsatisfied"])
+    district = principal(make_user("district_admin", GULOU))
+    handling_verify(actor=district, handling_id=handling.pk, verdict="no_basis", verification="核实：按规定办理",
+                    explanation="已向群众解释政策依据")
+    handling_follow_up(actor=district, handling_id=handling.pk, satisfied=True, result="电话回访，群众表示理解")
+    fl = followup_list_build(day=d["today"], area=areas[GULOU], sample_rate=Decimal("0"), seed=1)
+    assert not fl.items.filter(evaluation=d["unsatisfied"]).exists()
+    assert fl.items.filter(reason="multi_trip").exists()  # the rest of the list is unchanged
+
+    # A retry: the other district's unsatisfied review was unreached on its list; its handling
+    # then reaches the citizen; the next day's list does not call again.
+    from conftest import TAIJIANG
+
+    tj_list = followup_list_build(day=d["today"], area=areas[TAIJIANG], sample_rate=Decimal("0"), seed=1)
+    entry = tj_list.items.get(reason="unsatisfied")
+    followup_record(actor=principal(make_user("followup_agent", TAIJIANG)), followup_id=entry.pk, outcome="unreached")
+    other = BadReviewHandling.objects.get(evaluation=d["other"])
+    tj_admin = principal(make_user("district_admin", TAIJIANG))
+    handling_verify(actor=tj_admin, handling_id=other.pk, verdict="no_basis", verification="核实",
+                    explanation="解释说明")
+    handling_follow_up(actor=tj_admin, handling_id=other.pk, satisfied=False, result="上门回访")
+    next_day = followup_list_build(day=d["today"] + timedelta(days=1), area=areas[TAIJIANG], sample_rate=Decimal("0"),
+                                   seed=1)
+    assert not next_day.items.filter(case=entry.case).exists()
+
+
+def test_building_a_list_checks_the_callers_capability_itself(day_built, areas, agent, make_user):
+    """followup_list_build refuses on its own (not relying on the view): a clerk of the district
+    has no FOLLOWUP_WORK (403), another district's agent is outside the scope (404), even for a
+    list that exists already."""
+    from bianmin.core.errors import Forbidden, NotFound
+    from bianmin.followups.services import followup_list_build
+
+    d = day_built
+    followup_list_build(day=d["today"], area=areas[GULOU], actor=principal(agent), sample_rate=Decimal("0"), seed=1)
+    clerk = principal(make_user("window_clerk", GULOU))
+    with pytest.raises(Forbidden):
+        followup_list_build(day=d["today"], area=areas[GULOU], actor=clerk)
+    with pytest.raises(NotFound):
+        followup_list_build(day=d["today"], area=areas[GULOU], actor=principal(make_user("followup_agent", "350103000000")))
+
+
 def test_working_an_entry(client, login, day_built, areas, agent, make_user, django_capture_on_commit_callbacks):
     from bianmin.followups.models import BadReviewHandling, Rectification
     from bianmin.followups.services import followup_list_build, handlings_open_missing

@@ -153,7 +153,7 @@ def _transition(appeal: Appeal, target: str) -> str:
 
 
 def _require_handler(actor: Principal, appeal: Appeal) -> None:
-    """The owner handles; a manager in scope may act in their place."""
+    """The owner handles; a manager in scope may act in their place. Called on the locked row."""
     require(actor, Cap.APPEAL_HANDLE, appeal.area)
     user = _actor_user(actor)
     if appeal.owner_id and user is not None and user.pk == appeal.owner_id:
@@ -259,20 +259,22 @@ def _check_attachment(upload) -> None:
 def appeal_assign(*, actor: Principal, appeal: Appeal, owner, department=None,
                   co_departments: Iterable = (), note: str = "") -> Appeal:
     """Name one owner (专人负责) and optionally co-handling departments. The first receiver or a
-    manager may assign; the owner must work within the appeal's area."""
-    require(actor, Cap.APPEAL_HANDLE, appeal.area)
-    user = _actor_user(actor)
-    is_first_receiver = user is not None and appeal.first_receiver_id == user.pk
-    if not (is_first_receiver or actor.can(Cap.APPEAL_MANAGE, appeal.area)):
-        raise Forbidden("只有首接人或诉求管理人员可以分派")
-    if owner is None:
-        raise Invalid("请选择负责人", field="owner")
-    if not owner.is_active or Cap.APPEAL_HANDLE not in owner.capabilities_at(appeal.area):
-        # Only someone who can open and handle the appeal (APPEAL_HANDLE over its area) can own it.
-        raise Invalid("负责人须为有权办理该区划诉求的工作人员", field="owner")
+    manager may assign; the owner must be able to handle the appeal (APPEAL_HANDLE over its area).
+    Checked on the locked row, not the caller's copy: a transfer or another assignment may have
+    changed it meanwhile."""
     co_departments = list(co_departments)
     with transaction.atomic():
         appeal = _lock(appeal)
+        require(actor, Cap.APPEAL_HANDLE, appeal.area)
+        user = _actor_user(actor)
+        is_first_receiver = user is not None and appeal.first_receiver_id == user.pk
+        if not (is_first_receiver or actor.can(Cap.APPEAL_MANAGE, appeal.area)):
+            raise Forbidden("只有首接人或诉求管理人员可以分派")
+        if owner is None:
+            raise Invalid("请选择负责人", field="owner")
+        if not owner.is_active or Cap.APPEAL_HANDLE not in owner.capabilities_at(appeal.area):
+            # Only someone who can open and handle the appeal (APPEAL_HANDLE over its area) can own it.
+            raise Invalid("负责人须为有权办理该区划诉求的工作人员", field="owner")
         if appeal.status == Status.REGISTERED:
             _transition(appeal, Status.ASSIGNED)
         elif not appeal.is_open:
@@ -295,12 +297,12 @@ def appeal_assign(*, actor: Principal, appeal: Appeal, owner, department=None,
 
 def appeal_log_contact(*, actor: Principal, appeal: Appeal, text: str) -> Appeal:
     """事前电话沟通: the owner calls the appellant before handling; the call is logged."""
-    _require_handler(actor, appeal)
-    text = (text or "").strip()
-    if not text:
-        raise Invalid("请填写沟通情况", field="text")
     with transaction.atomic():
         appeal = _lock(appeal)
+        _require_handler(actor, appeal)
+        text = (text or "").strip()
+        if not text:
+            raise Invalid("请填写沟通情况", field="text")
         before = _transition(appeal, Status.CONTACTED)
         appeal.contacted_at = timezone.now()
         appeal.save()
@@ -312,12 +314,12 @@ def appeal_log_contact(*, actor: Principal, appeal: Appeal, text: str) -> Appeal
 def appeal_add_note(*, actor: Principal, appeal: Appeal, text: str, department=None) -> Appeal:
     """A coordination note (事中部门协调), per department when one is named. The first note
     starts the handling; an enterprise appeal must have had its call first."""
-    _require_handler(actor, appeal)
-    text = (text or "").strip()
-    if not text:
-        raise Invalid("请填写协调内容", field="text")
     with transaction.atomic():
         appeal = _lock(appeal)
+        _require_handler(actor, appeal)
+        text = (text or "").strip()
+        if not text:
+            raise Invalid("请填写协调内容", field="text")
         if not appeal.is_open:
             raise Conflict(f"诉求已{appeal.get_status_display()}，不能再添加协调记录", field="status")
         before = appeal.status
@@ -337,12 +339,12 @@ def appeal_add_note(*, actor: Principal, appeal: Appeal, text: str, department=N
 
 def appeal_reply(*, actor: Principal, appeal: Appeal, reply: str) -> Appeal:
     """答复: the answer to the appellant, on time or not (against the due date)."""
-    _require_handler(actor, appeal)
-    reply = (reply or "").strip()
-    if not reply:
-        raise Invalid("请填写答复内容", field="reply")
     with transaction.atomic():
         appeal = _lock(appeal)
+        _require_handler(actor, appeal)
+        reply = (reply or "").strip()
+        if not reply:
+            raise Invalid("请填写答复内容", field="reply")
         if appeal.requires_pre_contact and appeal.contacted_at is None:
             raise Conflict("企业诉求须先进行事前电话沟通", field="status", code="pre_contact_required")
         before = _transition(appeal, Status.REPLIED)
@@ -362,11 +364,11 @@ def appeal_reply(*, actor: Principal, appeal: Appeal, reply: str) -> Appeal:
 
 def appeal_follow_up(*, actor: Principal, appeal: Appeal, satisfaction: str, resolved: bool, text: str = "") -> Appeal:
     """回访: the appellant's satisfaction. 不满意 reopens the appeal with a new deadline."""
-    require(actor, Cap.APPEAL_HANDLE, appeal.area)
-    if satisfaction not in Satisfaction.values:
-        raise Invalid("满意度取值无效", field="satisfaction")
     with transaction.atomic():
         appeal = _lock(appeal)
+        require(actor, Cap.APPEAL_HANDLE, appeal.area)
+        if satisfaction not in Satisfaction.values:
+            raise Invalid("满意度取值无效", field="satisfaction")
         if appeal.status != Status.REPLIED:
             raise Conflict("只有已答复的诉求可以回访", field="status", code="invalid_transition")
         if appeal.party_type == PartyType.ANONYMOUS:
@@ -406,9 +408,9 @@ def _reopen(appeal: Appeal, actor, now) -> None:
 
 
 def appeal_close(*, actor: Principal, appeal: Appeal, text: str = "") -> Appeal:
-    _require_handler(actor, appeal)
     with transaction.atomic():
         appeal = _lock(appeal)
+        _require_handler(actor, appeal)
         if appeal.status == Status.REPLIED and appeal.party_type != PartyType.ANONYMOUS:
             raise Conflict("请先回访诉求人并记录满意度", field="status", code="followup_required")
         before = _transition(appeal, Status.CLOSED)

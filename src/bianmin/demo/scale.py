@@ -292,7 +292,7 @@ def _generate(n, *, days, seed, chunk, today, progress):
     from bianmin.cases.models import Case
     from bianmin.core.calendar import add_working_days, is_working_day
     from bianmin.evaluations import services as es
-    from bianmin.evaluations.models import Evaluation
+    from bianmin.evaluations.models import Evaluation, is_bad_grade
     from bianmin.figures.cohorts import RECTIFIED_STATUSES
     from bianmin.followups.models import BadReviewHandling, FollowUp, Rectification
 
@@ -407,13 +407,13 @@ def _generate(n, *, days, seed, chunk, today, progress):
                 key = (grade, channel)
                 if key not in aspect_cache:
                     aspect_set = "online" if channel in ("web", "sms") else "onsite"
-                    reasons = ["slow"] if grade <= 2 else []
+                    reasons = ["slow"] if is_bad_grade(grade) else []
                     aspects = {"overall": grade}
                     aspect_cache[key] = (aspect_set, json.dumps(aspects, ensure_ascii=False),
                                          json.dumps(reasons, ensure_ascii=False), es._fingerprint(grade, aspects, reasons, ""))
                 aspect_set, aspects, reasons, fp = aspect_cache[key]
                 excluded = False
-                bad = active and grade <= 2
+                bad = active and is_bad_grade(grade)
                 if bad:
                     r = rng.random()
                     verdict = "confirmed" if r < 0.9 else ("no_basis" if r < 0.96 else "mistaken")
@@ -427,8 +427,8 @@ def _generate(n, *, days, seed, chunk, today, progress):
                     c_slot[i_defaulted] += 1
                 elif not excluded:  # cohorts.ACTIVE_FIRST, counted in the case's slice
                     c_slot[i_evaluated] += 1
-                    c_slot[i_satisfied] += grade >= 3
-                    if grade >= 3 and rng.random() < sample_rate:
+                    c_slot[i_satisfied] += not is_bad_grade(grade)
+                    if not is_bad_grade(grade) and rng.random() < sample_rate:
                         # the next working day's random call (those already due)
                         nd = next_workday.get(eday)
                         if nd is None:

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from .models import Channel, Evaluation, Grade
+from .models import Channel, Evaluation, Grade, is_bad_grade
 
 LIVE_TOWNSHIPS = ("350102001000", "350102002000")  # 鼓东, 鼓西 (the demo clerks' townships)
 
@@ -68,7 +68,7 @@ def load_demo_evaluations(*, seed: int = 2026, rate: float = 0.75) -> dict[str, 
             channel = Channel.QR
         reasons: list[str] = []
         text = rng.choice(PRAISE)
-        if grade <= 2:
+        if is_bad_grade(grade):
             reasons = rng.sample(list(COMPLAINTS), rng.choice([1, 1, 2]))
             text = COMPLAINTS[reasons[0]]
         at = case.completed_at + timedelta(minutes=rng.randint(2, 60 * 24 * 3))
@@ -76,7 +76,7 @@ def load_demo_evaluations(*, seed: int = 2026, rate: float = 0.75) -> dict[str, 
             at = now - timedelta(minutes=rng.randint(1, 60))
         if case.site.area.code in LIVE_TOWNSHIPS and case.completed_at >= live_from:
             # Canned praise repeated at one site would be flagged as 刷评 (as it should): live ones stay short.
-            live.append((case.pk, grade, channel, reasons, text if grade <= 2 else "", at))
+            live.append((case.pk, grade, channel, reasons, text if is_bad_grade(grade) else "", at))
             continue
         aspect_set = services.aspect_set_for(channel, case)
         g, aspects, codes, clean_text = services._clean_payload(grade=grade, aspect_set=aspect_set, aspects={},

@@ -23,7 +23,21 @@ class Grade(models.IntegerChoices):
     VERY_UNSATISFIED = 1, _("非常不满意")
 
 
+# The bad-review rule, once (差评: 不满意 or 非常不满意). Everything that asks "is this a bad
+# review" uses these: the reasons a bad grade needs, the handling it opens, the daily call list,
+# the figures, the pages.
 BAD_GRADES = (Grade.UNSATISFIED, Grade.VERY_UNSATISFIED)
+
+
+def is_bad_grade(grade) -> bool:
+    return grade in BAD_GRADES
+
+
+# The same as a query: a range, the shape the ledgers' and rates' plans were measured with.
+BAD = Q(grade__lte=max(BAD_GRADES))
+# A bad review that counts: a citizen's (not the default 满意 after 7 days) and not excluded (an
+# upheld 申诉, 刷评). It opens a handling, is called back and enters the figures.
+COUNTED_BAD = BAD & Q(is_default=False, excluded=False)
 # Some provinces score the grades (STANDARDS.md, local): 10/8/6/3/0.
 GRADE_SCORES = {5: 10, 4: 8, 3: 6, 2: 3, 1: 0}
 
@@ -150,7 +164,12 @@ class Evaluation(models.Model):
 
     @property
     def is_bad(self) -> bool:
-        return self.grade in BAD_GRADES
+        return is_bad_grade(self.grade)
+
+    @property
+    def is_counted_bad(self) -> bool:
+        """``COUNTED_BAD`` for one evaluation."""
+        return self.is_bad and not self.is_default and not self.excluded
 
     def reason_labels(self) -> list[str]:
         labels = dict(ReasonOption.objects.filter(code__in=self.reasons or []).values_list("code", "label"))

@@ -8,7 +8,7 @@ from bianmin.core.capabilities import Cap
 from bianmin.core.principal import Principal
 from bianmin.core.scoping import ScopedOne, get_scoped, scoped
 
-from .models import Evaluation, ProvincialReport, ReasonOption
+from .models import BAD, Evaluation, ProvincialReport, ReasonOption
 
 
 def evaluation_list(*, actor: Principal, grade: int | None = None, channel: str | None = None,
@@ -21,7 +21,7 @@ def evaluation_list(*, actor: Principal, grade: int | None = None, channel: str 
     if channel:
         qs = qs.filter(channel=channel)
     if bad_only:
-        qs = qs.filter(grade__lte=2)
+        qs = qs.filter(BAD)
     if flagged is True:
         qs = qs.exclude(flag="")
     if flagged is False:

@@ -27,7 +27,6 @@ from . import conf
 from .links import new_nonce, new_short_code, nonce_from, short_code_display, short_code_from, token_for
 from .models import (
     ASPECTS,
-    BAD_GRADES,
     ONSITE_CHANNELS,
     PROVINCIAL_CHANNELS,
     STAFF_CHANNELS,
@@ -38,6 +37,7 @@ from .models import (
     Grade,
     ProvincialReport,
     ReasonOption,
+    is_bad_grade,
 )
 from .signals import evaluation_changed, evaluation_submitted
 
@@ -93,7 +93,7 @@ def _clean_payload(*, grade, aspect_set: str, aspects: dict | None, reasons: lis
     clean_aspects.setdefault("overall", grade)
     codes = [str(r).strip() for r in (reasons or []) if str(r).strip()]
     codes = list(dict.fromkeys(codes))
-    if grade in BAD_GRADES:
+    if is_bad_grade(grade):
         if not codes:
             raise Invalid("差评须至少选择一项原因", field="reasons")
         known = set(ReasonOption.objects.filter(code__in=codes, active=True).values_list("code", flat=True))

@@ -39,31 +39,25 @@ def handling_get(*, actor: Principal, handling_id: int) -> BadReviewHandling:
 
 
 def handling_actions(*, actor: Principal, h: BadReviewHandling) -> set[str]:
-    """What this viewer may do on a handling now (the page shows only these forms): 核实, 整改完成,
-    办结 and 申诉 by the unit that handles bad reviews (BADREVIEW_HANDLE), 回访 by the follow-up
-    desk (FOLLOWUP_WORK), 复核 by the level above (BADREVIEW_DECIDE there), evidence by the
-    appealing side only. A clerk who was complained about holds none of these."""
-    S = BadReviewHandling.Status
+    """What this viewer may do on a handling now (the page shows only these forms): when a step is
+    allowed is the handling's transition table (workflow.py); who takes it is decided here —
+    核实, 整改完成, 办结 and 申诉 by the unit that handles bad reviews (BADREVIEW_HANDLE), 回访 by the
+    follow-up desk (FOLLOWUP_WORK), 复核 by the level above (workflow.decides_appeal), evidence by
+    the appealing side only. A clerk who was complained about holds none of these."""
+    from . import workflow
+
     handles = actor.can(Cap.BADREVIEW_HANDLE, h.area)
-    parent = h.area.parent
-    decides = parent is not None and actor.can(Cap.BADREVIEW_DECIDE, parent)
-    actions = set()
-    if handles:
-        if h.status == S.OPEN:
-            actions.add("verify")
-        if h.status == S.RECTIFYING and h.rectification_id:
-            actions.add("rectified")
-        if h.status == S.FOLLOWED_UP:
-            actions.add("close")
-        if h.status not in (S.APPEALED, S.CLOSED) and not h.appeal_decision and not decides:
-            actions.add("appeal")
-        if h.status == S.APPEALED and not decides:
-            actions.add("evidence")
-    if h.status in (S.RECTIFIED, S.EXPLAINED) and actor.can(Cap.FOLLOWUP_WORK, h.area):
-        actions.add("follow_up")
-    if h.status == S.APPEALED and decides:
-        actions.add("decide")
-    return actions
+    decides = workflow.decides_appeal(actor, h)
+    who = {
+        "verify": handles,
+        "rectified": handles and h.rectification_id is not None,
+        "close": handles,
+        "appeal": handles and not decides,  # 回避: the deciding level does not file it
+        "evidence": handles and not decides,
+        "follow_up": actor.can(Cap.FOLLOWUP_WORK, h.area),
+        "decide": decides,
+    }
+    return {action for action in workflow.allowed_actions(h) if who[action]}
 
 
 def stage_due(h: BadReviewHandling) -> date | None:

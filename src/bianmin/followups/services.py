@@ -26,6 +26,7 @@ from bianmin.core.models import AuditEntry
 from bianmin.core.principal import Grant, Principal
 from bianmin.core.scoping import get_scoped, require
 
+from . import workflow
 from .models import (
     AppealEvidence,
     BadReviewHandling,
@@ -159,8 +160,8 @@ def rectification_complete(*, actor: Principal, rectification_id: int, result: s
         audit(actor=actor, action=AuditEntry.Action.TRANSITION, target=rect, area_code=rect.area.code,
               changes={"status": "done", "on_time": rect.on_time})
         handling = BadReviewHandling.objects.select_for_update().filter(rectification=rect).first()
-        if handling is not None and handling.status == H.RECTIFYING:
-            handling.status = H.RECTIFIED
+        if handling is not None and workflow.allowed(handling, "rectified"):
+            workflow.move(handling, "rectified")
             handling.save(update_fields=["status"])
             _event(handling, HandlingEvent.Kind.RECTIFIED, actor, rect.result)
     return rect
@@ -253,11 +254,11 @@ def _event(handling: BadReviewHandling, kind: str, actor: Principal | None, text
 def handling_open(*, evaluation_id: int) -> BadReviewHandling | None:
     """Open the handling record of a bad review (idempotent; called on commit of the evaluation
     and by the daily sweep). Default and excluded evaluations are not bad reviews to handle."""
-    from bianmin.evaluations.models import BAD_GRADES, Evaluation
+    from bianmin.evaluations.models import Evaluation
 
     with transaction.atomic():
         evaluation = Evaluation.objects.select_related("area").filter(pk=evaluation_id).first()
-        if evaluation is None or evaluation.grade not in BAD_GRADES or evaluation.is_default or evaluation.excluded:
+        if evaluation is None or not evaluation.is_counted_bad:
             return None
         existing = BadReviewHandling.objects.filter(evaluation_id=evaluation_id).first()
         if existing is not None:
@@ -280,9 +281,9 @@ def handling_open(*, evaluation_id: int) -> BadReviewHandling | None:
 
 def handlings_open_missing() -> int:
     """Sweep: bad reviews without a handling record (a lost on-commit signal)."""
-    from bianmin.evaluations.models import Evaluation
+    from bianmin.evaluations.models import COUNTED_BAD, Evaluation
 
-    ids = list(Evaluation.objects.filter(grade__lte=2, is_default=False, excluded=False, handling__isnull=True)
+    ids = list(Evaluation.objects.filter(COUNTED_BAD, handling__isnull=True)
                .values_list("pk", flat=True)[:1000])
     return sum(1 for pk in ids if handling_open(evaluation_id=pk) is not None)
 
@@ -301,8 +302,7 @@ def handling_verify(*, actor: Principal, handling_id: int, verdict: str, verific
     verification = _text(verification, "verification", "核实情况")
     with transaction.atomic():
         handling = _locked_handling(actor, handling_id)
-        if handling.status != H.OPEN:
-            raise Conflict("该差评已核实，不能重复核实")
+        workflow.check(handling, "verify")
         handling.verdict = verdict
         handling.verification = verification
         handling.verified_at = timezone.now()
@@ -313,17 +313,16 @@ def handling_verify(*, actor: Principal, handling_id: int, verdict: str, verific
                 owner_name=_text(owner_name, "owner_name", "责任人", limit=50), working_days=working_days,
                 source_ref=f"bad_review:{handling.pk}")
             handling.rectification = rect
-            handling.status = H.RECTIFYING
             _event(handling, HandlingEvent.Kind.VERIFIED, actor, f"情况属实：{verification}")
             _event(handling, HandlingEvent.Kind.RECTIFICATION, actor,
                    f"整改措施：{rect.measure}；责任人：{rect.owner_name}；期限：{rect.deadline}")
         elif verdict == BadReviewHandling.Verdict.NO_BASIS:
             handling.explanation = _text(explanation, "explanation", "解释说明")
-            handling.status = H.EXPLAINED
             _event(handling, HandlingEvent.Kind.VERIFIED, actor, f"诉求无法律依据：{verification}")
             _event(handling, HandlingEvent.Kind.EXPLAINED, actor, handling.explanation)
         else:
             _event(handling, HandlingEvent.Kind.VERIFIED, actor, f"误评或恶意评价：{verification}")
+        workflow.move(handling, "verify", target=workflow.VERIFY_TARGETS[verdict])
         handling.save()
         audit(actor=actor, action=AuditEntry.Action.TRANSITION, target=handling, area_code=handling.area.code,
               changes={"verdict": verdict, "status": handling.status})
@@ -339,8 +338,8 @@ def _mark_followed_up(handling: BadReviewHandling, *, actor, satisfied: bool | N
     handling.follow_up_result = result or handling.follow_up_result
     if satisfied is not None:
         handling.citizen_satisfied = satisfied
-    if handling.status in (H.RECTIFIED, H.EXPLAINED):
-        handling.status = H.FOLLOWED_UP
+    if workflow.allowed(handling, "follow_up"):
+        workflow.move(handling, "follow_up")
     handling.save()
     _event(handling, HandlingEvent.Kind.FOLLOWED_UP, actor, result)
 
@@ -351,8 +350,7 @@ def handling_follow_up(*, actor: Principal, handling_id: int, satisfied: bool | 
     result = _text(result, "result", "回访情况")
     with transaction.atomic():
         handling = _locked_handling(actor, handling_id, Cap.FOLLOWUP_WORK)
-        if handling.status not in (H.RECTIFIED, H.EXPLAINED, H.FOLLOWED_UP):
-            raise Conflict("请在整改完成或解释说明后再回访")
+        workflow.check(handling, "follow_up")
         _mark_followed_up(handling, actor=actor, satisfied=satisfied, result=result)
         audit(actor=actor, action=AuditEntry.Action.TRANSITION, target=handling, area_code=handling.area.code,
               changes={"status": handling.status, "satisfied": satisfied})
@@ -371,11 +369,11 @@ def _outcome(handling: BadReviewHandling) -> dict:
     }
 
 
-def _close(handling: BadReviewHandling, actor, text: str) -> None:
+def _close(handling: BadReviewHandling, actor, text: str, *, action: str = "close") -> None:
     from bianmin.evaluations.models import ProvincialReport
     from bianmin.evaluations.services import report_to_province
 
-    handling.status = H.CLOSED
+    workflow.move(handling, action, target=H.CLOSED)  # "close", or an upheld "decide"
     handling.closed_at = timezone.now()
     handling.save()
     _event(handling, HandlingEvent.Kind.CLOSED, actor, text)
@@ -387,8 +385,7 @@ def _close(handling: BadReviewHandling, actor, text: str) -> None:
 def handling_close(*, actor: Principal, handling_id: int, note: str = "") -> BadReviewHandling:
     with transaction.atomic():
         handling = _locked_handling(actor, handling_id)
-        if handling.status != H.FOLLOWED_UP:
-            raise Conflict("须完成核实、整改（或解释说明）并回访群众后才能办结")
+        workflow.check(handling, "close")
         _close(handling, actor, note or "差评处理办结")
         audit(actor=actor, action=AuditEntry.Action.TRANSITION, target=handling, area_code=handling.area.code,
               changes={"status": H.CLOSED})
@@ -444,15 +441,10 @@ def handling_appeal(*, actor: Principal, handling_id: int, reason: str, evidence
     evidence = _text(evidence, "evidence", "申诉证据", required=not files)
     with atomic_with_uploads():
         handling = _locked_handling(actor, handling_id)
-        if _decides_appeal(actor, handling):
+        if workflow.decides_appeal(actor, handling):
             # 回避: the level that decides an appeal does not also file it.
             raise Forbidden("申诉由被评价单位提出，上级单位负责复核；负责复核的单位不能自己提出申诉")
-        if handling.status in (H.APPEALED, H.CLOSED):
-            raise Conflict("该差评已在申诉复核中或已办结")
-        if handling.appeal_decision:
-            raise Conflict("该差评已申诉并复核，不能再次申诉")
-        handling.status_before_appeal = handling.status
-        handling.status = H.APPEALED
+        workflow.move(handling, "appeal")
         handling.appeal_reason, handling.appeal_evidence = reason, evidence
         handling.appealed_at = timezone.now()
         handling.save()
@@ -465,13 +457,6 @@ def handling_appeal(*, actor: Principal, handling_id: int, reason: str, evidence
     return handling
 
 
-def _decides_appeal(actor: Principal, handling: BadReviewHandling) -> bool:
-    """The appeal of a handling is decided by whoever holds BADREVIEW_DECIDE at the level above
-    its area (上级复核)."""
-    parent = handling.area.parent
-    return parent is not None and actor.can(Cap.BADREVIEW_DECIDE, parent)
-
-
 def handling_appeal_evidence_add(*, actor: Principal, handling_id: int, files) -> list[AppealEvidence]:
     """More evidence for an appeal still waiting for the level above (never after the decision:
     what was decided on stays what was on file). Evidence is the appealing side's: the level
@@ -481,10 +466,9 @@ def handling_appeal_evidence_add(*, actor: Principal, handling_id: int, files) -
         handling = _locked_handling(actor, handling_id)
         # Who (403), then when (409), then what (413/415/422): the deciding level hears "not
         # yours" whatever file it sent.
-        if _decides_appeal(actor, handling):
+        if workflow.decides_appeal(actor, handling):
             raise Forbidden("申诉证据由申诉单位补充；负责复核的上级单位不能补充证据")
-        if handling.status != H.APPEALED:
-            raise Conflict("该差评不在申诉复核中，不能补充证据")
+        workflow.check(handling, "evidence")
         files = _checked_evidence(files)
         if not files:
             raise Invalid("请选择证据文件", field="files")
@@ -524,12 +508,10 @@ def handling_appeal_decide(*, actor: Principal, handling_id: int, upheld: bool, 
     note = _text(note, "note", "复核意见")
     with transaction.atomic():
         handling = _locked_handling(actor, handling_id, Cap.VIEW)
-        parent = handling.area.parent
         # 上级复核: the decider's grant must cover the level above, not only the handling's own area.
-        if parent is None or not actor.can(Cap.BADREVIEW_DECIDE, parent):
+        if not workflow.decides_appeal(actor, handling):
             raise Forbidden("申诉须由上级单位复核")
-        if handling.status != H.APPEALED:
-            raise Conflict("该差评不在申诉复核中")
+        workflow.check(handling, "decide")
         handling.appeal_decision = (BadReviewHandling.AppealDecision.UPHELD if upheld
                                     else BadReviewHandling.AppealDecision.REJECTED)
         handling.appeal_decided_at = timezone.now()
@@ -539,9 +521,9 @@ def handling_appeal_decide(*, actor: Principal, handling_id: int, upheld: bool, 
         if upheld:
             evaluation_set_excluded(actor=actor, evaluation=handling.evaluation, excluded=True,
                                     reason=f"差评申诉成立：{note}")
-            _close(handling, actor, "申诉成立，差评不计入统计")
+            _close(handling, actor, "申诉成立，差评不计入统计", action="decide")
         else:
-            handling.status = handling.status_before_appeal or H.OPEN
+            workflow.move(handling, "decide", target=workflow.PREVIOUS)
             handling.save()
         audit(actor=actor, action=AuditEntry.Action.TRANSITION, target=handling, area_code=handling.area.code,
               changes={"appeal_decision": handling.appeal_decision})
@@ -572,13 +554,19 @@ def followup_list_build(*, day: date, area, actor: Principal | None = None, samp
                         seed: int | None = None, max_tries: int | None = None) -> FollowUpList:
     """The day's call list for ``area``, from the rules: every unsatisfied evaluation of the day
     before, every 跑多趟 case completed the day before, a random sample of the satisfied ones,
-    appeals replied the day before, and yesterday's unreached citizens (up to ``max_tries``).
+    appeals replied the day before, and yesterday's unreached citizens (up to ``max_tries``). A bad
+    review whose handling has already reached the citizen is not listed: they are not called twice.
 
-    Idempotent: an existing list for (day, area) is returned as it is (its draw is not redone)."""
+    ``actor``: who asks — FOLLOWUP_WORK at ``area`` is checked here, whatever the caller checked
+    (404 outside the scope, 403 without the capability), before an existing list is returned;
+    None is the daily job. Idempotent: an existing list for (day, area) is returned as it is (its
+    draw is not redone)."""
     from bianmin.appeals.models import Appeal
     from bianmin.cases.models import Case
     from bianmin.evaluations.models import Evaluation
 
+    if actor is not None:
+        require(actor, Cap.FOLLOWUP_WORK, area)
     existing = FollowUpList.objects.filter(day=day, area=area).first()
     if existing is not None:
         return existing
@@ -612,11 +600,12 @@ def followup_list_build(*, day: date, area, actor: Principal | None = None, samp
                        .select_related("case", "handling").order_by("id"))
         satisfied_ids: dict[int, Evaluation] = {}
         for e in evaluations:
-            if e.grade <= 2:
-                if e.case_id in listed_cases:
+            if e.is_bad:
+                handling = getattr(e, "handling", None)
+                if e.case_id in listed_cases or (handling is not None and handling.followed_up_at is not None):
                     continue
                 listed_cases.add(e.case_id)
-                add(FollowUp.Reason.UNSATISFIED, case=e.case, evaluation=e, handling=getattr(e, "handling", None),
+                add(FollowUp.Reason.UNSATISFIED, case=e.case, evaluation=e, handling=handling,
                     name=e.case.contact_name or e.case.applicant_name, phone=e.case.mobile, site_id=e.site_id,
                     area_id=e.area_id)
             else:
@@ -643,13 +632,15 @@ def followup_list_build(*, day: date, area, actor: Principal | None = None, samp
                 site_id=a.site_id, area_id=a.area_id)
         # Yesterday's (and earlier) unreached citizens, once each, while tries remain.
         retry = list(FollowUp.objects.filter(outcome=FollowUp.Outcome.UNREACHED, **under)
-                     .exclude(follow_list=fl).select_related("case").order_by("id"))
+                     .exclude(follow_list=fl).select_related("case", "handling").order_by("id"))
         # Only the latest attempt of a chain is retried (every retry points at the chain's first try).
         latest = dict(FollowUp.objects.filter(first_try__isnull=False, **under).values("first_try_id")
                       .annotate(m=Max("attempt")).values_list("first_try_id", "m"))
         for old in retry:
             if old.attempt >= tries or latest.get(old.first_try_id or old.pk, old.attempt) > old.attempt:
                 continue
+            if old.handling is not None and old.handling.followed_up_at is not None:
+                continue  # the handling reached the citizen meanwhile
             if old.case_id and old.case_id in listed_cases:
                 continue
             if old.case_id:

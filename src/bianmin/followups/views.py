@@ -118,9 +118,6 @@ def desk(request):
 def list_build(request):
     actor = principal_of(request)
     area = _area_param(request, actor)
-    from bianmin.core.scoping import require
-
-    require(actor, Cap.FOLLOWUP_WORK, area)
     day = _date(request.POST.get("day"), timezone.localdate())
     fl = services.followup_list_build(day=day, area=area, actor=actor)
     return redirect("followups:list", fl.pk)
@@ -272,12 +269,11 @@ def handling_detail(request, handling_id: int):
             messages.success(request, "已保存。")
             return redirect("followups:handling", h.pk)
     h = selectors.handling_get(actor=actor, handling_id=handling_id)
-    parent = h.area.parent
     return render(request, "followups/handling.html", {
         "h": h, "e": h.evaluation, "events": h.events.all(), "error": error, "values": request.POST,
         "flag": selectors.due_flag(h), "due": selectors.stage_due(h), "verdicts": BadReviewHandling.Verdict.choices,
         "actions": selectors.handling_actions(actor=actor, h=h),
-        "decided_above": parent is not None,
+        "decided_above": h.area.parent_id is not None,
         "default_days": services.rectification_default_days(),
         "applicant": mask_name(h.case.applicant_name),
         "evidence_files": h.evidence_files.select_related("file"),
