@@ -158,6 +158,47 @@ def test_push_api_is_idempotent(client, areas):
     assert client.post("/api/v1/appeals/work-orders", [order], content_type="application/json").status_code == 401
 
 
+@pytest.mark.parametrize(("sent", "local"), [
+    ("2026-11-05T10:00:00+08:00", "2026-11-05 10:00"),
+    ("2026-11-05T02:00:00Z", "2026-11-05 10:00"),  # UTC, shown in Asia/Shanghai
+    ("2026-11-05T10:00:00.250+08:00", "2026-11-05 10:00"),
+    ("2026-11-05 10:00", "2026-11-05 10:00"),
+])
+def test_push_accepts_iso_8601_times(client, areas, sent, local):
+    from django.utils import timezone
+
+    from bianmin.accounts.models import ApiKey
+
+    raw = "k12345_iso_secret_value_that_is_long_enough"
+    ApiKey.objects.create(name="12345平台", prefix="k12345", digest=ApiKey.digest_of(raw), area=areas[GULOU],
+                          scopes=["appeals.12345"])
+    order = {"work_order_no": "WO-ISO", "kind": "咨询", "title": "咨询社保", "content": "如何办理社保转移",
+             "area_code": GUDONG, "registered_at": sent, "name": "王五", "mobile": "13700000000"}
+    r = client.post("/api/v1/appeals/work-orders", [order], content_type="application/json",
+                    HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert r.status_code == 200, r.content
+    appeal = Appeal.objects.get(work_order_no="WO-ISO")
+    assert timezone.localtime(appeal.registered_at).strftime("%Y-%m-%d %H:%M") == local
+
+
+def test_a_refused_push_speaks_of_the_batch_not_a_file(client, areas):
+    from bianmin.accounts.models import ApiKey
+
+    raw = "k12345_bad_secret_value_that_is_long_enough"
+    ApiKey.objects.create(name="12345平台", prefix="k12345", digest=ApiKey.digest_of(raw), area=areas[GULOU],
+                          scopes=["appeals.12345"])
+    order = {"work_order_no": "WO-BAD", "kind": "咨询", "title": "t", "content": "c", "area_code": GUDONG,
+             "registered_at": "05/11/2026 上午", "name": "王五", "mobile": "13700000000"}
+    r = client.post("/api/v1/appeals/work-orders", [order], content_type="application/json",
+                    HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert r.status_code == 422
+    body = r.json()
+    assert body["message"] == "本批工单有 1 处错误，已全部拒绝，请修改后重新推送" and "文件" not in body["message"]
+    assert body["errors"] == [{"row": 1, "column": "受理时间",
+                               "message": "时间格式应为 YYYY-MM-DD HH:MM 或 ISO 8601（如 2026-03-02T09:30:00+08:00）"}]
+    assert not Appeal.objects.exists()
+
+
 def test_a_one_order_push_stays_small(client, areas, django_assert_max_num_queries):
     """The platform usually pushes orders one at a time: no read of the whole catalog or area tree."""
     from bianmin.accounts.models import ApiKey

@@ -207,6 +207,26 @@ def test_kiosk_and_additional_evaluation(client, completed_case, system_key, sit
     assert resp.status_code == 404
 
 
+@override_settings(BIANMIN_EVAL_RATE_KIOSK_CASE=(4, 3600))
+def test_guessing_a_cases_last_four_digits_at_kiosks_is_throttled_per_case(client, completed_case, system_key, sites):
+    """Ten thousand possible endings: after the allowed attempts on one case (from any kiosk),
+    even the right digits wait (429), and nothing is written; another case is not affected."""
+    case = completed_case(mobile="13800008888")
+    other = completed_case(mobile="13800007777")
+    kiosks = [system_key("evaluations.kiosk", area_code=sites["gudong"].area.code)[1] for _ in range(2)]
+    url = "/api/v1/evaluations/kiosk"
+
+    def attempt(c, last4, kiosk):
+        return client.post(url, json.dumps({"acceptance_number": c.acceptance_number, "mobile_last4": last4,
+                                            "grade": 5}), content_type="application/json", HTTP_X_API_KEY=kiosk)
+
+    assert [attempt(case, f"{n:04d}", kiosks[n % 2]).status_code for n in range(4)] == [404] * 4
+    blocked = attempt(case, "8888", kiosks[0])
+    assert blocked.status_code == 429 and blocked.json()["message"] == "该办件的验证尝试次数过多，请稍后再试或到窗口评价"
+    assert _count() == 0
+    assert attempt(other, "7777", kiosks[1]).status_code == 201
+
+
 @override_settings(BIANMIN_EVAL_ADDITIONAL_DAYS=15)
 def test_additional_evaluation_only_within_the_period(completed_case):
     from bianmin.core.errors import Conflict

@@ -253,3 +253,34 @@ def test_the_unit_complained_about_cannot_record_the_follow_up(bad_review, manag
     with pytest.raises(NotFound):
         services.handling_follow_up(actor=principal(manager), handling_id=e.handling.pk, satisfied=True,
                                     result="自己回访自己")
+
+
+# --- the rectification ledger through the API (19.7: marking a rectification done was a page only) ---
+
+def test_a_rectification_is_planned_and_completed_through_the_api(client, login, make_user, areas, calendar):
+    from conftest import GUDONG, GUXI
+
+    from bianmin.followups.models import Rectification
+    from bianmin.followups.services import rectification_open
+
+    rect = rectification_open(actor=None, source="other", area=areas[GUDONG], problem="窗口排队时间长")
+    url = f"/api/v1/followups/rectifications/{rect.pk}"
+    login(make_user("center_manager", GUDONG))
+    early = client.post(f"{url}/complete", {"result": "已整改"}, content_type="application/json")
+    assert early.status_code == 422 and early.json()["field"] == "measure"  # a plan first
+    plan = client.post(f"{url}/plan", {"measure": "高峰时段增开窗口", "owner_name": "李科长", "working_days": 5},
+                       content_type="application/json")
+    assert plan.status_code == 200 and plan.json()["working_days"] == 5 and plan.json()["status"] == "open"
+    done = client.post(f"{url}/complete", {"result": "已增开两个窗口"}, content_type="application/json")
+    body = done.json()
+    assert done.status_code == 200 and (body["status"], body["on_time"], body["result"]) == ("done", True, "已增开两个窗口")
+    again = client.post(f"{url}/complete", {"result": "再次"}, content_type="application/json")
+    assert again.status_code == 409 and again.json()["message"] == "该整改已完成"
+    empty = rectification_open(actor=None, source="other", area=areas[GUDONG], problem="问题", measure="措施")
+    blank = client.post(f"/api/v1/followups/rectifications/{empty.pk}/complete", {"result": " "},
+                        content_type="application/json")
+    assert blank.status_code == 422 and blank.json()["field"] == "result" and blank.json()["message"] == "请填写整改结果"
+    assert Rectification.objects.get(pk=empty.pk).status == "open"
+    login(make_user("center_manager", GUXI))
+    assert client.post(f"/api/v1/followups/rectifications/{empty.pk}/complete", {"result": "越权"},
+                       content_type="application/json").status_code == 404

@@ -70,6 +70,13 @@ def followup(w):
     return f
 
 
+def rectification(w):
+    from bianmin.followups.services import rectification_open
+
+    return rectification_open(actor=None, source="other", area=w.areas[GUDONG], problem="矩阵：窗口排队长",
+                              measure="增开窗口", owner_name="王")
+
+
 def questionnaire(w):
     from bianmin.followups.services import questionnaire_create
 
@@ -142,5 +149,12 @@ ROUTES = [
                                                                    method="post")),
     Scoped("api:followup_record", role=AGENT, make=lambda w: _post(
         f"/api/v1/followups/items/{followup(w).pk}", outcome="refused")),
+    Scoped("api:followup_rates", make=lambda w: f"/api/v1/followups/rates?area_code={GUDONG}&date_from=2030-01-01"
+                                                  f"&date_to=2030-01-31"),
+    Scoped("api:followup_rectification", make=lambda w: f"/api/v1/followups/rectifications/{rectification(w).pk}"),
+    Scoped("api:followup_rectification_plan", role=MANAGER, make=lambda w: _post(
+        f"/api/v1/followups/rectifications/{rectification(w).pk}/plan", measure="高峰增开窗口", owner_name="李")),
+    Scoped("api:followup_rectification_complete", role=MANAGER, make=lambda w: _post(
+        f"/api/v1/followups/rectifications/{rectification(w).pk}/complete", result="已增开两个窗口")),
     Scoped("followups:questionnaire", make=lambda w: f"/followups/questionnaires/{questionnaire(w).pk}/"),
 ]

@@ -68,9 +68,14 @@ class RowError:
 
 
 class ImportRefused(Invalid):
-    def __init__(self, errors: list[RowError], total: int):
+    """Every error of the input at once; nothing is written. ``pushed``: a batch sent through the
+    API (the message speaks of the batch and its orders, not of a file)."""
+
+    def __init__(self, errors: list[RowError], total: int, *, pushed: bool = False):
         shown = errors[:MAX_REPORTED_ERRORS]
-        super().__init__(f"文件有 {len(errors)} 处错误，已全部拒绝导入，请修改后重新上传", code="import_refused",
+        message = (f"本批工单有 {len(errors)} 处错误，已全部拒绝，请修改后重新推送" if pushed
+                   else f"文件有 {len(errors)} 处错误，已全部拒绝导入，请修改后重新上传")
+        super().__init__(message, code="import_refused",
                          extra={"errors": [e.as_dict() for e in shown], "error_count": len(errors), "total": total})
         self.errors = errors
         self.total = total
@@ -152,19 +157,26 @@ def _text(value) -> str:
 
 
 def _datetime(value) -> dt.datetime | None:
+    """A registration time as people type it (2026-03-02 09:30, 2026/3/2) or as systems send it
+    (ISO 8601: 2026-03-02T09:30:00+08:00, …Z, with fractions of a second). Without an offset it is
+    local time (Asia/Shanghai)."""
     if isinstance(value, dt.datetime):
         moment = value
     elif isinstance(value, dt.date):
         moment = dt.datetime.combine(value, dt.time(9))
     else:
-        text = _text(value).replace("/", "-").replace("T", " ")
+        text = _text(value)
         moment = None
-        for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
-            try:
-                moment = dt.datetime.strptime(text, fmt)
-                break
-            except ValueError:
-                continue
+        try:
+            moment = dt.datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in "Zz" and text else text)
+        except ValueError:
+            plain = text.replace("/", "-").replace("T", " ")
+            for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
+                try:
+                    moment = dt.datetime.strptime(plain, fmt)
+                    break
+                except ValueError:
+                    continue
         if moment is None:
             return None
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
@@ -221,7 +233,7 @@ class Validator:
         if _text(values.get("registered_at")):
             moment = _datetime(values.get("registered_at"))
             if moment is None:
-                err("registered_at", "时间格式应为 YYYY-MM-DD HH:MM")
+                err("registered_at", "时间格式应为 YYYY-MM-DD HH:MM 或 ISO 8601（如 2026-03-02T09:30:00+08:00）")
             elif moment > self.now + dt.timedelta(days=1):
                 err("registered_at", "受理时间不能晚于今天")
         title, content = _text(values.get("title")), _text(values.get("content"))
@@ -299,7 +311,7 @@ def validate_records(records: list[dict], area) -> list[Clean]:
         if clean is not None:
             cleaned.append(clean)
     if errors:
-        raise ImportRefused(errors, total)
+        raise ImportRefused(errors, total, pushed=True)
     return cleaned
 
 

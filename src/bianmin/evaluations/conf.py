@@ -40,6 +40,12 @@ def rate_per_device() -> tuple[int, int]:
     return tuple(_get("BIANMIN_EVAL_RATE_DEVICE", (600, 60)))
 
 
+def rate_per_kiosk_case() -> tuple[int, int]:
+    """Attempts on one case at the kiosks (acceptance number + the phone's last four digits): a
+    few typos and the 追评 pass, ten thousand guesses do not (all kiosks count together)."""
+    return tuple(_get("BIANMIN_EVAL_RATE_KIOSK_CASE", (10, 3600)))
+
+
 def rate_per_phone() -> tuple[int, int]:
     return tuple(_get("BIANMIN_EVAL_RATE_PHONE", (30, 3600)))
 

@@ -22,6 +22,7 @@ from bianmin.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFo
 from bianmin.core.models import AuditEntry
 from bianmin.core.prepared import PreparedQuery
 from bianmin.core.principal import Principal
+from bianmin.core.ratelimit import check_rate
 
 from . import conf
 from .links import new_nonce, new_short_code, nonce_from, short_code_display, short_code_from, token_for
@@ -165,6 +166,10 @@ def evaluation_submit_by_kiosk(*, actor: Principal, acceptance_number: str, mobi
     if not re.fullmatch(r"[0-9]{4}", mobile_last4 or ""):
         raise Invalid("请输入手机号码后四位", field="mobile_last4")
     case = case_by_acceptance_number(actor=actor, capability=Cap.EVALUATION_KIOSK, acceptance_number=acceptance_number)
+    # Every attempt on the case counts, right or wrong, from any kiosk: past the limit even the
+    # right digits wait, or guessing the four digits would only be slower, not stopped.
+    check_rate(f"eval-kiosk-case:{case.pk}", *conf.rate_per_kiosk_case(),
+               message="该办件的验证尝试次数过多，请稍后再试或到窗口评价")
     if not case.mobile.endswith(mobile_last4):
         raise NotFound("未找到该办件", field="acceptance_number")
     return evaluation_submit(case_id=case.pk, case=case, channel=Channel.KIOSK, actor=actor, **fields)

@@ -181,6 +181,71 @@ def followup_decide(request: HttpRequest, handling_id: int, payload: DecideIn):
     return _handling(selectors.handling_get(actor=principal_of(request), handling_id=handling_id))
 
 
+# --- the rectification ledger (整改台账): one entry's plan and completion ------------------------
+
+class RectificationOut(Schema):
+    id: int
+    number: str
+    source: str
+    source_label: str
+    area_code: str
+    site_code: str | None
+    problem: str
+    measure: str
+    owner_name: str
+    working_days: int
+    found_on: date
+    deadline: date
+    status: str
+    status_label: str
+    result: str
+    done_on: date | None
+    on_time: bool | None
+    flag: str = Field(description="overdue（已超期）、due_soon（临期）或空")
+
+
+def _rectification(r) -> dict:
+    return {"id": r.pk, "number": r.number, "source": r.source, "source_label": r.get_source_display(),
+            "area_code": r.area.code, "site_code": r.site.code if r.site_id else None, "problem": r.problem,
+            "measure": r.measure, "owner_name": r.owner_name, "working_days": r.working_days, "found_on": r.found_on,
+            "deadline": r.deadline, "status": r.status, "status_label": r.get_status_display(), "result": r.result,
+            "done_on": r.done_on, "on_time": r.on_time, "flag": selectors.rectification_flag(r)}
+
+
+class RectificationPlanIn(Schema):
+    measure: str = Field(..., max_length=2000)
+    owner_name: str = Field(..., max_length=50)
+    working_days: int | None = Field(None, description="整改时限（工作日，1–90）；不填则不变")
+
+
+class RectificationCompleteIn(Schema):
+    result: str = Field(..., max_length=2000)
+    done_on: date | None = Field(None, description="完成日期，默认今天")
+
+
+@router.get("/followups/rectifications/{int:rectification_id}", response=RectificationOut, auth=staff_auth,
+            summary="整改台账条目")
+def followup_rectification(request: HttpRequest, rectification_id: int):
+    return _rectification(selectors.rectification_get(actor=principal_of(request), rectification_id=rectification_id))
+
+
+@router.post("/followups/rectifications/{int:rectification_id}/plan", response=RectificationOut, auth=staff_auth,
+             summary="填写整改措施、责任人和时限")
+def followup_rectification_plan(request: HttpRequest, rectification_id: int, payload: RectificationPlanIn):
+    actor = principal_of(request)
+    services.rectification_plan(actor=actor, rectification_id=rectification_id, **payload.dict())
+    return _rectification(selectors.rectification_get(actor=actor, rectification_id=rectification_id))
+
+
+@router.post("/followups/rectifications/{int:rectification_id}/complete", response=RectificationOut, auth=staff_auth,
+             summary="整改完成（差评处理随之进入回访）")
+def followup_rectification_complete(request: HttpRequest, rectification_id: int, payload: RectificationCompleteIn):
+    actor = principal_of(request)
+    services.rectification_complete(actor=actor, rectification_id=rectification_id, result=payload.result,
+                                    done_on=payload.done_on)
+    return _rectification(selectors.rectification_get(actor=actor, rectification_id=rectification_id))
+
+
 class ListIn(Schema):
     area_code: str = Field(..., min_length=12, max_length=12)
     day: date

@@ -94,6 +94,10 @@ def rectification_flag(r: Rectification, today: date | None = None) -> str:
 
 # --- the desk ----------------------------------------------------------------------------------
 
+def rectification_get(*, actor: Principal, rectification_id: int) -> Rectification:
+    return get_scoped(Rectification.objects.select_related("area", "site"), actor, Cap.VIEW, pk=rectification_id)
+
+
 def followup_lists(*, actor: Principal) -> QuerySet[FollowUpList]:
     return scoped(FollowUpList.objects.select_related("area"), actor, Cap.VIEW).order_by("-day", "area__code")
 
