@@ -1,21 +1,14 @@
-"""Settings, read from the environment.
-
-Environment variables:
-    DATABASE_URL      default sqlite:///<BIANMIN_VAR>/bianmin.sqlite3
-    SECRET_KEY        required when BIANMIN_DEBUG is off (a random per-install key is generated
-                      under var/ for the demo, never committed)
-    BIANMIN_DEBUG     "1" for development
-    BIANMIN_VAR       folder for the SQLite file, uploads and generated keys (default ./var)
-    ALLOWED_HOSTS     comma-separated; default loopback names
-    BIANMIN_HTTPS     "1" when served behind TLS (secure cookies, HSTS, redirect)
-    REDIS_URL         optional shared cache (rate limits, public pages) for several app servers
-"""
+"""Settings, read from the environment. Every setting of the platform, with its default and
+meaning, is in the one table of bianmin/conf.py (docs/SETTINGS.md); the apps' own (``SETTING``
+rows) are set at the end of this module from it."""
 
 import os
 import secrets
 from pathlib import Path
 
 import dj_database_url
+
+from bianmin.conf import django_settings
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -161,11 +154,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "bianmin.accounts.passwords.CommonPasswordValidator"},
     {"NAME": "bianmin.accounts.passwords.CharacterClassValidator"},
 ]
-# 等保 level 3: lockout after repeated failures, log-out on inactivity, periodic password change.
-BIANMIN_LOCKOUT_ATTEMPTS = int(os.environ.get("BIANMIN_LOCKOUT_ATTEMPTS", 5))
-BIANMIN_LOCKOUT_MINUTES = int(os.environ.get("BIANMIN_LOCKOUT_MINUTES", 30))
-BIANMIN_IDLE_TIMEOUT_MINUTES = int(os.environ.get("BIANMIN_IDLE_TIMEOUT_MINUTES", 30))
-BIANMIN_PASSWORD_MAX_AGE_DAYS = int(os.environ.get("BIANMIN_PASSWORD_MAX_AGE_DAYS", 90))
+# 等保 level 3: lockout after repeated failures, log-out on inactivity, periodic password change
+# (BIANMIN_LOCKOUT_*, BIANMIN_IDLE_TIMEOUT_MINUTES, BIANMIN_PASSWORD_MAX_AGE_DAYS: bianmin/conf.py).
 
 SESSION_COOKIE_AGE = 12 * 3600
 SESSION_COOKIE_HTTPONLY = True
@@ -231,21 +221,6 @@ TASKS = {
     }
 }
 
-# A ledger's xlsx of at most this many rows downloads at once; a larger one becomes a background
-# export job (导出任务, bianmin/exports/), downloaded from "我的导出" when done.
-# figures: days the daily job recounts; the seed's rollout dates; appraisal weights ("key=w,…")
-BIANMIN_FIGURES_REPAIR_DAYS = int(os.environ.get("BIANMIN_FIGURES_REPAIR_DAYS", 45))
-BIANMIN_ROLLOUT_TOWNSHIP_TARGET = os.environ.get("BIANMIN_ROLLOUT_TOWNSHIP_TARGET", "2021-06-01")
-BIANMIN_ROLLOUT_VILLAGE_TARGET = os.environ.get("BIANMIN_ROLLOUT_VILLAGE_TARGET", "2021-09-01")
-BIANMIN_APPRAISAL_WEIGHTS = os.environ.get("BIANMIN_APPRAISAL_WEIGHTS", "")
-BIANMIN_EXPORT_DIRECT_MAX_ROWS = int(os.environ.get("BIANMIN_EXPORT_DIRECT_MAX_ROWS", 5000))
-
-# --- self-service kiosks (bianmin/kiosks/conf.py has the rest, with their defaults) ----------
-BIANMIN_KIOSK_OFFLINE_MINUTES = int(os.environ.get("BIANMIN_KIOSK_OFFLINE_MINUTES", 10))
-BIANMIN_KIOSK_IDLE_SECONDS = int(os.environ.get("BIANMIN_KIOSK_IDLE_SECONDS", 90))
-BIANMIN_KIOSK_SOURCE_TIMEOUT = float(os.environ.get("BIANMIN_KIOSK_SOURCE_TIMEOUT", 5))
-BIANMIN_KIOSK_READER = os.environ.get("BIANMIN_KIOSK_READER", "demo")
-
 # --- outside systems ------------------------------------------------------------------------
 # Each gateway is a dotted path to a class; the console backend writes to the log and var/outbox/.
 BIANMIN_GATEWAYS = {
@@ -253,11 +228,6 @@ BIANMIN_GATEWAYS = {
     "email": os.environ.get("BIANMIN_EMAIL_GATEWAY", "bianmin.core.gateways.FileGateway"),
     "notify": os.environ.get("BIANMIN_NOTIFY_GATEWAY", "bianmin.core.gateways.FileGateway"),
 }
-BIANMIN_SMS_HTTP_URL = os.environ.get("BIANMIN_SMS_HTTP_URL", "")
-BIANMIN_SMS_HTTP_TOKEN = os.environ.get("BIANMIN_SMS_HTTP_TOKEN", "")
-# Links that leave the platform (SMS, slips, QR codes); `bianmin up` sets it to the address it
-# serves on when unset (core/public_url.py).
-BIANMIN_PUBLIC_BASE_URL = os.environ.get("BIANMIN_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 
 LOGGING = {
     "version": 1,
@@ -267,3 +237,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("BIANMIN_LOG_LEVEL", "WARNING")},
     "loggers": {"bianmin": {"level": os.environ.get("BIANMIN_LOG_LEVEL", "INFO")}},
 }
+
+# --- the apps' settings: each from its environment variable when set, else the table's default ---
+globals().update(django_settings(os.environ))

@@ -72,11 +72,9 @@ def test_report_becomes_compliant_when_gaps_are_closed(case, areas, sites, depts
     assert report.total.rate == 100.0
 
 
-def test_mandatory_list_defaults_to_the_seed(settings):
+def test_mandatory_list_defaults_to_the_seed():
     from bianmin.catalog.conf import mandatory_departments
 
-    if hasattr(settings, "BIANMIN_MANDATORY_DEPARTMENTS"):
-        del settings.BIANMIN_MANDATORY_DEPARTMENTS
     assert mandatory_departments() == ("计生", "民政", "国土", "村建", "农业", "林业", "渔业", "劳动保障", "司法", "工商", "残联")
 
 

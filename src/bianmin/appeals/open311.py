@@ -55,7 +55,7 @@ class Open311Error(Exception):
 
 
 def jurisdiction() -> str:
-    return getattr(settings, "BIANMIN_OPEN311_JURISDICTION", "bianmin")
+    return settings.BIANMIN_OPEN311_JURISDICTION
 
 
 # --- rendering ------------------------------------------------------------------------------

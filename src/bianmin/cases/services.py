@@ -605,7 +605,7 @@ _SIGNATURES: list[tuple[bytes, str, str]] = [
 
 
 def max_file_bytes() -> int:
-    return int(getattr(settings, "BIANMIN_CASE_FILE_MAX_BYTES", 10 * 1024 * 1024))
+    return int(settings.BIANMIN_CASE_FILE_MAX_BYTES)
 
 
 def sniff_content_type(head: bytes, name: str) -> str | None:

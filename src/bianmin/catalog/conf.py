@@ -1,16 +1,9 @@
-"""Catalog configuration a city may change in settings (or the environment), with the seed's
-defaults."""
+"""Catalog configuration a city may change in settings or the environment (the defaults are the
+seed's, in the settings table, bianmin/conf.py)."""
 
 from __future__ import annotations
 
-import os
-
 from django.conf import settings
-
-# The departments that must be stationed in every township center, with no separate service place
-# of their own (seed: 计生、民政、国土、村建、农业、林业、渔业、劳动保障、司法、工商、残联). Matched
-# against Department.category.
-DEFAULT_MANDATORY_DEPARTMENTS = ("计生", "民政", "国土", "村建", "农业", "林业", "渔业", "劳动保障", "司法", "工商", "残联")
 
 # Elements shared by every level ("五级十五同"). These six are always shared (STANDARDS.md).
 ALWAYS_SHARED = ("name", "code", "item_type", "competent_department", "implementing_body", "legal_basis")
@@ -30,22 +23,13 @@ ELEMENT_LABELS = {
 }
 
 
-def _from_env(name: str) -> tuple[str, ...] | None:
-    raw = os.environ.get(name)
-    if raw is None:
-        return None
-    return tuple(p.strip() for p in raw.replace("、", ",").split(",") if p.strip())
-
-
 def mandatory_departments() -> tuple[str, ...]:
-    value = _from_env("BIANMIN_MANDATORY_DEPARTMENTS")
-    if value is None:
-        value = tuple(getattr(settings, "BIANMIN_MANDATORY_DEPARTMENTS", DEFAULT_MANDATORY_DEPARTMENTS))
-    return value
+    """The departments that must be stationed in every township center, with no separate service
+    place of their own, matched against Department.category: BIANMIN_MANDATORY_DEPARTMENTS
+    (bianmin/conf.py; by default the seed's 计生、民政、国土、村建、农业、林业、渔业、劳动保障、司法、工商、残联)."""
+    return tuple(settings.BIANMIN_MANDATORY_DEPARTMENTS)
 
 
 def shared_elements() -> frozenset[str]:
-    value = _from_env("BIANMIN_SHARED_ELEMENTS")
-    if value is None:
-        value = tuple(getattr(settings, "BIANMIN_SHARED_ELEMENTS", CONFIGURABLE_SHARED))
-    return frozenset(ALWAYS_SHARED) | {v for v in value if v in CONFIGURABLE_SHARED}
+    """BIANMIN_SHARED_ELEMENTS (bianmin/conf.py; by default every one of CONFIGURABLE_SHARED)."""
+    return frozenset(ALWAYS_SHARED) | {v for v in settings.BIANMIN_SHARED_ELEMENTS if v in CONFIGURABLE_SHARED}

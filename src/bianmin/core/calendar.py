@@ -112,7 +112,7 @@ def _load(token: str | None) -> _Snapshot:
 def _current() -> _Snapshot:
     global _snapshot
     snap = _snapshot
-    recheck = getattr(settings, "BIANMIN_CALENDAR_RECHECK_SECONDS", 10)
+    recheck = settings.BIANMIN_CALENDAR_RECHECK_SECONDS
     if snap is not None and time.monotonic() - snap.checked_at < recheck:
         return snap
     token = _shared_token()

@@ -112,9 +112,9 @@ class HttpSmsGateway(Gateway):
     def __init__(self, channel: str = "sms", *, url: str | None = None, token: str | None = None,
                  timeout: float | None = None):
         super().__init__(channel)
-        self.url = url if url is not None else getattr(settings, "BIANMIN_SMS_HTTP_URL", "")
-        self.token = token if token is not None else getattr(settings, "BIANMIN_SMS_HTTP_TOKEN", "")
-        self.timeout = timeout if timeout is not None else float(getattr(settings, "BIANMIN_SMS_HTTP_TIMEOUT", 10))
+        self.url = url if url is not None else settings.BIANMIN_SMS_HTTP_URL
+        self.token = token if token is not None else settings.BIANMIN_SMS_HTTP_TOKEN
+        self.timeout = timeout if timeout is not None else float(settings.BIANMIN_SMS_HTTP_TIMEOUT)
 
     def send(self, message: OutboxMessage) -> None:
         if not self.url:
@@ -168,7 +168,7 @@ _instances_lock = threading.Lock()
 
 def gateway_for(channel: str) -> Gateway:
     """The configured gateway of a channel (one instance per process and channel)."""
-    configured = getattr(settings, "BIANMIN_GATEWAYS", {}) or {}
+    configured = settings.BIANMIN_GATEWAYS or {}
     path = configured.get(channel) or DEFAULT_GATEWAY
     cache_key = f"{channel}:{path}"
     with _instances_lock:

@@ -62,11 +62,11 @@ _CHANNEL = re.compile(r"^[a-z0-9_]{1,30}$")
 
 
 def max_attempts() -> int:
-    return int(getattr(settings, "BIANMIN_OUTBOX_MAX_ATTEMPTS", 10))
+    return int(settings.BIANMIN_OUTBOX_MAX_ATTEMPTS)
 
 
 def lease() -> timedelta:
-    return timedelta(seconds=int(getattr(settings, "BIANMIN_OUTBOX_LEASE_SECONDS", 300)))
+    return timedelta(seconds=int(settings.BIANMIN_OUTBOX_LEASE_SECONDS))
 
 
 def backoff(attempts: int) -> timedelta:

@@ -17,7 +17,7 @@ WILDCARDS = {"", "0.0.0.0", "::", "[::]"}
 
 
 def public_base_url() -> str:
-    return str(getattr(settings, "BIANMIN_PUBLIC_BASE_URL", "") or DEFAULT).rstrip("/")
+    return str(settings.BIANMIN_PUBLIC_BASE_URL or DEFAULT).rstrip("/")
 
 
 def public_url(path: str) -> str:

@@ -24,7 +24,7 @@ class ProvincialHttpGateway(HttpSmsGateway):
                  timeout: float | None = None):
         super().__init__(
             channel,
-            url=url if url is not None else getattr(settings, "BIANMIN_PROVINCIAL_EVAL_URL", ""),
-            token=token if token is not None else getattr(settings, "BIANMIN_PROVINCIAL_EVAL_TOKEN", ""),
+            url=url if url is not None else settings.BIANMIN_PROVINCIAL_EVAL_URL,
+            token=token if token is not None else settings.BIANMIN_PROVINCIAL_EVAL_TOKEN,
             timeout=timeout,
         )

@@ -45,20 +45,20 @@ H = BadReviewHandling.Status
 
 def rectification_default_days() -> int:
     """Fujian: a confirmed 差评 is rectified within 10 working days (local variants 5 or 15)."""
-    return int(getattr(settings, "BIANMIN_RECTIFICATION_DAYS", 10))
+    return int(settings.BIANMIN_RECTIFICATION_DAYS)
 
 
 def verify_days() -> int:
     """Working days to verify a bad review (local: follow-up within 1 day)."""
-    return int(getattr(settings, "BIANMIN_BADREVIEW_VERIFY_DAYS", 1))
+    return int(settings.BIANMIN_BADREVIEW_VERIFY_DAYS)
 
 
 def sample_rate_default() -> Decimal:
-    return Decimal(str(getattr(settings, "BIANMIN_FOLLOWUP_SAMPLE_RATE", "0.10")))
+    return Decimal(str(settings.BIANMIN_FOLLOWUP_SAMPLE_RATE))
 
 
 def max_tries_default() -> int:
-    return int(getattr(settings, "BIANMIN_FOLLOWUP_MAX_TRIES", 3))
+    return int(settings.BIANMIN_FOLLOWUP_MAX_TRIES)
 
 
 def _label(actor: Principal | None) -> str:

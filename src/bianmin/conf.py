@@ -1,0 +1,210 @@
+"""Every setting of the platform, in one table: its name, default, where it is read and what it means.
+
+Two kinds:
+- ``ENV``: read from the process environment only (by settings.py for Django's own settings, or by
+  a command). Deployment says them: the database, the secret key, hosts, TLS, the data folder.
+- ``SETTING``: a Django setting the apps read as ``settings.<NAME>`` (never with a default of their
+  own: the default is here). settings.py gives each its default, or the environment variable of
+  the same name when set (parsed as the table says), so a deployment can change any of them
+  without editing code; tests override them with ``settings``/``override_settings``.
+
+tests/test_settings_table.py fails when the code reads a ``BIANMIN_*`` name (or an environment
+variable) that this table does not list, when a row is read nowhere, and when docs/SETTINGS.md
+differs from ``render()`` (regenerate it with ``uv run python -m bianmin.conf > docs/SETTINGS.md``).
+An app adding a setting adds its row here, in its own line.
+
+This module imports nothing from Django or the apps: settings.py imports it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+ENV = "environment"
+SETTING = "setting"
+
+
+def _int(raw: str) -> int:
+    return int(raw.strip())
+
+
+def _float(raw: str) -> float:
+    return float(raw.strip())
+
+
+def _str(raw: str) -> str:
+    return raw.strip()
+
+
+def _pair(raw: str) -> tuple[int, int]:
+    """"10,3600" (or "10/3600"): a count and a period in seconds."""
+    first, second = raw.replace("/", ",").split(",")
+    return int(first), int(second)
+
+
+def _words(raw: str) -> tuple[str, ...]:
+    """A list written with commas or 、."""
+    return tuple(p.strip() for p in raw.replace("、", ",").split(",") if p.strip())
+
+
+def _flag(raw: str) -> bool:
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    kind: str  # ENV or SETTING
+    default: Any  # the value when unset (for ENV rows: as documentation, settings.py applies it)
+    meaning: str
+    parse: Callable[[str], Any] | None = _str  # how the environment's text becomes the value; None: not from it
+
+
+TABLE: list[Setting] = [
+    # --- deployment (environment) ---------------------------------------------------------------
+    Setting("DATABASE_URL", ENV, "sqlite:///<BIANMIN_VAR>/bianmin.sqlite3",
+            "The database; `postgres://user:password@host:5432/bianmin` for PostgreSQL."),
+    Setting("SECRET_KEY", ENV, "generated once into <BIANMIN_VAR>/secret_key",
+            "Django's secret key; set it explicitly in production."),
+    Setting("ALLOWED_HOSTS", ENV, "127.0.0.1,localhost,[::1],testserver", "Host names served, comma-separated."),
+    Setting("CSRF_TRUSTED_ORIGINS", ENV, "", "Origins trusted for CSRF behind a proxy, comma-separated."),
+    Setting("REDIS_URL", ENV, "", "A shared Redis cache (rate limits) when several app servers run."),
+    Setting("BIANMIN_VAR", ENV, "./var", "Folder for the SQLite file, uploads, outbox files, exports and the secret key."),
+    Setting("BIANMIN_DEBUG", ENV, False, "`1` for development (Django's DEBUG).", _flag),
+    Setting("BIANMIN_HTTPS", ENV, False, "`1` behind TLS: secure cookies, HSTS, HTTPS redirect.", _flag),
+    Setting("BIANMIN_LOG_LEVEL", ENV, "INFO (bianmin) / WARNING (others)", "Log level."),
+    Setting("BIANMIN_MAX_BODY_BYTES", ENV, 2 * 1024 * 1024,
+            "Largest request body kept in memory (Django's DATA_UPLOAD_MAX_MEMORY_SIZE).", _int),
+    Setting("BIANMIN_TASKS_BACKEND", ENV, "django_tasks_db.DatabaseBackend", "The django-tasks backend."),
+    Setting("BIANMIN_SMS_GATEWAY", ENV, "bianmin.core.gateways.FileGateway",
+            "Class delivering SMS (into BIANMIN_GATEWAYS['sms']); `bianmin.core.gateways.HttpSmsGateway` for a real one."),
+    Setting("BIANMIN_NOTIFY_GATEWAY", ENV, "bianmin.core.gateways.FileGateway",
+            "Class delivering staff notifications (into BIANMIN_GATEWAYS['notify'])."),
+    Setting("BIANMIN_PG_BIN", ENV, "Debian's newest PostgreSQL bin folder",
+            "Folder of pg_dump/pg_restore for `bianmin backup` and `restore`."),
+    Setting("BIANMIN_IMAP_PASSWORD", ENV, "",
+            "IMAP password for `bianmin manage appeals_fetch_mail` (the variable's name can be changed with --imap-password-env)."),
+    Setting("BIANMIN_UP_WORKER", ENV, "1", "Set by `bianmin up`: `0` (--no-worker) leaves the task worker out."),
+    Setting("BIANMIN_WARM_SEARCH", ENV, "", "Set by `bianmin up`: warm the search dictionaries before forking."),
+
+    # --- accounts (等保) -------------------------------------------------------------------------
+    Setting("BIANMIN_LOCKOUT_ATTEMPTS", SETTING, 5, "Failed log-ins in a row that lock an account.", _int),
+    Setting("BIANMIN_LOCKOUT_MINUTES", SETTING, 30, "How long a locked account stays locked.", _int),
+    Setting("BIANMIN_IDLE_TIMEOUT_MINUTES", SETTING, 30, "Staff are logged out after this long without a request.", _int),
+    Setting("BIANMIN_PASSWORD_MAX_AGE_DAYS", SETTING, 90, "A password older than this must be changed.", _int),
+
+    # --- links, gateways and outside systems -----------------------------------------------------
+    Setting("BIANMIN_PUBLIC_BASE_URL", SETTING, "http://127.0.0.1:8000",
+            "The address citizens reach the platform at, for links in SMS, slips and QR codes; "
+            "`bianmin up` sets it to the address it serves on when unset."),
+    Setting("BIANMIN_GATEWAYS", SETTING, "{'sms': BIANMIN_SMS_GATEWAY, 'notify': BIANMIN_NOTIFY_GATEWAY}",
+            "Outbox channel → gateway class (a dotted path); e.g. 'provincial_eval' for the provincial 好差评 system.",
+            None),
+    Setting("BIANMIN_SMS_HTTP_URL", SETTING, "", "The HTTP SMS gateway's address."),
+    Setting("BIANMIN_SMS_HTTP_TOKEN", SETTING, "", "The HTTP SMS gateway's bearer token."),
+    Setting("BIANMIN_SMS_HTTP_TIMEOUT", SETTING, 10.0, "Seconds an SMS gateway request may take.", _float),
+    Setting("BIANMIN_PROVINCIAL_EVAL_URL", SETTING, "", "The provincial 好差评 system's reporting address."),
+    Setting("BIANMIN_PROVINCIAL_EVAL_TOKEN", SETTING, "", "The provincial 好差评 system's token."),
+    Setting("BIANMIN_OPEN311_JURISDICTION", SETTING, "bianmin", "The Open311 GeoReport jurisdiction id."),
+    Setting("BIANMIN_OUTBOX_MAX_ATTEMPTS", SETTING, 10, "Delivery attempts of an outbox message before it fails.", _int),
+    Setting("BIANMIN_OUTBOX_LEASE_SECONDS", SETTING, 300,
+            "How long a delivery run holds a message it claimed before another run may take it.", _int),
+    Setting("BIANMIN_CALENDAR_RECHECK_SECONDS", SETTING, 10,
+            "How often a process checks whether another one changed the working-day calendar.", _int),
+
+    # --- catalog -------------------------------------------------------------------------------
+    Setting("BIANMIN_MANDATORY_DEPARTMENTS", SETTING, ("计生", "民政", "国土", "村建", "农业", "林业", "渔业",
+                                                        "劳动保障", "司法", "工商", "残联"),
+            "Department categories every township center must station (应进必进); comma- or 、-separated.", _words),
+    Setting("BIANMIN_SHARED_ELEMENTS", SETTING, ("acceptance_conditions", "materials", "flow", "legal_limit_days",
+                                                  "fee", "service_object", "special_steps", "result_name", "tier",
+                                                  "handling_kind"),
+            "Item elements the city shares at every level besides the six always shared (五级十五同).", _words),
+
+    # --- cases -----------------------------------------------------------------------------------
+    Setting("BIANMIN_CASE_FILE_MAX_BYTES", SETTING, 10 * 1024 * 1024, "Largest uploaded file (case materials, evidence).",
+            _int),
+
+    # --- 好差评 -----------------------------------------------------------------------------------
+    Setting("BIANMIN_EVAL_DEFAULT_AFTER_DAYS", SETTING, 7,
+            "No evaluation within this many days of completion → a default 满意 (Fujian: 7).", _int),
+    Setting("BIANMIN_EVAL_LINK_DAYS", SETTING, None,
+            "How long an evaluation link stays usable (unset: BIANMIN_EVAL_DEFAULT_AFTER_DAYS).", _int),
+    Setting("BIANMIN_EVAL_ADDITIONAL_DAYS", SETTING, 30, "追评 is allowed within this many days of the first evaluation.",
+            _int),
+    Setting("BIANMIN_EVAL_TEXT_LIMIT", SETTING, 500, "Longest evaluation text, in characters.", _int),
+    Setting("BIANMIN_EVAL_RATE_LINK", SETTING, (10, 3600), "Submissions per link: count,seconds.", _pair),
+    Setting("BIANMIN_EVAL_RATE_DEVICE", SETTING, (600, 60), "Submissions per window device: count,seconds.", _pair),
+    Setting("BIANMIN_EVAL_RATE_KIOSK_CASE", SETTING, (10, 3600),
+            "Attempts on one case at the kiosks (number + last four digits), all kiosks together: count,seconds.", _pair),
+    Setting("BIANMIN_EVAL_RATE_PHONE", SETTING, (30, 3600), "Submissions per phone number: count,seconds.", _pair),
+    Setting("BIANMIN_EVAL_BURST", SETTING, (5, 60),
+            "More than count evaluations from one device or phone within seconds are flagged: count,seconds.", _pair),
+    Setting("BIANMIN_EVAL_REPEATED_TEXT_DAYS", SETTING, 30, "The same text at one site within this many days is flagged.",
+            _int),
+    Setting("BIANMIN_WINDOW_SCREEN_MINUTES", SETTING, 5, "How long the window screen offers the case just finished there.",
+            _int),
+
+    # --- the follow-up desk ----------------------------------------------------------------------
+    Setting("BIANMIN_BADREVIEW_VERIFY_DAYS", SETTING, 1, "Working days to verify a bad review.", _int),
+    Setting("BIANMIN_RECTIFICATION_DAYS", SETTING, 10, "Default working days to rectify (Fujian: 10).", _int),
+    Setting("BIANMIN_FOLLOWUP_SAMPLE_RATE", SETTING, "0.10", "Share of satisfied evaluations drawn for the daily call list."),
+    Setting("BIANMIN_FOLLOWUP_MAX_TRIES", SETTING, 3, "Calls to an unreached citizen before giving up.", _int),
+
+    # --- exports ---------------------------------------------------------------------------------
+    Setting("BIANMIN_EXPORT_DIRECT_MAX_ROWS", SETTING, 5000,
+            "A ledger xlsx of at most this many rows downloads at once; a larger one becomes a background job.", _int),
+    Setting("BIANMIN_EXPORTS_DIR", SETTING, "", "Where export files live (unset: <BIANMIN_VAR>/exports)."),
+    Setting("BIANMIN_EXPORT_STALE_MINUTES", SETTING, 10, "A running export silent this long lost its worker.", _int),
+    Setting("BIANMIN_EXPORT_KEEP_DAYS", SETTING, 7, "How long a finished export file stays downloadable.", _int),
+]
+
+BY_NAME: dict[str, Setting] = {s.name: s for s in TABLE}
+
+
+def django_settings(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The ``SETTING`` rows' values for settings.py: the environment's when set, else the default.
+    BIANMIN_GATEWAYS is built by settings.py itself (from two ``ENV`` rows)."""
+    values = {}
+    for s in TABLE:
+        if s.kind != SETTING or s.parse is None:
+            continue
+        raw = environ.get(s.name)
+        values[s.name] = s.default if raw is None or raw.strip() == "" else s.parse(raw)
+    return values
+
+
+def _show(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def render() -> str:
+    """docs/SETTINGS.md."""
+    lines = [
+        "# Settings",
+        "",
+        "Every setting, generated from `src/bianmin/conf.py` (`uv run python -m bianmin.conf > docs/SETTINGS.md`;",
+        "a test fails when they differ or when the code reads a setting not listed).",
+        "",
+        "- **environment**: read from the process environment only.",
+        "- **setting**: a Django setting the apps read; its environment variable of the same name, when set,",
+        "  replaces the default (numbers as digits, pairs as `count,seconds`, lists comma- or 、-separated).",
+        "",
+        "| name | kind | default | meaning |",
+        "| --- | --- | --- | --- |",
+    ]
+    for s in TABLE:
+        kind = s.kind if s.parse is not None or s.kind == ENV else "setting (not from the environment)"
+        lines.append(f"| `{s.name}` | {kind} | {_show(s.default)} | {s.meaning} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(render(), end="")
