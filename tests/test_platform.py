@@ -80,3 +80,18 @@ def test_worker_queues_a_delivery_run_before_it_starts(monkeypatch):
     assert cli.cmd_worker([]) == 0
     assert started == [["db_worker"]]
     assert DBTaskResult.objects.filter(task_path=deliver_outbox.module_path, status="READY").count() == 1
+
+
+@pytest.mark.django_db
+def test_worker_starts_the_nightly_purge_of_rate_counters(monkeypatch):
+    """Nothing queued purge_rate_counters before: the RateCounter table only grew under `bianmin
+    worker`. The worker's start queues it once; each run queues the next night's."""
+    from django_tasks_db.models import DBTaskResult
+
+    from bianmin.core.tasks import purge_rate_counters
+
+    monkeypatch.setattr(cli, "cmd_manage", lambda argv: 0)
+    cli.cmd_worker([])
+    cli.cmd_worker([])
+    queued = DBTaskResult.objects.filter(task_path=purge_rate_counters.module_path, status="READY")
+    assert queued.count() == 1

@@ -36,12 +36,14 @@ def cmd_manage(argv: list[str]) -> int:
 
 def cmd_worker(argv: list[str]) -> int:
     _setup_django()
-    from bianmin.core.tasks import wake_delivery
+    from bianmin.core.tasks import ensure_daily_purge, wake_delivery
 
     try:
         # A delivery run at start: it sends what waited while no worker ran and starts the
-        # outbox's heartbeat (core/tasks.py) on a new installation.
+        # outbox's heartbeat (core/tasks.py) on a new installation; and the nightly purge of
+        # ended rate-limit windows.
         wake_delivery()
+        ensure_daily_purge()
     except Exception as exc:  # e.g. not migrated yet: the worker itself will say so
         print(f"外发消息投递任务未能排队：{exc}", file=sys.stderr)
     return cmd_manage(["db_worker", *argv])

@@ -23,7 +23,6 @@ from .models import (
     PartyType,
     RectificationRequest,
     Satisfaction,
-    Status,
 )
 
 
@@ -435,7 +434,3 @@ def appeal_kpis(principal: Principal, *, area, start: dt.date, end: dt.date, tod
     if "__all__" in per:
         result.append(Kpi(area.code, f"{area.name}合计", *per["__all__"]))
     return result
-
-
-def status_counts(qs: QuerySet[Appeal]) -> dict[str, int]:
-    return {Status(s).label: n for s, n in qs.values_list("status").annotate(n=Count("id"))}

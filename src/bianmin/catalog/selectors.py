@@ -274,12 +274,6 @@ CANDIDATE_LIMIT = 300
 MAX_QUERY_LENGTH = 100
 
 
-def _area_filter(qs: QuerySet, area: Area | None, prefix: str = "items__") -> QuerySet:
-    if area is None:
-        return qs
-    return qs.filter(**{f"{prefix}area__path__startswith": area.path, f"{prefix}active": True})
-
-
 def _candidates(ids: list[int], area: Area | None, phrases: frozenset[str] | None = None, *,
                 with_text: bool = True) -> list[search.Candidate]:
     """The rows to rank: the index's candidates plus any item named exactly as the query (an
@@ -448,16 +442,6 @@ def mapping_resolve(*, system: str, external_code: str) -> ItemMapping | None:
 
 # ---------------------------------------------------------------------------------------------
 # Staff reads (scoped)
-
-
-def standard_items_list(*, q: str = "", department: str = "") -> QuerySet[StandardItem]:
-    """Standard items are the city's shared catalog: readable by every staff member."""
-    qs = StandardItem.objects.select_related("competent_department", "parent")
-    if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(code__icontains=q) | Q(aliases__icontains=q))
-    if department:
-        qs = qs.filter(competent_department__category=department)
-    return qs.order_by("code")
 
 
 def standard_item_get(*, code: str) -> StandardItem:

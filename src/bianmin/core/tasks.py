@@ -11,13 +11,13 @@ twice at once is harmless: claims are exclusive (see ``outbox``).
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from django.db import connections, router
 from django.utils import timezone
 from django_tasks import task
 
-from .jobs import database_backend
+from .jobs import database_backend, ensure_daily
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +82,21 @@ def wake_delivery(run_after: datetime | None = None) -> None:
     job.enqueue()
 
 
+PURGE_AT = time(3, 0)  # the night's quietest hour
+
+
 @task()
 def purge_rate_counters() -> int:
+    """Daily: delete the rate-limit counters of windows that have ended (RateCounter rows; with
+    Redis they expire by themselves). It puts itself back on the queue; ``bianmin worker`` starts
+    the cycle (cli.cmd_worker)."""
     from .ratelimit import purge_expired
 
-    return purge_expired()
+    try:
+        return purge_expired()
+    finally:
+        ensure_daily_purge()
+
+
+def ensure_daily_purge() -> None:
+    ensure_daily(purge_rate_counters, at=PURGE_AT)

@@ -21,7 +21,7 @@ from bianmin.core.errors import DomainError, Invalid, error_pages
 
 from . import selectors, services
 from .links import token_for
-from .models import ASPECTS, Channel, Evaluation, Grade
+from .models import ASPECTS, Channel, Grade
 
 
 def _qr():
@@ -309,7 +309,3 @@ def reports(request):
     page = Paginator(selectors.report_list(actor=actor, status=status), 50).get_page(request.GET.get("page"))
     return render(request, "evaluations/reports.html", {"page": page, "status": status or "",
                                                         "counts": selectors.report_status(actor=actor)})
-
-
-def evaluation_detail_url(evaluation: Evaluation) -> str:
-    return f"/evaluations/?grade={evaluation.grade}"

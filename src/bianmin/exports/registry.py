@@ -49,8 +49,3 @@ def get(kind: str) -> Exporter:
         return _EXPORTERS[kind]
     except KeyError:
         raise Invalid("未知的导出类型", field="kind") from None
-
-
-def label_of(kind: str) -> str:
-    exporter = _EXPORTERS.get(kind)
-    return exporter.label if exporter else kind

@@ -23,7 +23,7 @@ from bianmin.core.calendar import add_working_days
 from bianmin.core.capabilities import Cap
 from bianmin.core.errors import Conflict, Forbidden, Invalid, NotFound, clean_text
 from bianmin.core.models import AuditEntry
-from bianmin.core.principal import Grant, Principal
+from bianmin.core.principal import Principal
 from bianmin.core.scoping import get_scoped, require
 
 from . import workflow
@@ -531,10 +531,6 @@ def handling_appeal_decide(*, actor: Principal, handling_id: int, upheld: bool, 
 
 
 # --- the daily follow-up list ----------------------------------------------------------------
-
-def _system_principal(area) -> Principal:
-    return Principal(label="system:followups", grants=[Grant(area.path, frozenset({Cap.VIEW}))])
-
 
 def _day_bounds(day: date) -> tuple[datetime, datetime]:
     tz = timezone.get_current_timezone()

@@ -4,7 +4,7 @@ Thin: services write, selectors read (scoped); errors become Chinese pages."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -515,6 +515,3 @@ def survey(request, token: str):
             return render(request, "followups/problem.html", {"title": "提交成功", "message": "感谢您参与问卷调查！"})
     return render(request, "followups/survey.html", {"q": q, "questions": q.questions.all(), "error": error,
                                                      "values": request.POST}, status=422 if error else 200)
-
-
-__all__ = ["timedelta"]
