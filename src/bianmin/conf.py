@@ -81,6 +81,9 @@ TABLE: list[Setting] = [
             "Class delivering SMS (into BIANMIN_GATEWAYS['sms']); `bianmin.core.gateways.HttpSmsGateway` for a real one."),
     Setting("BIANMIN_NOTIFY_GATEWAY", ENV, "bianmin.core.gateways.FileGateway",
             "Class delivering staff notifications (into BIANMIN_GATEWAYS['notify'])."),
+    Setting("BIANMIN_EMAIL_GATEWAY", ENV, "bianmin.core.gateways.FileGateway",
+            "Class delivering e-mail (into BIANMIN_GATEWAYS['email']); `bianmin.core.gateways.MailGateway` "
+            "sends through Django's EMAIL_* settings."),
     Setting("BIANMIN_PG_BIN", ENV, "Debian's newest PostgreSQL bin folder",
             "Folder of pg_dump/pg_restore for `bianmin backup` and `restore`."),
     Setting("BIANMIN_IMAP_PASSWORD", ENV, "",
@@ -106,6 +109,7 @@ TABLE: list[Setting] = [
     Setting("BIANMIN_SMS_HTTP_TIMEOUT", SETTING, 10.0, "Seconds an SMS gateway request may take.", _float),
     Setting("BIANMIN_PROVINCIAL_EVAL_URL", SETTING, "", "The provincial 好差评 system's reporting address."),
     Setting("BIANMIN_PROVINCIAL_EVAL_TOKEN", SETTING, "", "The provincial 好差评 system's token."),
+    Setting("BIANMIN_EMAIL_DOMAIN", SETTING, "bianmin.local", "The domain of the Message-ID of e-mail the platform sends."),
     Setting("BIANMIN_OPEN311_JURISDICTION", SETTING, "bianmin", "The Open311 GeoReport jurisdiction id."),
     Setting("BIANMIN_OUTBOX_MAX_ATTEMPTS", SETTING, 10, "Delivery attempts of an outbox message before it fails.", _int),
     Setting("BIANMIN_OUTBOX_LEASE_SECONDS", SETTING, 300,
@@ -158,6 +162,25 @@ TABLE: list[Setting] = [
     Setting("BIANMIN_EXPORTS_DIR", SETTING, "", "Where export files live (unset: <BIANMIN_VAR>/exports)."),
     Setting("BIANMIN_EXPORT_STALE_MINUTES", SETTING, 10, "A running export silent this long lost its worker.", _int),
     Setting("BIANMIN_EXPORT_KEEP_DAYS", SETTING, 7, "How long a finished export file stays downloadable.", _int),
+
+    # --- policies --------------------------------------------------------------------------------
+    Setting("BIANMIN_POLICY_API_KEY_PER_MINUTE", SETTING, 600,
+            "Policy API requests a minute for one key with the policies.read scope.", _int),
+    Setting("BIANMIN_POLICY_API_ANON_PER_MINUTE", SETTING, 120,
+            "Policy API requests a minute from one address without a key.", _int),
+    Setting("BIANMIN_POLICY_SUBSCRIBE_PER_HOUR", SETTING, 10, "Policy subscriptions one address may ask for in an hour.",
+            _int),
+
+    # --- figures ---------------------------------------------------------------------------------
+    Setting("BIANMIN_FIGURES_REPAIR_DAYS", SETTING, 45,
+            "Recent days the figures' nightly job recounts from the raw rows (older: `rebuild_rollups --since DAY`).",
+            _int),
+    Setting("BIANMIN_ROLLOUT_TOWNSHIP_TARGET", SETTING, "2021-06-01",
+            "The date by which every township should be on the platform (上线推进)."),
+    Setting("BIANMIN_ROLLOUT_VILLAGE_TARGET", SETTING, "2021-09-01",
+            "The date by which every village/community should be on the platform."),
+    Setting("BIANMIN_APPRAISAL_WEIGHTS", SETTING, "",
+            "Weights of the 人民满意基层单位 score, `key=weight` comma-separated (keys and defaults in figures/conf.py)."),
 ]
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in TABLE}

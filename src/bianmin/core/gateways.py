@@ -152,7 +152,7 @@ class MailGateway(Gateway):
 
         payload = message.payload or {}
         digest = hashlib.sha256(message.dedupe_key.encode()).hexdigest()[:32]
-        domain = getattr(settings, "BIANMIN_EMAIL_DOMAIN", "bianmin.local")
+        domain = settings.BIANMIN_EMAIL_DOMAIN
         mail = EmailMessage(subject=str(payload.get("subject") or "便民 政务服务平台通知"),
                             body=str(payload.get("text") or ""), to=[message.recipient],
                             headers={"Message-ID": f"<{digest}@{domain}>", "X-Idempotency-Key": message.dedupe_key})

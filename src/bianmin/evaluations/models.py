@@ -33,8 +33,9 @@ def is_bad_grade(grade) -> bool:
     return grade in BAD_GRADES
 
 
-# The same as a query: a range, the shape the ledgers' and rates' plans were measured with.
+# The same as queries: ranges, the shape the ledgers' and rates' plans were measured with.
 BAD = Q(grade__lte=max(BAD_GRADES))
+NOT_BAD = Q(grade__gt=max(BAD_GRADES))  # 基本满意 and better
 # A bad review that counts: a citizen's (not the default 满意 after 7 days) and not excluded (an
 # upheld 申诉, 刷评). It opens a handling, is called back and enters the figures.
 COUNTED_BAD = BAD & Q(is_default=False, excluded=False)

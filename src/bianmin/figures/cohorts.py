@@ -62,6 +62,9 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from bianmin.evaluations.models import BAD as BAD_GRADE
+from bianmin.evaluations.models import COUNTED_BAD, NOT_BAD
+
 
 def day_start(d: date) -> datetime:
     return datetime.combine(d, time.min, tzinfo=timezone.get_current_timezone())
@@ -89,9 +92,9 @@ def _handling_rectified():
 RECTIFIED_STATUSES = ["explained", "rectified", "followed_up", "closed"]
 COUNTED = Q(is_default=False, excluded=False)
 ACTIVE_FIRST = Q(kind="first") & COUNTED
-SATISFIED_FIRST = ACTIVE_FIRST & Q(grade__gte=3)
+SATISFIED_FIRST = ACTIVE_FIRST & NOT_BAD
 DEFAULT_FIRST = Q(kind="first", is_default=True)
-BAD = Q(grade__lte=2) & COUNTED
+BAD = COUNTED_BAD  # the bad-review rule of evaluations.models, with COUNTED
 
 TRANSFERRED = ~Q(site=F("received_site"))  # 业务转办: handled by a higher site than the one that received it
 
@@ -240,7 +243,7 @@ ROWS_OF_CASES = {
     "evaluated": _has(ACTIVE_FIRST),
     "not_evaluated": lambda: ~Q(Exists(_evaluations_of().filter(ACTIVE_FIRST))),
     "satisfied": _has(SATISFIED_FIRST),
-    "unsatisfied": _has(ACTIVE_FIRST & Q(grade__lte=2)),
+    "unsatisfied": _has(ACTIVE_FIRST & BAD_GRADE),
     "defaulted": _has(DEFAULT_FIRST),
 }
 ROWS_OF_BAD = {

@@ -1,4 +1,4 @@
-"""The figures' settings (each with its default; see settings.py)."""
+"""The figures' settings (defaults and meanings in the one table, bianmin/conf.py)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from django.conf import settings
 def repair_days() -> int:
     """How many recent days the daily job recounts from the raw rows (a lost news older than
     this waits for ``rebuild_rollups``)."""
-    return int(getattr(settings, "BIANMIN_FIGURES_REPAIR_DAYS", 45))
+    return int(settings.BIANMIN_FIGURES_REPAIR_DAYS)
 
 
 def rollout_targets() -> dict[str, date]:
     """The seed's commitments: every township on the platform by 2021-06-01, every
     village/community by 2021-09-01."""
-    return {"township": date.fromisoformat(getattr(settings, "BIANMIN_ROLLOUT_TOWNSHIP_TARGET", "2021-06-01")),
-            "village": date.fromisoformat(getattr(settings, "BIANMIN_ROLLOUT_VILLAGE_TARGET", "2021-09-01"))}
+    return {"township": date.fromisoformat(settings.BIANMIN_ROLLOUT_TOWNSHIP_TARGET),
+            "village": date.fromisoformat(settings.BIANMIN_ROLLOUT_VILLAGE_TARGET)}
 
 
 DEFAULT_APPRAISAL_WEIGHTS = {"satisfaction": 40, "participation": 10, "followup": 10, "rectification": 10,
@@ -27,7 +27,7 @@ DEFAULT_APPRAISAL_WEIGHTS = {"satisfaction": 40, "participation": 10, "followup"
 def appraisal_weights() -> dict[str, float]:
     """Weights of the 人民满意基层单位 score (they need not sum to 100: the score is normalised by
     the weights of the parts a unit has data for)."""
-    raw = getattr(settings, "BIANMIN_APPRAISAL_WEIGHTS", "") or ""
+    raw = settings.BIANMIN_APPRAISAL_WEIGHTS or ""
     weights = dict(DEFAULT_APPRAISAL_WEIGHTS)
     for part in str(raw).split(","):
         if "=" in part:
