@@ -57,6 +57,8 @@ def test_the_apps_settings_have_the_tables_defaults():
     ("BIANMIN_SMS_HTTP_TIMEOUT", "2.5", 2.5),
     ("BIANMIN_MANDATORY_DEPARTMENTS", "民政、残联, 司法", ("民政", "残联", "司法")),
     ("BIANMIN_PUBLIC_BASE_URL", "https://bianmin.example.gov.cn", "https://bianmin.example.gov.cn"),
+    ("BIANMIN_ASSESSMENT_WEIGHTS", "inspection=50, satisfaction=20,timeliness=15、appeal=15",
+     {"inspection": 50, "satisfaction": 20, "timeliness": 15, "appeal": 15}),
 ])
 def test_the_environment_replaces_a_default(name, raw, value):
     assert conf.django_settings({name: raw})[name] == value

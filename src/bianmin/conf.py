@@ -48,6 +48,12 @@ def _words(raw: str) -> tuple[str, ...]:
     return tuple(p.strip() for p in raw.replace("、", ",").split(",") if p.strip())
 
 
+def _weights(raw: str) -> dict[str, int]:
+    """"inspection=40,satisfaction=30": parts and their weights."""
+    pairs = (p.split("=", 1) for p in raw.replace("、", ",").split(",") if "=" in p)
+    return {key.strip(): int(value) for key, value in pairs}
+
+
 def _flag(raw: str) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
@@ -181,6 +187,16 @@ TABLE: list[Setting] = [
             "The date by which every village/community should be on the platform."),
     Setting("BIANMIN_APPRAISAL_WEIGHTS", SETTING, "",
             "Weights of the 人民满意基层单位 score, `key=weight` comma-separated (keys and defaults in figures/conf.py)."),
+
+    # --- inspections (督查) -----------------------------------------------------------------------
+    Setting("BIANMIN_ASSESSMENT_WEIGHTS", SETTING,
+            {"inspection": 40, "satisfaction": 30, "timeliness": 15, "appeal": 15},
+            "Default weights (percent) of the annual assessment's parts, `key=weight` comma-separated; "
+            "an organiser sets its own per year.", _weights),
+    Setting("BIANMIN_INSPECTION_PERIOD_MONTHS", SETTING, 2, "Default months between two draws of a schedule.", _int),
+    Setting("BIANMIN_INSPECTION_SUBMIT_DAYS", SETTING, 10,
+            "Default working days the inspected have to submit the drawn dossiers.", _int),
+    Setting("BIANMIN_INSPECTION_NOTICE_DAYS", SETTING, 10, "Default working days to rectify after a notice.", _int),
 ]
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in TABLE}
@@ -205,6 +221,8 @@ def _show(value: Any) -> str:
         return "on" if value else "off"
     if isinstance(value, tuple):
         return ",".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return ",".join(f"{k}={v}" for k, v in value.items())
     return str(value)
 
 

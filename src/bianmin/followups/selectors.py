@@ -263,7 +263,7 @@ def assessment_figures_for(*, area, year: int, today: date, width: int) -> dict[
     from django.db.models.functions import Substr
 
     from bianmin.appeals.models import OPEN_STATUSES, Appeal
-    from bianmin.evaluations.models import Evaluation
+    from bianmin.evaluations.models import NOT_BAD, Evaluation
 
     lo = _start(date(year, 1, 1))
     hi = _start(date(year + 1, 1, 1))
@@ -271,7 +271,7 @@ def assessment_figures_for(*, area, year: int, today: date, width: int) -> dict[
     satisfaction = (Evaluation.objects.filter(active, area__path__startswith=area.path, evaluated_at__gte=lo,
                                               evaluated_at__lt=hi)
                     .annotate(child=Substr("area__path", 1, width)).values("child")
-                    .annotate(num=Count("pk", filter=Q(grade__gte=3)), den=Count("pk")).order_by()
+                    .annotate(num=Count("pk", filter=NOT_BAD), den=Count("pk")).order_by()
                     .values_list("child", "num", "den"))
     overdue_open = Q(status__in=list(OPEN_STATUSES), due_date__lt=today)
     appeal = (Appeal.objects.filter(area__path__startswith=area.path, registered_at__gte=lo, registered_at__lt=hi)

@@ -16,7 +16,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -30,6 +29,7 @@ from bianmin.core.models import AuditEntry
 from bianmin.core.outbox import enqueue
 from bianmin.core.pagecache import POLICIES, bump
 from bianmin.core.principal import Principal
+from bianmin.core.public_url import public_url
 from bianmin.core.scoping import require
 from bianmin.regions.models import Area
 
@@ -910,10 +910,6 @@ def subscription_from_token(token: str) -> Subscription:
     return sub
 
 
-def _public_url(path: str) -> str:
-    return getattr(settings, "BIANMIN_PUBLIC_BASE_URL", "").rstrip("/") + path
-
-
 def subscription_create(*, data: ProfileData, channel: str, contact: str) -> Subscription:
     """An enterprise subscribes (no log-in). Pending until confirmed through the link sent to the
     contact. A pilot credit code cannot be confirmed here: the enterprise is asked to contact the
@@ -926,7 +922,7 @@ def subscription_create(*, data: ProfileData, channel: str, contact: str) -> Sub
         _profile_apply(profile, data, pilot_override=False)
         profile.save()
         sub = Subscription.objects.create(profile=profile, channel=channel, contact=contact)
-        link = _public_url(f"/policies/subscriptions/{subscription_token(sub)}/")
+        link = public_url(f"/policies/subscriptions/{subscription_token(sub)}/")
         text = (f"【便民】{profile.name}：请打开链接确认订阅惠企政策推送（新政策符合贵企业条件时通知您）：{link} "
                 "非本人操作请忽略。")
         enqueue(channel=channel, recipient=contact, dedupe_key=f"policy-subscription-confirm:{sub.pk}", new_key=True,
@@ -1012,8 +1008,8 @@ def subscribers_notify(*, policy_id: int, previous_id: int | None = None) -> int
                     SubscriptionNotice.objects.create(subscription=sub, code=policy.code, policy=policy)
             except IntegrityError:
                 continue  # told already (another run)
-            link = _public_url(policy_url(policy.code))
-            manage = _public_url(f"/policies/subscriptions/{subscription_token(sub)}/")
+            link = public_url(policy_url(policy.code))
+            manage = public_url(f"/policies/subscriptions/{subscription_token(sub)}/")
             text = (f"【便民】{sub.profile.name}：新发布的惠企政策《{policy.title}》符合贵企业条件，"
                     f"详情：{link} 退订：{manage}")
             enqueue(channel=sub.channel, recipient=sub.contact, dedupe_key=f"policy-notice:{sub.pk}:{policy.code}",
