@@ -197,6 +197,26 @@ TABLE: list[Setting] = [
     Setting("BIANMIN_INSPECTION_SUBMIT_DAYS", SETTING, 10,
             "Default working days the inspected have to submit the drawn dossiers.", _int),
     Setting("BIANMIN_INSPECTION_NOTICE_DAYS", SETTING, 10, "Default working days to rectify after a notice.", _int),
+
+    # --- self-service kiosks (自助终端) -------------------------------------------------------------
+    Setting("BIANMIN_KIOSK_OFFLINE_MINUTES", SETTING, 10,
+            "A terminal silent this long is marked offline; its district gets a notification.", _int),
+    Setting("BIANMIN_KIOSK_OFFLINE_CHECK_MINUTES", SETTING, 5, "How often the worker runs the offline check.", _int),
+    Setting("BIANMIN_KIOSK_HEARTBEAT_SECONDS", SETTING, 60, "The heartbeat interval told to terminals.", _int),
+    Setting("BIANMIN_KIOSK_IDLE_SECONDS", SETTING, 90,
+            "A kiosk screen untouched this long ends the citizen's visit and clears it.", _int),
+    Setting("BIANMIN_KIOSK_SOURCE_TIMEOUT", SETTING, 5.0,
+            "Seconds a certificate's data source may take; a later answer issues nothing.", _float),
+    Setting("BIANMIN_KIOSK_READER", SETTING, "demo",
+            "The kiosk screens' identity-card reader: `demo` (demo registries) or `device` (the terminal's driver)."),
+    Setting("BIANMIN_KIOSK_PAIRING_MINUTES", SETTING, 30, "How long a browser pairing code stays valid.", _int),
+    Setting("BIANMIN_KIOSK_PRINT_MINUTES", SETTING, 10,
+            "How long after issuing the terminal may fetch a certificate's PDF to print it.", _int),
+    Setting("BIANMIN_KIOSK_MAX_USES_PER_REQUEST", SETTING, 500, "Usage records a terminal may send in one request.",
+            _int),
+    Setting("BIANMIN_KIOSK_SOURCES", SETTING, "{}",
+            "Certificate data-source adapters `{code: dotted path}` on top of the demo ones (kiosks/sources.py).",
+            None),
 ]
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in TABLE}
