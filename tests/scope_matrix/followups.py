@@ -149,8 +149,6 @@ ROUTES = [
                                                                    method="post")),
     Scoped("api:followup_record", role=AGENT, make=lambda w: _post(
         f"/api/v1/followups/items/{followup(w).pk}", outcome="refused")),
-    Scoped("api:followup_rates", make=lambda w: f"/api/v1/followups/rates?area_code={GUDONG}&date_from=2030-01-01"
-                                                  f"&date_to=2030-01-31"),
     Scoped("api:followup_rectification", make=lambda w: f"/api/v1/followups/rectifications/{rectification(w).pk}"),
     Scoped("api:followup_rectification_plan", role=MANAGER, make=lambda w: _post(
         f"/api/v1/followups/rectifications/{rectification(w).pk}/plan", measure="高峰增开窗口", owner_name="李")),
