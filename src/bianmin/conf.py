@@ -82,6 +82,8 @@ TABLE: list[Setting] = [
     Setting("BIANMIN_LOG_LEVEL", ENV, "INFO (bianmin) / WARNING (others)", "Log level."),
     Setting("BIANMIN_MAX_BODY_BYTES", ENV, 2 * 1024 * 1024,
             "Largest request body kept in memory (Django's DATA_UPLOAD_MAX_MEMORY_SIZE).", _int),
+    Setting("BIANMIN_PAGE_CACHE_ENTRIES", ENV, 3000,
+            "Public pages each app process keeps in its in-memory page cache (gzip-compressed, about 6 KB each).", _int),
     Setting("BIANMIN_TASKS_BACKEND", ENV, "django_tasks_db.DatabaseBackend", "The django-tasks backend."),
     Setting("BIANMIN_SMS_GATEWAY", ENV, "bianmin.core.gateways.FileGateway",
             "Class delivering SMS (into BIANMIN_GATEWAYS['sms']); `bianmin.core.gateways.HttpSmsGateway` for a real one."),
