@@ -497,6 +497,8 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=4, help="并发客户端线程数")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn 工作进程数")
     parser.add_argument("--port", type=int, default=8170, help="本机端口（被占用时自动另选）")
+    parser.add_argument("--warm", type=float, default=0.0,
+                        help="每条路由先不计时地压测这么多秒（缓存已热时的吞吐；0 为冷启动）")
     parser.add_argument("--keep", action="store_true", help="结束后保留临时目录（日志、数据库）")
     parser.add_argument("--reuse-var", help="SQLite：复制该 var 目录中已载入演示数据的数据库，免去重新载入（仅 --db sqlite）")
     args = parser.parse_args()
@@ -551,6 +553,9 @@ def main() -> int:
         trivial_after = Route("基准：平凡接口（后）", "GET", TRIVIAL, lambda: (TRIVIAL, None, {}))
         plan = [trivial_before, *routes, trivial_after]
         for route in plan:
+            if args.warm and route.method == "GET":
+                warm = Route(route.name, route.method, route.path, route.make)
+                run_route(warm, port, args.warm, args.clients)  # fills the page cache; not counted
             print(f"压测 {route.name} {args.seconds:g} 秒……", flush=True)
             run_route(route, port, args.seconds, args.clients)
         rss = server.worker_rss_mb()
