@@ -135,6 +135,10 @@ class Rectification(models.Model):
         APPEAL_GROUP = "appeal_group", _("高频诉求")
         QUESTIONNAIRE = "questionnaire", _("问卷调查")
         INSPECTION = "inspection", _("督查整改通知")
+        # engagement's sources (it raises its findings here like any source; followups never reads it)
+        SYMPOSIUM = "symposium", _("座谈会意见")
+        CAMPAIGN = "campaign", _("民意征集")
+        PROPOSAL = "proposal", _("提案办理")
         OTHER = "other", _("其他")
 
     class Status(models.TextChoices):
@@ -326,11 +330,19 @@ class Question(models.Model):
 
 
 class SurveyInvitation(models.Model):
-    """A questionnaire sent to one phone by SMS link; answered once."""
+    """One answer sheet of a questionnaire, answered once: sent to one phone by SMS link, or
+    opened by a QR code (no phone), or filled in by staff after a home visit or a call."""
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("短信链接")
+        QR = "qr", _("扫码填写")
+        VISIT = "visit", _("上门回访录入")
+        CALL = "call", _("电话回访录入")
 
     questionnaire = models.ForeignKey(Questionnaire, verbose_name=_("问卷"), on_delete=models.PROTECT, related_name="invitations")
     token = models.CharField(_("链接随机码"), max_length=40, unique=True)
-    phone = models.CharField(_("手机号码"), max_length=11)
+    channel = models.CharField(_("答卷方式"), max_length=6, choices=Channel.choices, default=Channel.SMS)
+    phone = models.CharField(_("手机号码"), max_length=11, blank=True)
     case = models.ForeignKey("cases.Case", verbose_name=_("办件"), null=True, blank=True, on_delete=models.PROTECT,
                              related_name="+")
     sent_at = models.DateTimeField(_("发送时间"), default=timezone.now)
@@ -339,7 +351,9 @@ class SurveyInvitation(models.Model):
     class Meta:
         verbose_name = _("问卷邀请")
         verbose_name_plural = _("问卷邀请")
-        constraints = [models.UniqueConstraint(fields=["questionnaire", "phone"], name="uniq_survey_invite_phone")]
+        # A phone is invited once per questionnaire; sheets without a phone (QR, staff entry) are many.
+        constraints = [models.UniqueConstraint(fields=["questionnaire", "phone"], condition=~Q(phone=""),
+                                               name="uniq_survey_invite_phone")]
 
 
 class SurveyResponse(models.Model):

@@ -710,16 +710,20 @@ def followup_record(*, actor: Principal, followup_id: int, outcome: str, satisfa
 
 
 def followup_log(*, actor: Principal, area, method: str, contact_name: str, contact_phone: str = "", address: str = "",
-                 case=None, outcome: str = FollowUp.Outcome.REACHED, satisfaction: str = "", notes: str = "",
+                 case=None, site=None, outcome: str = FollowUp.Outcome.REACHED, satisfaction: str = "", notes: str = "",
                  problem: str = "", measure: str = "", owner_name: str = "") -> FollowUp:
-    """A home visit, a call or a questionnaire outside the daily list, recorded like a call."""
+    """A home visit, a call or a questionnaire outside the daily list, recorded like a call.
+    ``site``: the site the visit is about when there is no case (a campaign's 上门回访)."""
     require(actor, Cap.FOLLOWUP_WORK, area)
+    if site is not None and not site.area.path.startswith(area.path):
+        raise Invalid("服务场所不在该区划内", field="site")
     if method not in FollowUp.Method.values:
         raise Invalid("回访方式无效", field="method")
     contact_name = _text(contact_name, "contact_name", "回访对象", limit=100)
     with transaction.atomic():
         fu = FollowUp(reason=FollowUp.Reason.MANUAL, method=method, area=area, case=case,
-                      site_id=case.site_id if case is not None else None, contact_name=contact_name,
+                      site_id=case.site_id if case is not None else (site.pk if site is not None else None),
+                      contact_name=contact_name,
                       contact_phone=(contact_phone or "")[:20], address=(address or "")[:200])
         fu.full_clean(validate_unique=False, validate_constraints=False)
         fu.save()
@@ -730,8 +734,11 @@ def followup_log(*, actor: Principal, area, method: str, contact_name: str, cont
 
 # --- questionnaires --------------------------------------------------------------------------
 
-def questionnaire_create(*, actor: Principal, area, title: str, intro: str = "", questions: list[dict]) -> Questionnaire:
-    require(actor, Cap.FOLLOWUP_WORK, area)
+def questionnaire_create(*, actor: Principal, area, title: str, intro: str = "", questions: list[dict],
+                         capability: str = Cap.FOLLOWUP_WORK) -> Questionnaire:
+    """``capability``: the apps after followups that own a questionnaire (engagement's trainings
+    and campaigns) check their own capability at the area; the questionnaire stays this one."""
+    require(actor, capability, area)
     title = _text(title, "title", "问卷标题", limit=200)
     if not questions:
         raise Invalid("问卷至少需要一道题", field="questions")
@@ -762,7 +769,8 @@ def survey_url(invitation: SurveyInvitation) -> str:
     return public_url(reverse("followups:survey", args=[invitation.token]))
 
 
-def survey_send(*, actor: Principal, questionnaire_id: int, phones: list[str], case=None) -> int:
+def survey_send(*, actor: Principal, questionnaire_id: int, phones: list[str], case=None,
+                capability: str = Cap.FOLLOWUP_WORK) -> int:
     """Send the questionnaire's link by SMS (outbox: delayed by an outage, never lost or doubled).
     A phone already invited to this questionnaire is not invited again."""
     from django.core.exceptions import ValidationError
@@ -770,7 +778,7 @@ def survey_send(*, actor: Principal, questionnaire_id: int, phones: list[str], c
     from bianmin.core.outbox import enqueue
     from bianmin.core.validators import validate_mobile
 
-    q = get_scoped(Questionnaire.objects.all(), actor, Cap.FOLLOWUP_WORK, pk=questionnaire_id)
+    q = get_scoped(Questionnaire.objects.all(), actor, capability, pk=questionnaire_id)
     if not q.active:
         raise Conflict("问卷已停止收集")
     clean = []
@@ -793,17 +801,15 @@ def survey_send(*, actor: Principal, questionnaire_id: int, phones: list[str], c
     return sent
 
 
-def survey_answer(*, token: str, answers: dict) -> SurveyResponse:
-    inv = SurveyInvitation.objects.select_related("questionnaire").filter(token=token).first()
-    if inv is None:
-        raise NotFound("问卷链接无效")
-    q = inv.questionnaire
+def survey_clean_answers(questionnaire: Questionnaire, answers: dict) -> dict:
+    """The answers checked against the questions (keys are the questions' positions): a choice
+    among the options, a score of 1 to 5, text within 1000 characters, the required ones given."""
     clean: dict[str, object] = {}
-    for question in q.questions.all():
+    for question in questionnaire.questions.all():
         key = str(question.position)
         raw = answers.get(key)
         if question.kind == Question.Kind.MULTIPLE:
-            values = [v for v in (raw or []) if v]
+            values = [v for v in (raw or []) if v] if isinstance(raw, list | tuple) else ([raw] if raw else [])
             bad = [v for v in values if v not in question.options]
             if bad:
                 raise Invalid(f"第 {key} 题选项无效", field=key)
@@ -830,6 +836,15 @@ def survey_answer(*, token: str, answers: dict) -> SurveyResponse:
         if question.required and empty:
             raise Invalid(f"第 {key} 题为必答题", field=key)
         clean[key] = value
+    return clean
+
+
+def survey_answer(*, token: str, answers: dict) -> SurveyResponse:
+    inv = SurveyInvitation.objects.select_related("questionnaire").filter(token=token).first()
+    if inv is None:
+        raise NotFound("问卷链接无效")
+    q = inv.questionnaire
+    clean = survey_clean_answers(q, answers)
     with transaction.atomic():
         inv = SurveyInvitation.objects.select_for_update().get(pk=inv.pk)
         if inv.answered_at is not None:
@@ -841,4 +856,32 @@ def survey_answer(*, token: str, answers: dict) -> SurveyResponse:
         inv.save(update_fields=["answered_at"])
         audit(actor=None, action=AuditEntry.Action.CREATE, target=response, area_code=q.area.code,
               changes={"questionnaire": q.pk})
+    return response
+
+
+def survey_record(*, actor: Principal | None, questionnaire_id: int, answers: dict, channel: str,
+                  capability: str = Cap.FOLLOWUP_WORK) -> SurveyResponse:
+    """One answer sheet without an SMS invitation: a citizen's through a QR code (``actor``
+    None: the caller, a public page, has found the questionnaire by its own link), or staff's
+    after a home visit or a call (``actor`` holds ``capability`` at the questionnaire's area).
+    Inside the caller's transaction when there is one. The sheet has no phone: who answered
+    (a visited citizen's contact) is the caller's record, masked there."""
+    if channel not in (SurveyInvitation.Channel.QR, SurveyInvitation.Channel.VISIT, SurveyInvitation.Channel.CALL):
+        raise Invalid("答卷方式无效", field="channel")
+    if actor is None:
+        q = Questionnaire.objects.select_related("area").filter(pk=questionnaire_id).first()
+        if q is None:
+            raise NotFound("问卷不存在")
+    else:
+        q = get_scoped(Questionnaire.objects.select_related("area"), actor, capability, pk=questionnaire_id)
+    if not q.active:
+        raise Conflict("问卷已停止收集")
+    clean = survey_clean_answers(q, answers)
+    now = timezone.now()
+    with transaction.atomic():
+        inv = SurveyInvitation.objects.create(questionnaire=q, token=secrets.token_urlsafe(16), channel=channel,
+                                              sent_at=now, answered_at=now)
+        response = SurveyResponse.objects.create(invitation=inv, answers=clean, submitted_at=now)
+        audit(actor=actor, action=AuditEntry.Action.CREATE, target=response, area_code=q.area.code,
+              changes={"questionnaire": q.pk, "channel": channel})
     return response
