@@ -139,6 +139,7 @@ def _register_routers() -> None:
     from bianmin.appeals.api import router as appeals_router
     from bianmin.cases.api import router as cases_router
     from bianmin.catalog.api import router as catalog_router
+    from bianmin.engagement.api import router as engagement_router
     from bianmin.evaluations.api import router as evaluations_router
     from bianmin.figures.api import router as figures_router
     from bianmin.followups.api import router as followups_router
@@ -149,7 +150,7 @@ def _register_routers() -> None:
 
     for router in (accounts_router, regions_router, catalog_router, cases_router, evaluations_router, followups_router, appeals_router,
                    policies_router, figures_router,
-                   inspections_router):
+                   inspections_router, engagement_router):
         api.add_router("/v1/", router)
     api.add_router("/v1/", kiosks_router)
 

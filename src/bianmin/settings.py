@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "bianmin.figures",
     "bianmin.inspections",
     "bianmin.kiosks",
+    "bianmin.engagement",
 ]
 
 MIDDLEWARE = [

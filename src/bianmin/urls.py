@@ -26,6 +26,7 @@ urlpatterns = [
     path("followups/", include("bianmin.followups.urls")),
     path("appeals/", include("bianmin.appeals.urls")),
     path("inspections/", include("bianmin.inspections.urls")),
+    path("engagement/", include("bianmin.engagement.urls")),
     path("exports/", include("bianmin.exports.urls")),
     path("figures/", include("bianmin.figures.urls")),
     path("policies/", include("bianmin.policies.urls")),

@@ -18,6 +18,7 @@ DEMO_ACCOUNTS = [
     ("gulou_agent", "鼓楼回访员", Role.FOLLOWUP_AGENT, "350102000000", "回访员（鼓楼区）"),
     ("city_inspector", "市督查员", Role.INSPECTOR, "350100000000", "督查员（福州市）"),
     ("policy_editor", "政策编辑", Role.POLICY_EDITOR, "350100000000", "政策编辑（福州市）"),
+    ("city_leader", "孙春影", Role.LEADER, "350100000000", "单位领导、签发人（福州市）"),
 ]
 
 # (username, description, password)

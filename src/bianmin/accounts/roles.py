@@ -16,6 +16,7 @@ class Role(models.TextChoices):
     FOLLOWUP_AGENT = "followup_agent", _("回访员")
     INSPECTOR = "inspector", _("督查员")
     POLICY_EDITOR = "policy_editor", _("政策编辑")
+    LEADER = "leader", _("单位领导（签发人）")
 
 
 _ALL_OPERATIONS = {
@@ -28,17 +29,21 @@ CAPABILITIES: dict[str, frozenset[str]] = {
         Cap.AUDIT_VIEW, Cap.USERS_MANAGE, Cap.KEYS_MANAGE, Cap.CALENDAR_EDIT, Cap.REGIONS_EDIT,
         Cap.CATALOG_EDIT, Cap.INSPECT, Cap.POLICY_EDIT,
         Cap.KIOSK_MANAGE,
+        Cap.ENGAGEMENT_MANAGE, Cap.PROPOSAL_HANDLE, Cap.PROPOSAL_SIGN,
     }),
     Role.DISTRICT_ADMIN: frozenset(_ALL_OPERATIONS | {Cap.USERS_MANAGE, Cap.KEYS_MANAGE, Cap.REGIONS_EDIT, Cap.INSPECT,
-                                                      Cap.INSPECTION_RESPOND, Cap.KIOSK_MANAGE}),
+                                                      Cap.INSPECTION_RESPOND, Cap.KIOSK_MANAGE,
+                                                      Cap.ENGAGEMENT_MANAGE, Cap.PROPOSAL_HANDLE}),
     Role.CENTER_MANAGER: frozenset({
         Cap.VIEW, Cap.UNMASK, Cap.STATIONING_EDIT, Cap.CASE_HANDLE, Cap.CASE_MANAGE, Cap.EVALUATION_RECORD,
         Cap.BADREVIEW_HANDLE, Cap.APPEAL_HANDLE, Cap.APPEAL_MANAGE, Cap.KEYS_MANAGE,
         Cap.INSPECTION_RESPOND,
         Cap.KIOSK_MANAGE,
+        Cap.ENGAGEMENT_MANAGE, Cap.PROPOSAL_HANDLE,
     }),
     Role.WINDOW_CLERK: frozenset({Cap.VIEW, Cap.CASE_HANDLE, Cap.EVALUATION_RECORD, Cap.APPEAL_HANDLE}),
     Role.FOLLOWUP_AGENT: frozenset({Cap.VIEW, Cap.UNMASK, Cap.FOLLOWUP_WORK, Cap.EVALUATION_RECORD, Cap.APPEAL_HANDLE}),
     Role.INSPECTOR: frozenset({Cap.VIEW, Cap.INSPECT}),
     Role.POLICY_EDITOR: frozenset({Cap.POLICY_EDIT}),
+    Role.LEADER: frozenset({Cap.VIEW, Cap.PROPOSAL_SIGN}),
 }

@@ -28,6 +28,9 @@ class Cap:
     INSPECTION_RESPOND = "inspection.respond"  # the inspected level: submit materials, answer notices (督查)
     POLICY_EDIT = "policy.edit"
     KIOSK_MANAGE = "kiosk.manage"  # self-service terminals: register, maintenance, item lists, revocation
+    ENGAGEMENT_MANAGE = "engagement.manage"  # symposiums, trainings, opinion-collection campaigns
+    PROPOSAL_HANDLE = "proposal.handle"  # take in, assign, draft the reply, track the plan
+    PROPOSAL_SIGN = "proposal.sign"  # 签发 a reply (a leader; never the reply's drafter)
 
     # Held through API keys' scopes (accounts.principals.KEY_SCOPE_CAPABILITIES).
     CASE_INTAKE = "case.intake"  # an intake system files cases

@@ -17,6 +17,7 @@ def steps() -> list[tuple[str, Callable[[], object]]]:
     from bianmin.appeals.demo import load_demo_appeals
     from bianmin.cases.demo import load_demo_cases
     from bianmin.catalog.demo import load_demo_catalog
+    from bianmin.engagement.demo import load_demo_engagement
     from bianmin.evaluations.demo import load_demo_evaluations
     from bianmin.figures.demo import load_demo_figures
     from bianmin.figures.rollups import rebuild
@@ -38,6 +39,7 @@ def steps() -> list[tuple[str, Callable[[], object]]]:
         ("惠企政策", load_demo_policies),
         ("统计基础数据（村居位置、上线登记）", load_demo_figures),
         ("自助终端", load_demo_kiosks),
+        ("座谈培训与提案", load_demo_engagement),
         # The bulk paths above skip the roll-up upkeep: rebuild the figures once at the end.
         ("统计汇总", rebuild),
     ]
