@@ -43,6 +43,10 @@ def _pair(raw: str) -> tuple[int, int]:
     return int(first), int(second)
 
 
+def _ints(raw: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in raw.replace("，", ",").replace("、", ",").split(",") if x.strip())
+
+
 def _words(raw: str) -> tuple[str, ...]:
     """A list written with commas or 、."""
     return tuple(p.strip() for p in raw.replace("、", ",").split(",") if p.strip())
@@ -219,6 +223,18 @@ TABLE: list[Setting] = [
     Setting("BIANMIN_KIOSK_SOURCES", SETTING, "{}",
             "Certificate data-source adapters `{code: dotted path}` on top of the demo ones (kiosks/sources.py).",
             None),
+    # --- engagement (座谈会、提案建议办理) --------------------------------------------------------------
+    Setting("BIANMIN_OPINION_DAYS", SETTING, 10,
+            "Working days to answer a symposium opinion or settle it as a rectification.", _int),
+    Setting("BIANMIN_PROPOSAL_REPLY_MONTHS", SETTING, 3, "Months from assignment to a proposal's reply (at most 6).", _int),
+    Setting("BIANMIN_PROPOSAL_JOINT_MONTHS", SETTING, 1, "Months a 会办 unit has to send its view to the 主办.", _int),
+    Setting("BIANMIN_PROPOSAL_RETURN_DAYS", SETTING, 10, "Days after assignment a wrongly assigned unit may return it.",
+            _int),
+    Setting("BIANMIN_PROPOSAL_REHANDLE_MONTHS", SETTING, 1, "Months to re-handle after the member's 不满意.", _int),
+    Setting("BIANMIN_PROPOSAL_MAX_ROUNDS", SETTING, 2, "Handling rounds of one unit (the reply and one re-handling).",
+            _int),
+    Setting("BIANMIN_PROPOSAL_REMINDER_DAYS", SETTING, (30, 7, 1),
+            "Reminders (催办) this many days before a deadline, comma-separated (and once when it has passed).", _ints),
 ]
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in TABLE}
