@@ -11,6 +11,7 @@ from bianmin.accounts.auth import key_auth, staff_auth
 from bianmin.accounts.principals import principal_of
 from bianmin.core.capabilities import Cap
 from bianmin.core.errors import Invalid, NotFound
+from bianmin.core.paging import window
 from bianmin.core.scoping import require
 
 from . import importer, selectors, services
@@ -110,7 +111,7 @@ def appeals_list(request, status: str = "", overdue: bool = False, escalated: bo
     principal = principal_of(request)
     qs = selectors.appeal_list(principal, status=status or None, overdue=overdue, escalated=escalated,
                                owner=request.user if mine else None)
-    limit, offset = max(1, min(limit, 200)), max(0, min(offset, 10**9))
+    limit, offset = window(limit, offset)
     return [_out(a) for a in qs[offset:offset + limit]]
 
 

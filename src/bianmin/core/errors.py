@@ -76,10 +76,10 @@ def full_clean(obj, *, exclude: list[str] | None = None) -> None:
         raise Invalid("；".join(errors), field=None if field == "__all__" else field) from None
 
 
-def clean_text(value: str | None, field: str, what: str, *, required: bool = True, limit: int = 2000) -> str:
-    """A person's text input, stripped; Invalid (422, in Chinese, naming `what`) when required and
-    empty or longer than `limit`."""
-    value = (value or "").strip()
+def clean_text(value, field: str, what: str, *, required: bool = True, limit: int = 2000) -> str:
+    """A person's text input (None is empty; anything else as its text), stripped; Invalid (422, in
+    Chinese, naming `what`) when required and empty or longer than `limit`."""
+    value = ("" if value is None else str(value)).strip()
     if required and not value:
         raise Invalid(f"请填写{what}", field=field)
     if len(value) > limit:

@@ -16,6 +16,7 @@ from bianmin.accounts.auth import staff_auth
 from bianmin.accounts.principals import principal_of
 from bianmin.cases.services import max_file_bytes
 from bianmin.core.errors import Invalid, NotFound, TooLarge
+from bianmin.core.paging import window
 
 from . import selectors, services
 from .models import FieldCheck, Notice
@@ -190,7 +191,7 @@ class InspCycleBriefOut(Schema):
 @router.get("/inspections/cycles", auth=staff_auth, response=list[InspCycleBriefOut], summary="督查周期列表")
 def inspection_cycles(request: HttpRequest, status: str = "", limit: int = 50, offset: int = 0):
     qs = selectors.cycles(actor=principal_of(request), status=status or None)
-    limit, offset = max(1, min(limit, 200)), max(0, min(offset, 10**9))
+    limit, offset = window(limit, offset)
     return [{"id": c.pk, "number": c.number, "title": c.title, "area_code": c.area.code, "period_start": c.period_start,
              "period_end": c.period_end, "status": c.status} for c in qs[offset:offset + limit]]
 
@@ -459,7 +460,7 @@ class InspCheckBriefOut(Schema):
             summary="实地查访、暗访、电话抽查列表（未公布的暗访仅组织单位可见）")
 def inspection_checks(request: HttpRequest, method: str = "", limit: int = 50, offset: int = 0):
     qs = selectors.checks(actor=principal_of(request), method=method or None)
-    limit, offset = max(1, min(limit, 200)), max(0, min(offset, 10**9))
+    limit, offset = window(limit, offset)
     return [{"id": c.pk, "method": c.method, "site_code": c.site.code, "at": c.at, "status": c.status}
             for c in qs[offset:offset + limit]]
 
@@ -528,7 +529,7 @@ def inspection_check_publish(request: HttpRequest, check_id: int):
 @router.get("/inspections/findings", auth=staff_auth, response=list[InspFindingOut], summary="发现问题（本辖区）")
 def inspection_findings(request: HttpRequest, limit: int = 50, offset: int = 0):
     qs = selectors.findings(actor=principal_of(request))
-    limit, offset = max(1, min(limit, 200)), max(0, min(offset, 10**9))
+    limit, offset = window(limit, offset)
     return [_finding(f) for f in qs[offset:offset + limit]]
 
 
@@ -626,7 +627,7 @@ def inspection_notices(request: HttpRequest, status: str = "", overdue: bool = F
         raise Invalid("检查方式无效", field="source")
     qs = selectors.notices(actor=principal_of(request), status=status or None, overdue=overdue, cycle_id=cycle_id,
                            area_code=area_code or None, source=source or None)
-    limit, offset = max(1, min(limit, 200)), max(0, min(offset, 10**9))
+    limit, offset = window(limit, offset)
     return [{"id": n.pk, "number": n.number, "site_code": n.site.code, "addressee_code": n.addressee.code,
              "status": n.status, "overdue": n.is_overdue(), "deadline": n.deadline} for n in qs[offset:offset + limit]]
 
@@ -730,6 +731,6 @@ def inspection_notifications(request: HttpRequest, unread: bool = False, limit: 
     qs = selectors.notifications(actor=principal_of(request))
     if unread:
         qs = qs.filter(is_read=False)
-    limit, offset = max(1, min(limit, 200)), max(0, min(offset, 10**9))
+    limit, offset = window(limit, offset)
     return [{"id": n.pk, "area_code": n.area.code, "title": n.title, "body": n.body, "url": n.url,
              "created_at": n.created_at, "read": n.is_read} for n in qs[offset:offset + limit]]

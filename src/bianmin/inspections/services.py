@@ -26,7 +26,7 @@ from bianmin.cases.uploads import atomic_with_uploads
 from bianmin.core.audit import audit
 from bianmin.core.calendar import add_working_days, schedule_confirmed
 from bianmin.core.capabilities import Cap
-from bianmin.core.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge, UnsupportedType
+from bianmin.core.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge, UnsupportedType, clean_text
 from bianmin.core.models import AuditEntry
 from bianmin.core.outbox import enqueue
 from bianmin.core.principal import Principal
@@ -67,13 +67,7 @@ def _label(actor: Principal | None) -> str:
     return actor.label if actor else "系统"
 
 
-def _text(value, field: str, what: str, *, required: bool = True, limit: int = 2000) -> str:
-    value = ("" if value is None else str(value)).strip()
-    if required and not value:
-        raise Invalid(f"请填写{what}", field=field)
-    if len(value) > limit:
-        raise Invalid(f"{what}不能超过 {limit} 字", field=field)
-    return value
+_text = clean_text  # core.errors: stripped, required, at most `limit` characters
 
 
 def _decimal(value, field: str, what: str) -> Decimal:
