@@ -1,4 +1,4 @@
-"""High-frequency analysis (by item, department, area, topic; change against the previous
+"""High-frequency analysis (by content class, item, department, area; change against the previous
 period), the rectification request it raises, and KPIs per area."""
 
 import datetime as dt
@@ -40,9 +40,10 @@ def test_groups_by_area_topic_and_department_with_change(spread, district, as_pr
     by_area = selectors.appeal_groups(me, area=areas[GULOU], by="area", start=start, end=end)
     assert [(g.label, g.count, g.previous) for g in by_area] == [("鼓东街道", 3, 1), ("鼓西街道", 1, 0)]
     assert by_area[0].change == 2 and by_area[0].change_pct == 200
-    topics = selectors.appeal_groups(me, area=areas[GULOU], by="topic", start=start, end=end)
-    top = {g.label: g.count for g in topics}
-    assert top.get("社保") == 4 or top.get("排队") == 4, top
+    classes = selectors.appeal_groups(me, area=areas[GULOU], by="class", start=start, end=end)
+    assert [(g.key, g.label, g.count, g.previous) for g in classes] == [("0103", "排队与等候", 4, 0)]
+    groups = selectors.appeal_groups(me, area=areas[GULOU], by="class1", start=start, end=end)
+    assert [(g.key, g.label, g.count) for g in groups] == [("01", "政务服务", 4)]
     by_dep = selectors.appeal_groups(me, area=areas[GULOU], by="department", start=start, end=end)
     assert [(g.label, g.count, g.previous) for g in by_dep] == [("鼓东街道民政办", 3, 1)]
 

@@ -112,6 +112,10 @@ ROUTES = [
                                              replied=True)),
     Scoped("api:appeal_close", make=_api("/close", "post", {}, followed_up=True), role=Role.CENTER_MANAGER),
     Scoped("api:appeal_import_job", make=lambda w: _job(w, api=True)),
+    # content classes (诉求分类)
+    Staff("api:appeal_topic_classes"),
+    Scoped("api:appeal_topic_set", make=_api("/topic", "post", {"code": "0102"})),
+    Scoped("api:appeal_class_trends", make=lambda w: f"/api/v1/appeals/class-trends?area_code={GUDONG}"),
     # 12345 platform
     KeyScoped("api:work_orders_push", make=_push, scopes=["appeals.12345"]),
     # Open311 GeoReport v2: public reads by design (only public, non-personal appeals are listed)

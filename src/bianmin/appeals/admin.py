@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Appeal, AppealEvent, DeadlineRule, ImportJob, RectificationRequest
+from .models import Appeal, AppealEvent, DeadlineRule, ImportJob, RectificationRequest, TopicClass
 
 
 @admin.register(DeadlineRule)
@@ -8,6 +8,21 @@ class DeadlineRuleAdmin(admin.ModelAdmin):
     """Administrators set the working days per appeal kind here."""
 
     list_display = ("kind", "reply_days", "contact_days", "warn_days")
+
+
+@admin.register(TopicClass)
+class TopicClassAdmin(admin.ModelAdmin):
+    """The content classification (诉求分类): names and keywords may be tuned here; a city's own
+    file is loaded with `bianmin manage load_topics FILE`. Classes are never deleted (appeals
+    point at them): switch one off instead."""
+
+    list_display = ("code", "name", "parent", "active")
+    list_filter = ("active",)
+    search_fields = ("code", "name")
+    list_select_related = ("parent",)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class EventInline(admin.TabularInline):

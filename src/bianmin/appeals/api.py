@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ninja import Router, Schema
+from django.utils import timezone
+from ninja import Field, Router, Schema
 
 from bianmin.accounts.auth import key_auth, staff_auth
 from bianmin.accounts.principals import principal_of
@@ -90,6 +91,9 @@ class AppealOut(Schema):
     overdue: bool
     escalated_to: str | None
     reply: str
+    topic_code: str | None = Field(None, description="诉求分类（二级）代码")
+    topic_name: str | None
+    topic_by: str = Field(description="rule（规则分类）、staff（人工更正）或空")
 
 
 def _out(appeal) -> dict:
@@ -102,7 +106,53 @@ def _out(appeal) -> dict:
         "name": party["name"], "mobile": party["mobile"], "registered_at": appeal.registered_at,
         "due_date": appeal.due_date, "overdue": appeal.is_overdue,
         "escalated_to": appeal.escalated_to.name if appeal.escalated_to_id else None, "reply": appeal.reply,
+        "topic_code": appeal.topic.code if appeal.topic_id else None,
+        "topic_name": appeal.topic.name if appeal.topic_id else None, "topic_by": appeal.topic_by,
     }
+
+
+class TopicClassOut(Schema):
+    code: str
+    name: str
+    keywords: list[str]
+
+
+class TopicGroupOut(Schema):
+    code: str
+    name: str
+    classes: list[TopicClassOut]
+
+
+@router.get("/appeals/topic-classes", auth=staff_auth, response=list[TopicGroupOut], summary="诉求内容分类（两级）")
+def appeal_topic_classes(request):
+    return [{"code": g.code, "name": g.name,
+             "classes": [{"code": c.code, "name": c.name, "keywords": [w for w, _n in c.keywords]} for c in g.children.all()]}
+            for g in selectors.topic_classes()]
+
+
+class TrendOut(Schema):
+    code: str
+    name: str
+    counts: list[int]
+    total: int
+
+
+class TrendsOut(Schema):
+    area_code: str
+    unit: str
+    periods: list[dt.date] = Field(description="各统计周期的起始日（共12期，从早到晚）")
+    classes: list[TrendOut]
+
+
+@router.get("/appeals/class-trends", auth=staff_auth, response=TrendsOut, summary="诉求分类趋势（12期）")
+def appeal_class_trends(request, area_code: str, end: dt.date | None = None, unit: str = "month", level: int = 2):
+    from bianmin.regions.selectors import area_get
+
+    area = area_get(code=area_code)
+    periods, trends = selectors.appeal_class_trends(principal_of(request), area=area, end=end or timezone.localdate(),
+                                                    unit=unit, level=level, limit=50)
+    return {"area_code": area.code, "unit": unit, "periods": [p[0] for p in periods],
+            "classes": [{"code": t.key, "name": t.label, "counts": t.counts, "total": t.total} for t in trends]}
 
 
 @router.get("/appeals", auth=staff_auth, response=list[AppealOut], summary="诉求列表（本辖区）")
@@ -128,6 +178,19 @@ class FollowUpIn(Schema):
     satisfaction: str
     resolved: bool
     text: str = ""
+
+
+class TopicIn(Schema):
+    code: str = Field(description="二级分类代码，如 0103")
+    note: str = ""
+
+
+@router.post("/appeals/{number}/topic", auth=staff_auth, response=AppealOut, summary="更正诉求分类")
+def appeal_topic_set(request, number: str, payload: TopicIn):
+    principal = principal_of(request)
+    appeal = selectors.appeal_get(principal, number=number)
+    services.appeal_topic_set(actor=principal, appeal=appeal, code=payload.code, note=payload.note)
+    return _out(selectors.appeal_get(principal, number=number))
 
 
 class AssignIn(Schema):

@@ -1,6 +1,8 @@
-"""Demo appeals for the demo city, through the services: 12345 work orders over the last two
-months (imported as the hotline would send them), appeals taken by phone, at the reception
-room and from the suggestion box, at every stage of the loop; some overdue and escalated."""
+"""Demo appeals for the demo city, through the services: a year of 12345 work orders (imported as
+the hotline would send them), appeals taken by phone, at the reception room and from the
+suggestion box, at every stage of the loop; some overdue and escalated. What they say comes from
+demo_texts.py, in the city's mix of subjects month by month (so the analysis has trends to show);
+their content class is the rule classifier's, never handed out."""
 
 from __future__ import annotations
 
@@ -11,22 +13,25 @@ from django.utils import timezone
 
 from bianmin.core.validators import make_credit_code
 
-TOPICS = [
-    ("consult", "社保卡补办需要什么材料", "想咨询社保卡丢失后补办需要带哪些材料，能否在街道便民服务中心办理。"),
-    ("complaint", "社保窗口排队时间长", "上午在便民服务中心社保窗口排队近两个小时，只开了一个窗口。"),
-    ("complaint", "窗口工作人员态度生硬", "办理居住证时工作人员态度生硬，没有一次性告知所需材料。"),
-    ("help", "老人行动不便希望上门办理", "家中老人行动不便，希望工作人员上门办理高龄津贴认证。"),
-    ("suggestion", "建议增加自助打印终端", "建议在社区服务站增加自助打印终端，方便打印社保缴交证明。"),
-    ("consult", "企业开办需要多长时间", "公司准备在鼓楼区注册，想了解企业开办一件事需要多长时间。"),
-    ("complaint", "无房证明多次跑腿", "办理无房证明来回跑了三趟，材料要求前后不一致。"),
-    ("suggestion", "建议延长周末服务时间", "上班族工作日没时间，建议便民服务中心周六上午开放。"),
-    ("help", "营业执照变更遇到困难", "企业地址变更，网上提交多次被退回，请求帮助。"),
-    ("report", "有人代办收取高额费用", "服务中心门口有人声称可以代办加急，收取高额费用。"),
-]
+from .demo_texts import GROUP_WEIGHTS, SEASONAL, TEXTS
+
 OWNERS = {"350102001000": "gudong_clerk", "350102002000": "guxi_clerk"}
 
 
-def load_demo_appeals(*, seed: int = 12345, work_orders: int = 60) -> dict[str, int]:
+RECENT_DAYS = 60  # orders younger than this are left at every stage of the loop; older ones are closed
+
+
+def _weights(month: int) -> list[float]:
+    """Each text's weight in a month: its group's share of the city's appeals, split among the
+    group's texts, times the month's seasonal factor of its class."""
+    per_group: dict[str, int] = {}
+    for code, *_rest in TEXTS:
+        per_group[code[:2]] = per_group.get(code[:2], 0) + 1
+    return [GROUP_WEIGHTS[code[:2]] / per_group[code[:2]] * SEASONAL.get(code, {}).get(month, 1.0)
+            for code, *_rest in TEXTS]
+
+
+def load_demo_appeals(*, seed: int = 12345, work_orders: int = 360) -> dict[str, int]:
     from bianmin.accounts.models import User
     from bianmin.accounts.principals import principal_for_user
     from bianmin.catalog.models import Department, ItemMapping
@@ -47,17 +52,19 @@ def load_demo_appeals(*, seed: int = 12345, work_orders: int = 60) -> dict[str, 
     codes = list(ItemMapping.objects.filter(system="hotline_12345").order_by("external_code")
                  .values_list("external_code", flat=True)[:12])
 
-    # 1. 12345 work orders over the last 60 days, as the hotline platform sends them.
+    # 1. 12345 work orders over the last year, as the hotline platform sends them.
     now = timezone.localtime()
     orders = []
     for n in range(work_orders):
-        kind, title, content = TOPICS[rng.randrange(len(TOPICS))]
+        # a third in the last two months (left at every stage), the rest over the year
+        when = now - dt.timedelta(days=rng.randrange(0, RECENT_DAYS if n % 3 == 0 else 365), hours=rng.randrange(0, 8))
+        _code, kind, title, content = rng.choices(TEXTS, weights=_weights(when.month))[0]
         area = townships[n % 2]
         enterprise = n % 6 == 0
         orders.append({
             "work_order_no": f"FZ12345{now:%Y}{n + 1:05d}", "kind": kind, "title": title, "content": content,
             "area_code": area.code, "category_code": codes[n % len(codes)] if codes and n % 5 else "12345-9999",
-            "registered_at": (now - dt.timedelta(days=rng.randrange(0, 60), hours=rng.randrange(0, 8))).strftime("%Y-%m-%d %H:%M"),
+            "registered_at": when.strftime("%Y-%m-%d %H:%M"),
             "name": "" if kind == "report" else f"{'张王李陈林黄'[n % 6]}先生", "mobile": "" if kind == "report" else f"138{n:08d}",
             "enterprise_name": f"福州鼓楼某某科技有限公司{n}" if enterprise else "",
             "credit_code": make_credit_code("350102", 100 + n) if enterprise else "",
@@ -69,14 +76,19 @@ def load_demo_appeals(*, seed: int = 12345, work_orders: int = 60) -> dict[str, 
     manager = principal_for_user(users["gulou_admin"])
     agent = principal_for_user(users["gulou_agent"])
     departments = {a.code: list(Department.objects.filter(area__path__startswith=a.path)[:3]) for a in townships}
-    for i, appeal in enumerate(Appeal.objects.filter(channel="hotline12345").order_by("registered_at")):
+    recent = now - dt.timedelta(days=RECENT_DAYS)
+    k = 0
+    for appeal in Appeal.objects.filter(channel="hotline12345").order_by("registered_at"):
         owner = users[OWNERS[appeal.area.code]]
         me = principal_for_user(owner)
-        stage = i % 7
+        if appeal.registered_at >= recent:
+            stage, k = k % 7, k + 1
+        else:
+            stage = 0  # the year before: worked to the end
         if stage == 6:
             continue  # left waiting for assignment
         appeal = services.appeal_assign(actor=manager, appeal=appeal, owner=owner,
-                                        co_departments=departments[appeal.area.code][:1] if i % 3 == 0 else [])
+                                        co_departments=departments[appeal.area.code][:1] if appeal.pk % 3 == 0 else [])
         if stage == 5:
             continue
         if appeal.party_type != "anonymous":

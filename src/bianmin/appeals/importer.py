@@ -25,8 +25,9 @@ from bianmin.core.principal import Principal
 
 from . import signals
 from .deadlines import DeadlineCalculator
-from .models import Appeal, AppealEvent, AppealKind, Channel, ImportJob, PartyType, Status
+from .models import Appeal, AppealEvent, AppealKind, Channel, ImportJob, PartyType, Status, TopicBy
 from .services import clean_party, new_number
+from .topics import Classifier
 
 CHUNK = 5000
 MAX_REPORTED_ERRORS = 2000
@@ -54,7 +55,7 @@ KIND_BY_LABEL = {str(label): value for value, label in AppealKind.choices} | {v:
 PARTY_FIELD_TO_COLUMN = {"party_type": "name", "name": "name", "mobile": "mobile", "id_number": "id_number",
                          "enterprise_name": "enterprise_name", "credit_code": "credit_code", "email": "mobile"}
 UPDATABLE = ("kind", "title", "content", "category_code", "category_unmapped", "item_id", "area_id", "address",
-             "party_type", "name", "mobile", "id_number", "enterprise_name", "credit_code")
+             "party_type", "name", "mobile", "id_number", "enterprise_name", "credit_code", "topic_id", "topic_by")
 
 
 @dataclass
@@ -375,6 +376,7 @@ def upsert(cleaned: list[Clean], *, actor: Principal | None, on_progress: Callab
     """Create or update appeals by work-order number. Returns (created, updated, unmapped codes)."""
     calc = DeadlineCalculator()
     resolver = ItemResolver({c.category_code for c in cleaned})
+    classifier = Classifier.from_database()
     label = (actor.label if actor else "12345")[:150]
     created = updated = 0
     numbers_used: set[str] = set()
@@ -392,6 +394,11 @@ def upsert(cleaned: list[Clean], *, actor: Principal | None, on_progress: Callab
                               **c.party)
                 fields.pop("email", None)
                 appeal = existing.get(c.work_order_no)
+                if appeal is not None and appeal.topic_by == TopicBy.STAFF:
+                    fields.update(topic_id=appeal.topic_id, topic_by=TopicBy.STAFF)  # a staff correction stays
+                else:
+                    match = classifier.classify(c.title, c.content)
+                    fields.update(topic_id=match.class_id, topic_by=TopicBy.RULE if match.class_id else "")
                 if appeal is None:
                     day = timezone.localdate(c.registered_at)
                     contact_due, due = calc.due(c.kind, day)

@@ -91,6 +91,38 @@ DEFAULT_DEADLINES: dict[str, tuple[int, int, int]] = {
 }
 
 
+class TopicClass(models.Model):
+    """A class of the two-level content classification of appeals (诉求内容分类): level 1 (two-digit
+    code) groups level-2 classes (four digits), the ones appeals are put in. Kept as data (the file
+    appeals/data/topics.csv, loaded by a migration; a city loads its own with load_topics), with the
+    keywords the rule classifier looks for (topics.py)."""
+
+    code = models.CharField(_("分类代码"), max_length=8, unique=True)
+    name = models.CharField(_("分类名称"), max_length=50)
+    parent = models.ForeignKey("self", verbose_name=_("上级分类"), null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="children")
+    keywords = models.JSONField(_("关键词"), default=list, blank=True,
+                                help_text=_("[[词, 权重], …]：在标题中出现计两倍权重"))
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("诉求分类")
+        verbose_name_plural = _("诉求分类")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    @property
+    def level(self) -> int:
+        return 1 if self.parent_id is None else 2
+
+
+class TopicBy(models.TextChoices):
+    RULE = "rule", _("规则分类")
+    STAFF = "staff", _("人工更正")
+
+
 class Appeal(models.Model):
     number = models.CharField(_("诉求编号"), max_length=24, unique=True)
     work_order_no = models.CharField(_("12345工单编号"), max_length=40, unique=True, null=True, blank=True)
@@ -118,6 +150,9 @@ class Appeal(models.Model):
     category_code = models.CharField(_("12345分类编码"), max_length=40, blank=True, db_index=True)
     category_unmapped = models.BooleanField(_("分类未对应事项"), default=False,
                                             help_text=_("12345分类编码在事项对应表中不存在，需人工对应"))
+    topic = models.ForeignKey(TopicClass, verbose_name=_("诉求分类"), null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    topic_by = models.CharField(_("分类方式"), max_length=8, choices=TopicBy.choices, blank=True)
 
     title = models.CharField(_("标题"), max_length=200)
     content = models.TextField(_("诉求内容"))
@@ -163,6 +198,7 @@ class Appeal(models.Model):
         indexes = [
             models.Index(fields=["status", "due_date"]),
             models.Index(fields=["area", "registered_at"]),
+            models.Index(fields=["topic", "registered_at"]),
             models.Index(fields=["owner", "status"]),
             # The unreplied appeals only (a few hundred of a year's hundreds of thousands): the
             # cockpit counts those past their due date on every read (figures' live counts).
@@ -218,6 +254,7 @@ class AppealEvent(models.Model):
         REOPENED = "reopened", _("重新办理")
         DUE_SOON = "due_soon", _("临期提醒")
         ESCALATED = "escalated", _("逾期升级")
+        TOPIC = "topic", _("更正分类")
 
     appeal = models.ForeignKey(Appeal, verbose_name=_("诉求"), on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
@@ -305,7 +342,9 @@ class RectificationRequest(models.Model):
         ITEM = "item", _("事项")
         DEPARTMENT = "department", _("部门")
         AREA = "area", _("区划")
-        TOPIC = "topic", _("主题词")
+        TOPIC = "topic", _("主题词")  # the word counts this replaced; kept for earlier requests
+        CLASS = "class", _("诉求分类")
+        CLASS1 = "class1", _("诉求大类")
 
     source = models.CharField(_("来源"), max_length=30, default="appeal_group")
     group_by = models.CharField(_("分组方式"), max_length=12, choices=GroupBy.choices)

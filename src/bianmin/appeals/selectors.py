@@ -6,7 +6,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from bianmin.core import masking
@@ -28,7 +28,7 @@ from .models import (
 
 def appeals_visible(principal: Principal) -> QuerySet[Appeal]:
     return scoped(Appeal.objects.select_related("area", "site", "owner", "item__standard_item", "department",
-                                                "escalated_to"), principal, Cap.VIEW)
+                                                "escalated_to", "topic"), principal, Cap.VIEW)
 
 
 def appeal_list(
@@ -270,10 +270,11 @@ class Group:
 
 
 GROUPINGS = {
+    "class": ("topic__code", "topic__name"),  # the content class (level 2, topics.py)
+    "class1": ("topic__parent__code", "topic__parent__name"),  # its level-1 class
     "item": ("item_id", "item__standard_item__name"),
     "department": ("department_id", "department__name"),
     "area": (None, None),  # the township (or the child of the chosen area) the appeal falls in
-    "topic": (None, None),  # jieba keywords of title and content
 }
 
 
@@ -296,37 +297,6 @@ def _child_of(area, path: str) -> str | None:
     return rest.split("/", 1)[0] if rest else None
 
 
-TOPIC_LIMIT = 20000  # appeals read per period for topics; more than any township sees in a month
-
-
-# Words every appeal uses, which say nothing about its topic (on top of core.search.STOPWORDS).
-TOPIC_STOPWORDS = frozenset(
-    "反映 希望 问题 群众 诉求 市民 请求 要求 建议 咨询 投诉 举报 求助 情况 相关 工作 工作人员 进行 没有 不能 "
-    "已经 现在 今天 上午 下午 一次 多次 关于 我们 他们 这个 那个 因为 所以 但是 而且 如果 非常 比较 还是 或者 "
-    "中心 便民 服务 便民服务 便民服务中心 服务中心 街道 社区 乡镇 能否 了解 告知 公司 有限公司 来回".split()
-)
-
-
-def topic_words(text: str) -> set[str]:
-    """The topic words of one appeal: jieba's segmentation (core.search.cut, with the shared
-    dictionary of service names), words of two characters or more, without stop words."""
-    from bianmin.core import search
-
-    return {w for w in search.cut(text) if len(w) >= 2 and not w.isdigit()
-            and w not in search.STOPWORDS and w not in TOPIC_STOPWORDS}
-
-
-def _topic_counts(rows) -> tuple[Counter, dict[str, list[int]]]:
-    counts: Counter = Counter()
-    ids: dict[str, list[int]] = defaultdict(list)
-    for pk, title, content in rows:
-        for w in topic_words(f"{title}。{content[:300]}"):
-            counts[w] += 1
-            if len(ids[w]) < 1000:
-                ids[w].append(pk)
-    return counts, ids
-
-
 def appeal_groups(principal: Principal, *, area, by: str, start: dt.date, end: dt.date, limit: int = 10) -> list[Group]:
     """The top groups of appeals in [start, end] within `area`, with the previous period's count."""
     require(principal, Cap.VIEW, area)
@@ -336,7 +306,7 @@ def appeal_groups(principal: Principal, *, area, by: str, start: dt.date, end: d
     cur = _period_qs(principal, area, start, end)
     prev = _period_qs(principal, area, prev_start, prev_end)
     groups: list[Group] = []
-    if by in ("item", "department"):
+    if by in ("item", "department", "class", "class1"):
         key_field, label_field = GROUPINGS[by]
         rows = cur.exclude(**{f"{key_field}__isnull": True}).values(key_field, label_field).annotate(n=Count("id")).order_by("-n")[:limit]
         keys = [r[key_field] for r in rows]
@@ -344,7 +314,7 @@ def appeal_groups(principal: Principal, *, area, by: str, start: dt.date, end: d
         for r in rows:
             ids = list(cur.filter(**{key_field: r[key_field]}).values_list("id", flat=True)[:1000])
             groups.append(Group(str(r[key_field]), r[label_field] or "", r["n"], before.get(r[key_field], 0), ids))
-    elif by == "area":
+    else:
         from bianmin.regions.models import Area
 
         def by_child(qs):
@@ -362,13 +332,84 @@ def appeal_groups(principal: Principal, *, area, by: str, start: dt.date, end: d
         names = dict(Area.objects.filter(code__in=list(counts)).values_list("code", "name"))
         for code, n in counts.most_common(limit):
             groups.append(Group(code, names.get(code, code), n, before.get(code, 0), ids[code]))
-    else:
-        counts, ids = _topic_counts(cur.values_list("id", "title", "content")[:TOPIC_LIMIT])
-        top = counts.most_common(limit)
-        before, _ = _topic_counts(prev.values_list("id", "title", "content")[:TOPIC_LIMIT]) if top else (Counter(), {})
-        for word, n in top:
-            groups.append(Group(word, word, n, before.get(word, 0), ids[word][:1000]))
     return groups
+
+
+# --- classes over time -------------------------------------------------------------------------
+
+TREND_PERIODS = 12
+TREND_UNITS = {"month": "月", "week": "周"}
+
+
+@dataclass
+class Trend:
+    key: str
+    label: str
+    counts: list[int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts)
+
+    @property
+    def last_change(self) -> int:
+        return self.counts[-1] - self.counts[-2] if len(self.counts) > 1 else 0
+
+
+def trend_periods(end: dt.date, unit: str, n: int = TREND_PERIODS) -> list[tuple[dt.date, dt.date]]:
+    """The ``n`` calendar months (or Monday-to-Sunday weeks) up to the one holding ``end``, oldest first."""
+    periods = []
+    if unit == "week":
+        monday = end - dt.timedelta(days=end.weekday())
+        for i in range(n - 1, -1, -1):
+            first = monday - dt.timedelta(weeks=i)
+            periods.append((first, first + dt.timedelta(days=6)))
+        return periods
+    year, month = end.year, end.month
+    for _ in range(n):
+        first = dt.date(year, month, 1)
+        following = dt.date(year + (month == 12), month % 12 + 1, 1)
+        periods.append((first, following - dt.timedelta(days=1)))
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return periods[::-1]
+
+
+def appeal_class_trends(principal: Principal, *, area, end: dt.date, unit: str = "month", level: int = 2,
+                        limit: int = 12) -> tuple[list[tuple[dt.date, dt.date]], list[Trend]]:
+    """Appeals per content class in each of the twelve periods up to ``end`` within ``area``: the
+    ``limit`` classes with the most appeals over the twelve, level 2 (classes) or 1 (their groups).
+    One grouped query: (class, period start) counts."""
+    from django.db.models.functions import TruncMonth, TruncWeek
+
+    require(principal, Cap.VIEW, area)
+    if unit not in TREND_UNITS:
+        raise NotFound("统计周期无效", field="unit")
+    if level not in (1, 2):
+        raise NotFound("分类层级无效", field="level")
+    periods = trend_periods(end, unit)
+    qs = _period_qs(principal, area, periods[0][0], periods[-1][1])
+    key, label = GROUPINGS["class" if level == 2 else "class1"]
+    trunc = TruncMonth if unit == "month" else TruncWeek
+    rows = (qs.exclude(topic__isnull=True).annotate(p=trunc("registered_at")).values(key, label, "p")
+            .annotate(n=Count("id")).order_by())
+    index = {start: i for i, (start, _e) in enumerate(periods)}
+    found: dict[str, Trend] = {}
+    for r in rows:
+        i = index.get(timezone.localtime(r["p"]).date() if isinstance(r["p"], dt.datetime) else r["p"])
+        if i is None:
+            continue
+        t = found.setdefault(r[key], Trend(r[key], r[label], [0] * len(periods)))
+        t.counts[i] += r["n"]
+    trends = sorted(found.values(), key=lambda t: (-t.total, t.key))[:limit]
+    return periods, trends
+
+
+def topic_classes():
+    """The classification as the pages and the API show it: level-1 classes with their level-2 ones."""
+    from .models import TopicClass
+
+    return TopicClass.objects.filter(parent__isnull=True, active=True).prefetch_related(
+        Prefetch("children", queryset=TopicClass.objects.filter(active=True).order_by("code"))).order_by("code")
 
 
 # --- KPIs ------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from bianmin.core.outbox import enqueue
 from bianmin.core.principal import Principal
 from bianmin.core.scoping import require
 
-from . import signals, workflow
+from . import signals, topics, workflow
 from .deadlines import DeadlineCalculator
 from .models import (
     ANONYMOUS_KINDS,
@@ -36,6 +36,8 @@ from .models import (
     RectificationRequest,
     Satisfaction,
     Status,
+    TopicBy,
+    TopicClass,
 )
 
 HOTLINE_CHANNEL = "hotline12345"
@@ -216,6 +218,7 @@ def appeal_register(
     calc = DeadlineCalculator()
     contact_due, due = calc.due(kind, timezone.localdate(now))
     user = _actor_user(actor)
+    topic = topics.classify(title, content)  # read before the write transaction (SQLite writer lock)
     with transaction.atomic():
         appeal = Appeal(
             number=_unique_number(timezone.localdate(now)), kind=kind, channel=channel, area=area, site=site,
@@ -225,7 +228,8 @@ def appeal_register(
             is_public=is_public and kind != AppealKind.REPORT,
             first_receiver=user, first_receiver_label=(received_by or (actor.label if actor and not actor.is_anonymous else ""))[:150],
             owner=user, status=Status.REGISTERED, registered_at=now, contact_due=contact_due, due_date=due,
-            due_in_unconfirmed_year=calc.unconfirmed(timezone.localdate(now), due), **party,
+            due_in_unconfirmed_year=calc.unconfirmed(timezone.localdate(now), due),
+            topic_id=topic.class_id, topic_by=TopicBy.RULE if topic.class_id else "", **party,
         )
         if user is not None:
             # The receiver is the owner from the first minute (首接负责): nobody can say "not mine".
@@ -252,6 +256,54 @@ def _check_attachment(upload) -> None:
         raise Invalid("附件不能超过 5MB", field="attachments")
     if upload.content_type not in ALLOWED_ATTACHMENT_TYPES:
         raise Invalid("附件只能是 JPG、PNG 图片或 PDF 文件", field="attachments")
+
+
+# --- content classification ---------------------------------------------------------------
+
+def appeal_topic_set(*, actor: Principal, appeal: Appeal, code: str, note: str = "") -> Appeal:
+    """更正分类: staff put the appeal in the level-2 class it belongs to when the rules got it wrong.
+    The class is then kept: a 12345 order sent again is not reclassified."""
+    code = (code or "").strip()
+    with transaction.atomic():
+        appeal = _lock(appeal)
+        require(actor, Cap.APPEAL_HANDLE, appeal.area)
+        topic = TopicClass.objects.filter(code=code, active=True, parent__isnull=False).first()
+        if topic is None:
+            raise Invalid("请选择诉求分类（二级分类）", field="code")
+        before = appeal.topic.code if appeal.topic_id else ""
+        if topic.pk == appeal.topic_id and appeal.topic_by == TopicBy.STAFF:
+            return appeal
+        appeal.topic, appeal.topic_by = topic, TopicBy.STAFF
+        appeal.save(update_fields=["topic", "topic_by", "updated_at"])
+        _event(appeal, AppealEvent.Kind.TOPIC, actor, text=f"诉求分类更正为“{topic.name}”" + (f"。{note.strip()}" if note.strip() else ""),
+               data={"from": before, "to": topic.code})
+        _audit(actor, AuditEntry.Action.UPDATE, appeal, {"topic": [before, topic.code]})
+    return appeal
+
+
+def topics_load(*, actor: Principal | None, rows: list[dict]) -> dict[str, int]:
+    """A city's classification (rows of topics.read_topic_rows): classes are matched by code, so
+    appeals keep their class; a level-2 row names an existing level-1 code. Classes the file no
+    longer lists are left as they are (appeals point at them)."""
+    codes = {r["code"] for r in rows}
+    for n, r in enumerate(rows, start=1):
+        if not r["code"].isdigit() or not r["name"]:
+            raise Invalid(f"第{n}行：分类代码应为数字、名称不能为空", field="file")
+        if r["parent"] and r["parent"] not in codes and not TopicClass.objects.filter(code=r["parent"]).exists():
+            raise Invalid(f"第{n}行：上级分类“{r['parent']}”不存在", field="file")
+    created = updated = 0
+    with transaction.atomic():
+        by_code = {}
+        for r in sorted(rows, key=lambda r: (bool(r["parent"]), r["code"])):
+            parent = by_code.get(r["parent"]) or (TopicClass.objects.get(code=r["parent"]) if r["parent"] else None)
+            obj, made = TopicClass.objects.update_or_create(
+                code=r["code"], defaults={"name": r["name"][:50], "parent": parent, "keywords": r["keywords"],
+                                          "active": True})
+            by_code[r["code"]] = obj
+            created, updated = created + made, updated + (not made)
+        audit(actor=actor, action=AuditEntry.Action.IMPORT, target_type="appeals.topicclass", target_id="",
+              area_code="", changes={"created": created, "updated": updated})
+    return {"created": created, "updated": updated}
 
 
 # --- workflow -------------------------------------------------------------------------------

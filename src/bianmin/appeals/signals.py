@@ -6,7 +6,9 @@
 
     - ``source``: always ``"appeal_group"``
     - ``request_id``: the primary key of the durable ``appeals.RectificationRequest`` row
-    - ``group_by``: ``"item" | "department" | "area" | "topic"``; ``group_key``, ``group_label``
+    - ``group_by``: ``"class" | "class1" | "item" | "department" | "area"`` (content class, its
+      level-1 class, …; ``"topic"`` only on requests made before the classification); ``group_key``,
+      ``group_label``
     - ``area_code``: the 12-digit code of the area the rectification belongs to
     - ``period_start``, ``period_end`` (dates), ``appeal_count``, ``appeal_ids`` (list of ints)
 

@@ -104,6 +104,7 @@ def detail(request, number: str):
         except DomainError as exc:
             messages.error(request, exc.message)
         appeal = selectors.appeal_get(principal, number=number)
+    actions = selectors.appeal_actions(principal, appeal)
     return render(request, "appeals/detail.html", {
         "appeal": appeal, "party": selectors.masked_party(appeal), "unmasked": unmasked,
         "events": selectors.appeal_events(appeal), "owners": selectors.appeal_owner_candidates(appeal)
@@ -112,7 +113,12 @@ def detail(request, number: str):
         "co_handlings": appeal.co_handlings.select_related("department"),
         "attachments": appeal.attachments.all(), "satisfactions": Satisfaction.choices,
         "can_manage": principal.can(Cap.APPEAL_MANAGE, appeal.area),
-        "actions": selectors.appeal_actions(principal, appeal),
+        "actions": actions,
+        # 更正分类 is offered to those who work on the appeal (its owner, its first receiver, a
+        # manager); other handlers who may look at it get no form (issue 22.7: only the viewer's actions).
+        "can_classify": principal.can(Cap.APPEAL_MANAGE, appeal.area)
+        or request.user.pk in (appeal.owner_id, appeal.first_receiver_id),
+        "topic_groups": selectors.topic_classes(),
         "can_unmask": principal.can(Cap.UNMASK, appeal.area),
         "is_owner": appeal.owner_id == request.user.pk, "today": timezone.localdate(),
     })
@@ -155,6 +161,8 @@ def _act(request, principal, appeal, action):
         return services.appeal_close(actor=principal, appeal=appeal, text=text)
     if action == "unmask":
         return services.appeal_unmask(actor=principal, appeal=appeal, reason=text)
+    if action == "topic":
+        return services.appeal_topic_set(actor=principal, appeal=appeal, code=post.get("code", ""), note=text)
     raise NotFound("未知操作")
 
 
@@ -201,18 +209,35 @@ def analysis(request):
     except NotFound as exc:
         raise Http404(exc.message) from exc
     start, end = _period(request)
-    by = request.GET.get("by") or "item"
+    by = request.GET.get("by") or "class"
     if by not in selectors.GROUPINGS:
-        by = "item"
+        by = "class"
     groups = selectors.appeal_groups(principal, area=area, by=by, start=start, end=end, limit=15)
     prev_start, prev_end = selectors.previous_period(start, end)
+    unit = request.GET.get("unit") if request.GET.get("unit") in selectors.TREND_UNITS else "month"
+    level = 1 if request.GET.get("level") == "1" else 2
+    periods, trends = selectors.appeal_class_trends(principal, area=area, end=end, unit=unit, level=level)
+    top = max((max(t.counts) for t in trends), default=0)
     return render(request, "appeals/analysis.html", {
         "areas": areas, "area": area, "start": start, "end": end, "by": by, "groups": groups,
-        "prev_start": prev_start, "prev_end": prev_end,
+        "prev_start": prev_start, "prev_end": prev_end, "unit": unit, "units": selectors.TREND_UNITS.items(),
+        "unit_label": "个月" if unit == "month" else "周",
+        "level": level, "periods": periods,
+        "trends": [{"t": t, "points": _sparkline(t.counts, top)} for t in trends],
         "groupings": [(k, RectificationRequest.GroupBy(k).label) for k in selectors.GROUPINGS],
         "can_rectify": principal.can(Cap.APPEAL_MANAGE, area),
         "requests": selectors.rectification_requests(principal)[:20],
     })
+
+
+def _sparkline(counts: list[int], top: int, width: int = 120, height: int = 24) -> str:
+    """The points of an inline SVG polyline (no script, no chart library): one per period, scaled
+    to the largest count on the page so the rows compare."""
+    if not counts:
+        return ""
+    step = width / max(len(counts) - 1, 1)
+    return " ".join(f"{i * step:.1f},{height - (n / top * (height - 2) if top else 0) - 1:.1f}"
+                    for i, n in enumerate(counts))
 
 
 @login_required

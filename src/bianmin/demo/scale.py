@@ -547,23 +547,24 @@ def _reset_sequences(models_with_given_ids) -> None:
                 cursor.execute(sql)
 
 
-APPEAL_TOPICS = [("consult", "咨询社保卡补办需要哪些材料"), ("help", "老人行动不便，希望上门代办"),
-                 ("complaint", "窗口排队时间过长"), ("suggestion", "建议周末增开综合窗口"), ("report", "反映代办点乱收费")]
-
-
 def _appeals(rows: list[tuple], rng: random.Random, Appeal, roll: Rollups) -> int:
     """诉求 with the appeals app's own numbering and deadline rules (DeadlineCalculator); those
     older than their reply deadline are replied (two days after, on time unless the deadline was
     shorter), followed up (满意 80%, 基本满意 15%, 不满意 5%) and closed; the rest still open."""
     from bianmin.appeals.deadlines import DeadlineCalculator
+    from bianmin.appeals.demo_texts import TEXTS
     from bianmin.appeals.services import new_number
+    from bianmin.appeals.topics import Classifier
 
     calc = _appeals.calc = getattr(_appeals, "calc", None) or DeadlineCalculator()
+    # The demo texts, each classified by the rules (as registration would), once per chunk.
+    classifier = Classifier.from_database()
+    texts = [(kind, title, content, classifier.classify(title, content).class_id) for _code, kind, title, content in TEXTS]
     today = timezone.localdate()
     objs = []
     idx = roll.index
     for p, day, at, mobile in rows:
-        kind, text = rng.choice(APPEAL_TOPICS)
+        kind, title, text, topic_id = rng.choice(texts)
         contact_due, due = calc.due(kind, day)
         closed = due < today
         replied_at = at + timedelta(days=2) if closed else None
@@ -577,8 +578,8 @@ def _appeals(rows: list[tuple], rng: random.Random, Appeal, roll: Rollups) -> in
         a_slot[idx["appeal_satisfied"]] += satisfaction in ("satisfied", "basic")
         objs.append(Appeal(
             number=new_number(day), kind=kind, channel=rng.choice(["hotline12345", "phone", "reception", "web"]),
-            status="closed" if closed else "registered", area_id=p.area_id, site_id=p.site_id, title=text[:30],
-            content=text, name="规模演示", mobile=mobile, registered_at=at, contact_due=contact_due,
+            status="closed" if closed else "registered", area_id=p.area_id, site_id=p.site_id, title=title,
+            content=text, topic_id=topic_id, topic_by="rule" if topic_id else "", name="规模演示", mobile=mobile, registered_at=at, contact_due=contact_due,
             due_date=due, replied_at=replied_at, replied_on_time=on_time, reply="已答复" if closed else "",
             followed_up_at=at + timedelta(days=3) if closed else None, satisfaction=satisfaction,
             resolved=satisfaction in ("satisfied", "basic") if closed else None,
