@@ -110,6 +110,10 @@ TABLE: list[Setting] = [
     Setting("BIANMIN_PASSWORD_MAX_AGE_DAYS", SETTING, 90, "A password older than this must be changed.", _int),
 
     # --- links, gateways and outside systems -----------------------------------------------------
+    Setting("BIANMIN_TRUSTED_PROXIES", SETTING, (),
+            "Addresses or networks of the reverse proxies in front of the platform (`10.0.0.5,10.1.0.0/24`): their "
+            "`X-Forwarded-For` names the client for rate limits and the audit log; empty when clients connect directly.",
+            _words),
     Setting("BIANMIN_PUBLIC_BASE_URL", SETTING, "http://127.0.0.1:8000",
             "The address citizens reach the platform at, for links in SMS, slips and QR codes; "
             "`bianmin up` sets it to the address it serves on when unset."),

@@ -147,3 +147,22 @@ def test_leased_counts_never_pass_the_limit_across_processes(db, monkeypatch):
     assert allowed == 8  # two processes each left one leased event unspent
     monkeypatch.setattr(ratelimit, "_leases", {})
     assert ratelimit.hit_leased("lease-b", 10, 60, block=4, now=now + 60)  # a new window
+
+
+def test_current_reads_without_counting_and_check_current_says_when(db):
+    import pytest
+
+    from bianmin.core import ratelimit
+    from bianmin.core.errors import RateLimited
+
+    now = 7_200.0 + 100  # 100 s into an hour window
+    assert ratelimit.current("accepted:x", 3600, now=now) == 0
+    for _ in range(2):
+        ratelimit.count("accepted:x", 3600, now=now)
+    assert ratelimit.current("accepted:x", 3600, now=now) == 2
+    ratelimit.check_current("accepted:x", 3, 3600, message="提交过于频繁", now=now)  # counts nothing
+    assert ratelimit.current("accepted:x", 3600, now=now) == 2
+    ratelimit.count("accepted:x", 3600, now=now)
+    with pytest.raises(RateLimited) as exc:
+        ratelimit.check_current("accepted:x", 3, 3600, message="提交过于频繁", now=now)
+    assert exc.value.message == "提交过于频繁，请59分钟后再试" and exc.value.extra["retry_after"] == 3500

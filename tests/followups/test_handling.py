@@ -284,3 +284,38 @@ def test_a_rectification_is_planned_and_completed_through_the_api(client, login,
     login(make_user("center_manager", GUXI))
     assert client.post(f"/api/v1/followups/rectifications/{empty.pk}/complete", {"result": "越权"},
                        content_type="application/json").status_code == 404
+
+
+def test_typed_time_limits_and_every_bad_field_get_a_422_with_messages_next_to_the_fields(client, login, bad_review,
+                                                                                       manager):
+    """Issue 22.4: 整改时限 "abc" was a 500 "系统繁忙"; errors came one at a time."""
+    import re
+
+    e = bad_review()
+    url = f"/followups/handling/{e.handling.pk}/"
+    login(manager)
+    resp = client.post(url, {"action": "verify", "verdict": "confirmed", "verification": "", "measure": "",
+                             "owner_name": "", "working_days": "abc"})
+    html = resp.content.decode()
+    assert resp.status_code == 422 and "系统繁忙" not in html
+    errors = re.findall(r'<p class="field-error">([^<]+)</p>', html)
+    assert errors == ["请填写核实情况", "请填写整改措施", "请填写责任人", "整改时限请填写 1 至 90 之间的整数（工作日）"]
+    e.handling.refresh_from_db()
+    assert e.handling.status == "open" and not e.handling.rectification_id
+    resp = client.post(url, {"action": "verify", "verdict": "confirmed", "verification": "属实", "measure": "培训",
+                             "owner_name": "王主任", "working_days": "500"})
+    assert resp.status_code == 422 and "整改时限应为 1 至 90 个工作日" in resp.content.decode()
+
+
+def test_a_typed_time_limit_on_the_call_page_is_a_422(client, login, bad_review, make_user):
+    from bianmin.followups.models import FollowUp
+
+    e = bad_review()
+    fu = FollowUp.objects.create(reason="unsatisfied", method="call", area=e.area, site=e.site, case=e.case,
+                                 evaluation=e, contact_name="张三", contact_phone="13800000000")
+    login(make_user("followup_agent", GULOU))
+    resp = client.post(f"/followups/items/{fu.pk}/", {"outcome": "reached", "satisfaction": "unsatisfied",
+                                                      "notes": "群众反映排队久", "problem": "排队久", "working_days": "abc"})
+    assert resp.status_code == 422 and "整改时限请填写 1 至 90 之间的整数" in resp.content.decode()
+    fu.refresh_from_db()
+    assert not fu.is_done

@@ -105,6 +105,24 @@ def masked_party(appeal: Appeal) -> dict:
     }
 
 
+def submit_area_groups() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The citizen form's choice of where: townships grouped by their district (about 230 in one
+    list otherwise), each district first as "不确定具体乡镇（街道）"."""
+    from bianmin.regions.models import Area
+
+    districts = list(Area.objects.filter(level="district").order_by("code").values_list("pk", "code", "name"))
+    towns: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for parent_id, code, name in (Area.objects.filter(level="township").order_by("code")
+                                  .values_list("parent_id", "code", "name")):
+        towns[parent_id].append((code, name))
+    return [(name, [(code, f"{name}（不确定具体乡镇、街道）"), *towns[pk]]) for pk, code, name in districts]
+
+
+def submit_area(code: str):
+    """The area a citizen chose (a township or a district), or None."""
+    return public_areas().filter(code=(code or "").strip()).first()
+
+
 def appeal_actions(principal: Principal, appeal: Appeal) -> set[str]:
     """What this viewer may do on an appeal (the page shows only these): 分派 by its first
     receiver or a manager, the handling steps by its owner or a manager, 回访 by anyone who

@@ -15,7 +15,7 @@ from django.utils import timezone
 from bianmin.core import validators
 from bianmin.core.audit import audit
 from bianmin.core.capabilities import Cap
-from bianmin.core.errors import Conflict, Forbidden, Invalid, NotFound
+from bianmin.core.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound
 from bianmin.core.models import AuditEntry
 from bianmin.core.outbox import enqueue
 from bianmin.core.principal import Principal
@@ -65,37 +65,56 @@ def _unique_number(day: dt.date) -> str:
 
 # --- party (who appeals) --------------------------------------------------------------------
 
+TITLE_LIMIT = 200
+CONTENT_LIMIT = 5000  # characters of an appeal's content (a 12345 work order's text fits well within)
+
+
+def _limit(errors: FieldErrors, field: str, value: str, limit: int, what: str) -> str:
+    if len(value) > limit:
+        errors.add(field, f"{what}不能超过 {limit} 个字（现有 {len(value)} 个字）")
+    return value
+
+
 def clean_party(*, kind: str, party_type: str, name: str = "", mobile: str = "", id_number: str = "",
                 enterprise_name: str = "", credit_code: str = "", email: str = "") -> dict:
-    """Validate the appellant; returns normalized fields. Raises Invalid with the field."""
+    """Validate the appellant; returns normalized fields. Every bad field is reported at once
+    (Invalid with ``errors``); lengths are checked here, never cut without a word."""
     name, mobile, id_number = name.strip(), mobile.strip(), id_number.strip()
     enterprise_name, credit_code, email = enterprise_name.strip(), credit_code.strip().upper(), email.strip()
+    errors = FieldErrors()
     if party_type not in PartyType.values:
         raise Invalid("诉求人类型无效", field="party_type")
+    _limit(errors, "email", email, 254, "电子邮箱")
     if party_type == PartyType.ANONYMOUS:
         if kind not in ANONYMOUS_KINDS:
-            raise Invalid("只有举报和建议可以匿名提出", field="party_type")
+            errors.add("party_type", "只有举报和建议可以匿名提出")
+        errors.raise_if_any()
         return {"party_type": party_type, "name": "", "mobile": "", "id_number": "", "enterprise_name": "",
                 "credit_code": "", "email": email}
     if not name:
-        raise Invalid("请填写诉求人姓名", field="name")
+        errors.add("name", "请填写诉求人姓名")
+    _limit(errors, "name", name, 50, "姓名")
     if not mobile and not email:
-        raise Invalid("请填写联系电话或电子邮箱", field="mobile")
-    if email:
+        errors.add("mobile", "请填写联系电话或电子邮箱")
+    if email and "email" not in errors.errors:
         try:
             validate_email(email)
-        except ValidationError as exc:
-            raise Invalid("电子邮箱格式错误", field="email") from exc
+        except ValidationError:
+            errors.add("email", "电子邮箱格式错误")
     if mobile:
-        mobile = _validated(validators.validate_mobile, mobile, "mobile")
+        mobile = errors.run(_validated, validators.validate_mobile, mobile, "mobile") or mobile
     if id_number:
-        id_number = _validated(validators.validate_id_number, id_number, "id_number")
+        id_number = errors.run(_validated, validators.validate_id_number, id_number, "id_number") or id_number
     if party_type == PartyType.ENTERPRISE:
         if not enterprise_name:
-            raise Invalid("请填写企业名称", field="enterprise_name")
+            errors.add("enterprise_name", "请填写企业名称")
+        _limit(errors, "enterprise_name", enterprise_name, 150, "企业名称")
         if not credit_code:
-            raise Invalid("请填写统一社会信用代码", field="credit_code")
-        credit_code = _validated(validators.validate_credit_code, credit_code, "credit_code")
+            errors.add("credit_code", "请填写统一社会信用代码")
+        else:
+            credit_code = errors.run(_validated, validators.validate_credit_code, credit_code, "credit_code") \
+                or credit_code
+    errors.raise_if_any()
     return {"party_type": party_type, "name": name, "mobile": mobile, "id_number": id_number,
             "enterprise_name": enterprise_name, "credit_code": credit_code, "email": email}
 
@@ -196,23 +215,14 @@ def appeal_register(
 ) -> Appeal:
     """Register an appeal from any channel. A staff member who registers it is its first receiver
     (首接负责) and its owner until it is assigned; a citizen's own submission has no receiver yet."""
-    if kind not in AppealKind.values:
-        raise Invalid("诉求类型无效", field="kind")
     if channel not in Channel.values:
         raise Invalid("诉求渠道无效", field="channel")
     if actor is not None and not actor.is_anonymous and channel not in (Channel.OPEN311,):
         require(actor, Cap.APPEAL_HANDLE, area)
-    title, content = (title or "").strip(), (content or "").strip()
-    if not title:
-        raise Invalid("请填写诉求标题", field="title")
-    if not content:
-        raise Invalid("请填写诉求内容", field="content")
-    if site is not None and not site.area.path.startswith(area.path) and not area.path.startswith(site.area.path):
-        raise Invalid("服务场所不属于所选区划", field="site")
-    party = clean_party(kind=kind, party_type=party_type, name=name, mobile=mobile, id_number=id_number,
-                        enterprise_name=enterprise_name, credit_code=credit_code, email=email)
-    for upload in attachments:
-        _check_attachment(upload)
+    title, content, address, party = appeal_fields_check(
+        kind=kind, area=area, title=title, content=content, address=address, site=site, party_type=party_type,
+        name=name, mobile=mobile, id_number=id_number, email=email, enterprise_name=enterprise_name,
+        credit_code=credit_code, attachments=attachments)
 
     now = timezone.now()
     calc = DeadlineCalculator()
@@ -222,7 +232,7 @@ def appeal_register(
     with transaction.atomic():
         appeal = Appeal(
             number=_unique_number(timezone.localdate(now)), kind=kind, channel=channel, area=area, site=site,
-            item=item, department=department, title=title[:200], content=content, address=address.strip()[:200],
+            item=item, department=department, title=title, content=content, address=address,
             lat=lat, lng=lng, category_code=category_code, message_id=message_id or None,
             # A report (举报) is never public: it may name the reporter's neighbour or employer.
             is_public=is_public and kind != AppealKind.REPORT,
@@ -249,6 +259,35 @@ def appeal_register(
 
         transaction.on_commit(ensure_daily_check)
     return appeal
+
+
+def appeal_fields_check(*, kind: str, area, title: str, content: str, address: str = "", site=None,
+                        party_type: str = PartyType.PERSON, name: str = "", mobile: str = "", id_number: str = "",
+                        email: str = "", enterprise_name: str = "", credit_code: str = "",
+                        attachments: Sequence = ()) -> tuple[str, str, str, dict]:
+    """What ``appeal_register`` checks of the fields, writing nothing: every field is checked
+    before anything is refused, so a form shows all its mistakes at once (one Invalid with
+    ``errors``). Returns (title, content, address, party fields), cleaned."""
+    errors = FieldErrors()
+    if kind not in AppealKind.values:
+        errors.add("kind", "请选择诉求类型")
+    title, content, address = (title or "").strip(), (content or "").strip(), (address or "").strip()
+    if not title:
+        errors.add("title", "请填写诉求标题")
+    _limit(errors, "title", title, TITLE_LIMIT, "标题")
+    if not content:
+        errors.add("content", "请填写诉求内容")
+    _limit(errors, "content", content, CONTENT_LIMIT, "诉求内容")
+    _limit(errors, "address", address, 200, "地址")
+    if site is not None and area is not None and not site.area.path.startswith(area.path) \
+            and not area.path.startswith(site.area.path):
+        errors.add("site", "服务场所不属于所选区划")
+    party = errors.run(clean_party, kind=kind, party_type=party_type, name=name, mobile=mobile, id_number=id_number,
+                       enterprise_name=enterprise_name, credit_code=credit_code, email=email)
+    for upload in attachments:
+        errors.run(_check_attachment, upload)
+    errors.raise_if_any()
+    return title, content, address, party
 
 
 def _check_attachment(upload) -> None:

@@ -21,7 +21,8 @@ from bianmin.accounts.principals import principal_of
 from bianmin.core import ratelimit
 from bianmin.core.audit import client_ip
 from bianmin.core.capabilities import Cap
-from bianmin.core.errors import DomainError, Forbidden, NotFound
+from bianmin.core.errors import DomainError, FieldErrors, Forbidden, NotFound
+from bianmin.core.masking import keyed
 
 from . import importer, selectors, services
 from .models import (
@@ -36,7 +37,8 @@ from .models import (
 
 STAFF_CHANNELS = [Channel.PHONE, Channel.RECEPTION, Channel.SUGGESTION_BOX, Channel.EMAIL, Channel.HOTLINE_12345,
                   Channel.EVALUATION, Channel.FOLLOWUP]
-SUBMIT_LIMIT = (5, 3600)  # web submissions per address per hour
+SUBMIT_LIMIT = (5, 3600)  # accepted web submissions per client address per hour
+SUBMIT_PHONE_LIMIT = (3, 3600)  # … and per phone number
 TRACK_LIMIT = (20, 600)  # tracking attempts per address per 10 minutes: numbers cannot be guessed
 
 
@@ -326,50 +328,73 @@ def _challenge(request) -> str:
     return f"{a} + {b} = ?"
 
 
+def _submit_limits(request, mobile: str) -> list[tuple[str, int, int]]:
+    """(key, limit, window) of the web form: per client address (behind a configured proxy, the
+    real client: core/clientaddr.py) and per phone. Only accepted submissions count."""
+    limits = [(f"appeal-submit:{client_ip(request)}", *SUBMIT_LIMIT)]
+    phone = keyed("".join(c for c in mobile if c.isdigit()))
+    if phone:
+        limits.append((f"appeal-submit-phone:{phone}", *SUBMIT_PHONE_LIMIT))
+    return limits
+
+
 @require_http_methods(["GET", "POST"])
 def submit(request):
-    areas = selectors.public_areas()
     values = request.POST if request.method == "POST" else {}
+    errors: dict[str, str] = {}
     error = None
+    status = 200
     if request.method == "POST":
         expected = request.session.pop("appeal_challenge", None)
+        limits = _submit_limits(request, values.get("mobile", ""))
         try:
-            ratelimit.check_rate(f"appeal-submit:{client_ip(request)}", *SUBMIT_LIMIT,
-                                 message="提交过于频繁，请稍后再试")
+            for key, limit, window in limits:
+                ratelimit.check_current(key, limit, window, message="提交过于频繁")
+            checks = FieldErrors()
             answer = (values.get("challenge") or "").strip()
             if expected is None or not answer.isdigit() or int(answer) != expected:
-                raise NotFound("验证题答案不正确，请重新计算", field="challenge")
-            area = areas.filter(code=values.get("area", "")).first()
+                checks.add("challenge", "验证题答案不正确，请重新计算")
+            area = selectors.submit_area(values.get("area", ""))
             if area is None:
-                raise NotFound("请选择诉求所在的乡镇（街道）", field="area")
+                checks.add("area", "请选择诉求所在的乡镇（街道）")
             kind = values.get("kind", "")
             anonymous = values.get("anonymous") == "1" and kind in ANONYMOUS_KINDS
-            appeal = services.appeal_register(
-                actor=None, kind=kind, channel=Channel.WEB, area=area, title=values.get("title", ""),
-                content=values.get("content", ""), party_type=PartyType.ANONYMOUS if anonymous else PartyType.PERSON,
-                name=values.get("name", ""), mobile=values.get("mobile", ""), email=values.get("email", ""),
-            )
+            fields = {"kind": kind, "title": values.get("title", ""), "content": values.get("content", ""),
+                      "party_type": PartyType.ANONYMOUS if anonymous else PartyType.PERSON,
+                      "name": values.get("name", ""), "mobile": values.get("mobile", ""),
+                      "email": values.get("email", "")}
+            checks.run(services.appeal_fields_check, area=area, **fields)
+            checks.raise_if_any()
+            appeal = services.appeal_register(actor=None, channel=Channel.WEB, area=area, **fields)
+            for key, _limit, window in limits:  # counted once accepted: mistakes cost nothing
+                ratelimit.count(key, window)
             return render(request, "appeals/submitted.html", {"appeal": appeal})
         except DomainError as exc:
-            error = exc.message
+            error, status = exc.message, exc.status
+            errors = exc.field_errors if exc.status == 422 else {}
     return render(request, "appeals/submit.html", {
-        "areas": areas, "kinds": AppealKind.choices, "values": values, "error": error,
-        "challenge": _challenge(request), "anonymous_kinds": "、".join(str(AppealKind(k).label) for k in ANONYMOUS_KINDS),
-    }, status=400 if error else 200)
+        "area_groups": selectors.submit_area_groups(), "kinds": AppealKind.choices, "values": values,
+        "error": error, "errors": errors, "challenge": _challenge(request),
+        "title_limit": services.TITLE_LIMIT, "content_limit": services.CONTENT_LIMIT,
+        "anonymous_kinds": "、".join(str(AppealKind(k).label) for k in ANONYMOUS_KINDS),
+    }, status=status)
 
 
+@require_http_methods(["GET", "POST"])
 def track(request):
-    number = (request.GET.get("number") or "").strip()
-    last4 = (request.GET.get("phone4") or "").strip()
+    """The citizen's check: the number and the phone's last four digits, posted (never in a URL,
+    where logs and browser history keep it). A GET may carry the number to fill in."""
+    number = ((request.POST if request.method == "POST" else request.GET).get("number") or "").strip()[:24]
+    last4 = (request.POST.get("phone4") or "").strip() if request.method == "POST" else ""
     appeal = error = None
-    if number or last4:
+    status = 200
+    if request.method == "POST":
         try:
-            ratelimit.check_rate(f"appeal-track:{client_ip(request)}", *TRACK_LIMIT, message="查询过于频繁，请稍后再试")
+            ratelimit.check_rate(f"appeal-track:{client_ip(request)}", *TRACK_LIMIT)
             appeal = selectors.appeal_track(number=number, phone_last4=last4)
         except DomainError as exc:
-            error = exc.message
-    status = 200 if not error else (429 if "频繁" in error else 404)
+            error, status = exc.message, exc.status
     return render(request, "appeals/track.html", {
-        "appeal": appeal, "error": error, "number": number, "phone4": last4,
+        "appeal": appeal, "error": error, "number": number,
         "events": selectors.public_events(appeal) if appeal else [],
     }, status=status)

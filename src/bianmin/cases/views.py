@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bianmin.accounts.principals import principal_of
+from bianmin.core.audit import client_ip
 from bianmin.core.capabilities import Cap
 from bianmin.core.errors import DomainError, NotFound
 from bianmin.core.ratelimit import check_rate
@@ -314,7 +315,7 @@ def track(request):
     status = 200
     if request.method == "POST":
         try:
-            check_rate(f"cases-track:{request.META.get('REMOTE_ADDR', '')}", TRACK_LIMIT, 600,
+            check_rate(f"cases-track:{client_ip(request)}", TRACK_LIMIT, 600,
                        message="查询过于频繁，请10分钟后再试")
         except DomainError as exc:
             error, status = exc.message, exc.status

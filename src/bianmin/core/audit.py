@@ -14,7 +14,9 @@ from .principal import Principal
 def client_ip(request) -> str | None:
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    from .clientaddr import client_address
+
+    return client_address(request.META)
 
 
 def audit(

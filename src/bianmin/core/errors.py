@@ -21,6 +21,12 @@ class DomainError(Exception):
         data.update(self.extra)
         return data
 
+    @property
+    def field_errors(self) -> dict[str, str]:
+        """Every field's message (a form shows each next to its field): all of them when the
+        error was raised by ``FieldErrors``, else this one."""
+        return dict(self.extra.get("errors") or {}) or ({self.field or "__all__": self.message})
+
 
 class NotFound(DomainError):
     """Also raised for records outside the caller's scope, so that existence is not revealed."""
@@ -85,6 +91,43 @@ def clean_text(value, field: str, what: str, *, required: bool = True, limit: in
     if len(value) > limit:
         raise Invalid(f"{what}不能超过 {limit} 字", field=field)
     return value
+
+
+class FieldErrors:
+    """Collects one message per field, so a form is answered with all its bad fields at once
+    rather than one per submission. ``raise_if_any`` raises one ``Invalid`` (422) naming the first
+    field, with every field's message under ``errors`` (``{"errors": {field: message}}`` in the API).
+
+        errors = FieldErrors()
+        title = errors.run(clean_title, raw_title)  # None when it failed
+        if not content:
+            errors.add("content", "请填写内容")
+        errors.raise_if_any()
+    """
+
+    def __init__(self):
+        self.errors: dict[str, str] = {}
+
+    def add(self, field: str, message: str) -> None:
+        self.errors.setdefault(field, message)
+
+    def run(self, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Invalid as exc:
+            for field, message in exc.field_errors.items():
+                self.add(field, message)
+            return None
+
+    def __bool__(self) -> bool:
+        return bool(self.errors)
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            field, message = next(iter(self.errors.items()))
+            extra = {"errors": dict(self.errors)} if len(self.errors) > 1 else {}
+            raise Invalid(message if len(self.errors) == 1 else f"{message}（共 {len(self.errors)} 处需修改）",
+                          field=field, extra=extra)
 
 
 def error_pages(template: str):

@@ -53,3 +53,16 @@ def mask_credit_code(value: str | None) -> str:
 def mask_text(value: str | None) -> str:
     """Any other identifier (bank account, passport): first and last character only."""
     return _keep(value, 1, 1)
+
+
+def keyed(value: str) -> str:
+    """A short keyed digest (HMAC-SHA256 with the install's secret) for index lookups and rate
+    limits: equal inputs meet, the phone number itself cannot be read back from it."""
+    import hashlib
+    import hmac
+
+    from django.conf import settings
+
+    if not value:
+        return ""
+    return hmac.new(settings.SECRET_KEY.encode(), value.encode(), hashlib.sha256).hexdigest()[:16]

@@ -85,6 +85,35 @@ def count(key: str, window_seconds: int, *, now: float | None = None, n: int = 1
     return _count_in_database(bucket, expires_at, n)
 
 
+def current(key: str, window_seconds: int, *, now: float | None = None) -> int:
+    """How many events the current window of ``key`` holds, without counting one."""
+    now = time.time() if now is None else now
+    bucket, _end = _bucket(key, window_seconds, now)
+    cache = caches["default"]
+    if _cache_is_atomic(cache):
+        return int(cache.get(bucket) or 0)
+    return RateCounter.objects.filter(bucket=bucket).values_list("count", flat=True).first() or 0
+
+
+def retry_after(window_seconds: int, *, now: float | None = None) -> int:
+    """Seconds until the current window ends (when a full one lets events through again)."""
+    now = time.time() if now is None else now
+    return window_seconds - int(now % window_seconds)
+
+
+def limited(message: str, window_seconds: int, *, now: float | None = None) -> RateLimited:
+    """A 429 whose message says when to retry: ``message`` followed by "，请N分钟后再试"."""
+    wait = retry_after(window_seconds, now=now)
+    return RateLimited(f"{message}，请{_human(wait)}后再试", extra={"retry_after": wait})
+
+
+def check_current(key: str, limit: int, window_seconds: int, *, message: str, now: float | None = None) -> None:
+    """Raise ``limited`` when ``key`` already holds ``limit`` events in this window; counts nothing.
+    For limits on accepted actions: check before, ``count`` after the action succeeded."""
+    if current(key, window_seconds, now=now) >= limit:
+        raise limited(message, window_seconds, now=now)
+
+
 def hit(key: str, limit: int, window_seconds: int, *, now: float | None = None) -> bool:
     """Count one event; True while the window holds at most ``limit`` events (this one included)."""
     return count(key, window_seconds, now=now) <= limit
@@ -129,11 +158,8 @@ def check_rate(key: str, limit: int, window_seconds: int, *, message: str | None
     allowed = hit_leased(key, limit, window_seconds, block=block, now=now) if block > 1 else hit(
         key, limit, window_seconds, now=now)
     if not allowed:
-        retry_after = window_seconds - int((time.time() if now is None else now) % window_seconds)
-        raise RateLimited(
-            message or f"操作过于频繁，请{_human(retry_after)}后再试",
-            extra={"retry_after": retry_after},
-        )
+        wait = retry_after(window_seconds, now=now)
+        raise RateLimited(message or f"操作过于频繁，请{_human(wait)}后再试", extra={"retry_after": wait})
 
 
 def _human(seconds: int) -> str:

@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bianmin.core.audit import audit
 from bianmin.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from bianmin.core.masking import keyed
 from bianmin.core.models import AuditEntry
 from bianmin.core.prepared import PreparedQuery
 from bianmin.core.principal import Principal
@@ -104,14 +103,6 @@ def _clean_payload(*, grade, aspect_set: str, aspects: dict | None, reasons: lis
     else:
         codes = []  # reasons are asked only for a bad grade
     return grade, clean_aspects, codes, text
-
-
-def keyed(value: str) -> str:
-    """A short keyed digest (HMAC-SHA256 with the install's secret) for index lookups: equal
-    inputs meet, the phone number itself cannot be read back from it."""
-    if not value:
-        return ""
-    return hmac.new(settings.SECRET_KEY.encode(), value.encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def _fingerprint(grade: int, aspects: dict, reasons: list, text: str) -> str:

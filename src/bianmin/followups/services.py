@@ -21,7 +21,7 @@ from bianmin.cases.uploads import atomic_with_uploads
 from bianmin.core.audit import audit
 from bianmin.core.calendar import add_working_days
 from bianmin.core.capabilities import Cap
-from bianmin.core.errors import Conflict, Forbidden, Invalid, NotFound, clean_text
+from bianmin.core.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound, clean_text
 from bianmin.core.models import AuditEntry
 from bianmin.core.principal import Principal
 from bianmin.core.scoping import get_scoped, require
@@ -68,6 +68,19 @@ def _label(actor: Principal | None) -> str:
 _text = clean_text  # core.errors: stripped, required, at most `limit` characters
 
 
+def _days(value, field: str = "working_days") -> int | None:
+    """A rectification's time limit as typed (None when left empty): 1 to 90 working days."""
+    if value in (None, ""):
+        return None
+    try:
+        days = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise Invalid("整改时限请填写 1 至 90 之间的整数（工作日）", field=field) from None
+    if not 1 <= days <= 90:
+        raise Invalid("整改时限应为 1 至 90 个工作日", field=field)
+    return days
+
+
 # --- the rectification ledger ----------------------------------------------------------------
 
 def _next_number(day: date) -> str:
@@ -87,9 +100,7 @@ def rectification_open(*, actor: Principal | None, source: str, area, problem: s
         raise Invalid("问题来源无效", field="source")
     problem = _text(problem, "problem", "存在问题")
     measure = _text(measure, "measure", "整改措施", required=False)
-    days = rectification_default_days() if working_days in (None, "") else int(working_days)
-    if not 1 <= days <= 90:
-        raise Invalid("整改时限应为 1 至 90 个工作日", field="working_days")
+    days = _days(working_days) or rectification_default_days()
     found_on = found_on or timezone.localdate()
     with transaction.atomic():
         if source_ref:
@@ -130,12 +141,12 @@ def rectification_plan(*, actor: Principal, rectification_id: int, measure: str,
         _refuse_inspection(rect)
         if rect.status != Rectification.Status.OPEN:
             raise Conflict("该整改已完成，不能修改整改措施")
-        rect.measure = _text(measure, "measure", "整改措施")
-        rect.owner_name = _text(owner_name, "owner_name", "责任人", limit=50)
-        if working_days not in (None, ""):
-            days = int(working_days)
-            if not 1 <= days <= 90:
-                raise Invalid("整改时限应为 1 至 90 个工作日", field="working_days")
+        errors = FieldErrors()
+        rect.measure = errors.run(_text, measure, "measure", "整改措施")
+        rect.owner_name = errors.run(_text, owner_name, "owner_name", "责任人", limit=50)
+        days = errors.run(_days, working_days)
+        errors.raise_if_any()
+        if days is not None:
             rect.working_days = days
             rect.deadline = add_working_days(rect.found_on, days)
         rect.save()
@@ -297,9 +308,19 @@ def handling_verify(*, actor: Principal, handling_id: int, verdict: str, verific
                     problem: str = "", measure: str = "", owner_name: str = "", working_days: int | None = None) -> BadReviewHandling:
     """核实. Confirmed → a rectification (problem, measure, owner, deadline in working days,
     default 10); no legal basis → an explanation to the citizen; mistaken → the site may appeal."""
+    # Every field checked before anything is refused: the form shows all its mistakes at once.
+    errors = FieldErrors()
     if verdict not in BadReviewHandling.Verdict.values:
-        raise Invalid("请选择核实结论", field="verdict")
-    verification = _text(verification, "verification", "核实情况")
+        errors.add("verdict", "请选择核实结论")
+    verification = errors.run(_text, verification, "verification", "核实情况")
+    if verdict == BadReviewHandling.Verdict.CONFIRMED:
+        errors.run(_text, problem, "problem", "存在问题", required=False)
+        errors.run(_text, measure, "measure", "整改措施")
+        errors.run(_text, owner_name, "owner_name", "责任人", limit=50)
+        errors.run(_days, working_days)
+    elif verdict == BadReviewHandling.Verdict.NO_BASIS:
+        errors.run(_text, explanation, "explanation", "解释说明")
+    errors.raise_if_any()
     with transaction.atomic():
         handling = _locked_handling(actor, handling_id)
         workflow.check(handling, "verify")
@@ -673,14 +694,20 @@ def followup_record(*, actor: Principal, followup_id: int, outcome: str, satisfa
                     problem: str = "", measure: str = "", owner_name: str = "", working_days: int | None = None) -> FollowUp:
     """An agent's result for one entry: reached / not reached / refused, satisfaction, notes, and
     problems found → a rectification in the ledger."""
+    errors = FieldErrors()
     if outcome not in (FollowUp.Outcome.REACHED, FollowUp.Outcome.UNREACHED, FollowUp.Outcome.REFUSED):
-        raise Invalid("请选择回访结果（已联系、未接通或拒绝回访）", field="outcome")
+        errors.add("outcome", "请选择回访结果（已联系、未接通或拒绝回访）")
     if satisfaction and satisfaction not in FollowUp.Satisfaction.values:
-        raise Invalid("满意度取值无效", field="satisfaction")
+        errors.add("satisfaction", "满意度取值无效")
     if outcome == FollowUp.Outcome.REACHED and not satisfaction:
-        raise Invalid("已联系的回访请记录群众满意度", field="satisfaction")
-    notes = _text(notes, "notes", "回访记录", required=outcome == FollowUp.Outcome.REACHED)
-    problem = _text(problem, "problem", "发现问题", required=False)
+        errors.add("satisfaction", "已联系的回访请记录群众满意度")
+    notes = errors.run(_text, notes, "notes", "回访记录", required=outcome == FollowUp.Outcome.REACHED)
+    problem = errors.run(_text, problem, "problem", "发现问题", required=False)
+    if problem and outcome == FollowUp.Outcome.REACHED:
+        errors.run(_text, measure, "measure", "整改措施", required=False)
+        errors.run(_text, owner_name, "owner_name", "责任人", required=False, limit=50)
+        errors.run(_days, working_days)
+    errors.raise_if_any()
     with transaction.atomic():
         fu = get_scoped(FollowUp.objects.select_for_update(of=("self",)).select_related("area", "follow_list", "handling"),
                         actor, Cap.FOLLOWUP_WORK, pk=followup_id)

@@ -22,6 +22,7 @@ from bianmin.core.errors import (
     Conflict,
     DomainError,
     Invalid,
+    NotFound,
     TooLarge,
     UnsupportedType,
     error_pages,
@@ -142,7 +143,7 @@ def list_detail(request, list_id: int):
 def followup_work(request, followup_id: int):
     actor = principal_of(request)
     fu = selectors.followup_get(actor=actor, followup_id=followup_id)
-    error = None
+    error, errors = None, {}
     if request.method == "POST":
         try:
             services.followup_record(
@@ -151,7 +152,7 @@ def followup_work(request, followup_id: int):
                 problem=request.POST.get("problem", ""), measure=request.POST.get("measure", ""),
                 owner_name=request.POST.get("owner_name", ""), working_days=request.POST.get("working_days") or None)
         except Invalid as exc:
-            error = exc.message
+            error, errors = exc.message, exc.field_errors
         else:
             messages.success(request, "回访结果已记录。")
             if fu.follow_list_id:
@@ -159,7 +160,8 @@ def followup_work(request, followup_id: int):
             return redirect("followups:ledger-followups")
     phone = mask_mobile(fu.contact_phone)
     return render(request, "followups/work.html", {
-        "fu": fu, "name": mask_name(fu.contact_name), "phone": phone, "error": error, "values": request.POST,
+        "fu": fu, "name": mask_name(fu.contact_name), "phone": phone, "error": error, "errors": errors,
+        "values": request.POST,
         "outcomes": FollowUp.Outcome.choices[1:4], "satisfactions": FollowUp.Satisfaction.choices[1:],
     }, status=422 if error else 200)
 
@@ -234,7 +236,7 @@ def handling_list(request):
 def handling_detail(request, handling_id: int):
     actor = principal_of(request)
     h = selectors.handling_get(actor=actor, handling_id=handling_id)
-    error, status = None, 200
+    error, errors, status = None, {}, 200
     if request.method == "POST":
         action = request.POST.get("action")
         p = request.POST
@@ -264,13 +266,13 @@ def handling_detail(request, handling_id: int):
             else:
                 raise Invalid("未知操作", field="action")
         except (Invalid, TooLarge, UnsupportedType) as exc:
-            error, status = exc.message, exc.status
+            error, errors, status = exc.message, exc.field_errors, exc.status
         else:
             messages.success(request, "已保存。")
             return redirect("followups:handling", h.pk)
     h = selectors.handling_get(actor=actor, handling_id=handling_id)
     return render(request, "followups/handling.html", {
-        "h": h, "e": h.evaluation, "events": h.events.all(), "error": error, "values": request.POST,
+        "h": h, "e": h.evaluation, "events": h.events.all(), "error": error, "errors": errors, "values": request.POST,
         "flag": selectors.due_flag(h), "due": selectors.stage_due(h), "verdicts": BadReviewHandling.Verdict.choices,
         "actions": selectors.handling_actions(actor=actor, h=h),
         "decided_above": h.area.parent_id is not None,
@@ -378,7 +380,10 @@ def ledger_rectifications(request):
     actor = principal_of(request)
     if request.method == "POST":
         try:
-            rid = int(request.POST.get("rectification_id") or 0)
+            raw = (request.POST.get("rectification_id") or "0").strip()
+            if not raw.isdigit():
+                raise NotFound("未找到该整改记录")
+            rid = int(raw)
             if request.POST.get("action") == "plan":
                 services.rectification_plan(actor=actor, rectification_id=rid, measure=request.POST.get("measure", ""),
                                             owner_name=request.POST.get("owner_name", ""),
@@ -387,7 +392,7 @@ def ledger_rectifications(request):
                 services.rectification_complete(actor=actor, rectification_id=rid, result=request.POST.get("result", ""))
             messages.success(request, "整改台账已更新。")
         except (Invalid, Conflict) as exc:
-            messages.error(request, exc.message)
+            messages.error(request, "；".join(exc.field_errors.values()))
         return redirect(request.get_full_path())
     start, end = _period(request)
     status = request.GET.get("status") or None
