@@ -54,21 +54,7 @@ def load_demo_appeals(*, seed: int = 12345, work_orders: int = 360) -> dict[str,
 
     # 1. 12345 work orders over the last year, as the hotline platform sends them.
     now = timezone.localtime()
-    orders = []
-    for n in range(work_orders):
-        # a third in the last two months (left at every stage), the rest over the year
-        when = now - dt.timedelta(days=rng.randrange(0, RECENT_DAYS if n % 3 == 0 else 365), hours=rng.randrange(0, 8))
-        _code, kind, title, content = rng.choices(TEXTS, weights=_weights(when.month))[0]
-        area = townships[n % 2]
-        enterprise = n % 6 == 0
-        orders.append({
-            "work_order_no": f"FZ12345{now:%Y}{n + 1:05d}", "kind": kind, "title": title, "content": content,
-            "area_code": area.code, "category_code": codes[n % len(codes)] if codes and n % 5 else "12345-9999",
-            "registered_at": when.strftime("%Y-%m-%d %H:%M"),
-            "name": "" if kind == "report" else f"{'张王李陈林黄'[n % 6]}先生", "mobile": "" if kind == "report" else f"138{n:08d}",
-            "enterprise_name": f"福州鼓楼某某科技有限公司{n}" if enterprise else "",
-            "credit_code": make_credit_code("350102", 100 + n) if enterprise else "",
-        })
+    orders = work_orders_for(rng, now, townships, codes, work_orders)
     cleaned = importer.validate_records(orders, gulou)
     importer.upsert(cleaned, actor=None)
 
@@ -126,3 +112,25 @@ def load_demo_appeals(*, seed: int = 12345, work_orders: int = 360) -> dict[str,
     # 4. The daily sweep: due-soon warnings and escalation of the overdue ones.
     result = services.appeals_check_deadlines()
     return {"appeals": Appeal.objects.count(), **result}
+
+
+def work_orders_for(rng: random.Random, now: dt.datetime, townships: list, codes: list[str], count: int) -> list[dict]:
+    """The demo's 12345 work orders as the hotline platform pushes them. A report (举报) may come
+    without a name; an enterprise's order always names its contact (the importer refuses it
+    otherwise), so reports are never the enterprise's."""
+    orders = []
+    for n in range(count):
+        # a third in the last two months (left at every stage), the rest over the year
+        when = now - dt.timedelta(days=rng.randrange(0, RECENT_DAYS if n % 3 == 0 else 365), hours=rng.randrange(0, 8))
+        _code, kind, title, content = rng.choices(TEXTS, weights=_weights(when.month))[0]
+        area = townships[n % 2]
+        enterprise = n % 6 == 0 and kind != "report"
+        orders.append({
+            "work_order_no": f"FZ12345{now:%Y}{n + 1:05d}", "kind": kind, "title": title, "content": content,
+            "area_code": area.code, "category_code": codes[n % len(codes)] if codes and n % 5 else "12345-9999",
+            "registered_at": when.strftime("%Y-%m-%d %H:%M"),
+            "name": "" if kind == "report" else f"{'张王李陈林黄'[n % 6]}先生", "mobile": "" if kind == "report" else f"138{n:08d}",
+            "enterprise_name": f"福州鼓楼某某科技有限公司{n}" if enterprise else "",
+            "credit_code": make_credit_code("350102", 100 + n) if enterprise else "",
+        })
+    return orders
