@@ -47,3 +47,15 @@ def test_a_forbidden_import_breaks_the_contract(tmp_path):
     assert "bianmin.core.shortcut -> bianmin.followups.models" in out
     assert "bianmin.evaluations.shortcut -> bianmin.followups.services" in out
     assert "2 broken" in out
+
+
+def test_every_app_has_its_place_in_the_spine():
+    """A new app joins the layers by its full name; an app left out would import anything unchecked."""
+    import re
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    spine = next(c for c in config["tool"]["importlinter"]["contracts"] if c["id"] == "spine")
+    named = {name for layer in spine["layers"] for name in re.split(r"\s*[:|]\s*", layer.strip())}
+    apps = {f"bianmin.{p.parent.name}" for p in PACKAGE.glob("*/apps.py")}
+    assert apps and apps - named == set()
