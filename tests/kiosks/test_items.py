@@ -64,6 +64,17 @@ def test_config_etag_and_304(client, make_terminal, kiosk_items, city_admin):
     assert len(changed.json()["items"]) == 2
 
 
+def test_config_304_through_gzip(client, make_terminal, kiosk_items):
+    # A terminal that accepts gzip gets a compressed body whose tag GZipMiddleware weakened (W/"…");
+    # sending that form back must still mean "unchanged".
+    terminal, raw = make_terminal("gudong")
+    url = f"/api/v1/kiosk/terminals/{terminal.code}/config"
+    first = client.get(url, HTTP_ACCEPT_ENCODING="gzip", **bearer(raw))
+    assert first.status_code == 200 and first["Content-Encoding"] == "gzip" and first["ETag"].startswith("W/")
+    again = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"], HTTP_ACCEPT_ENCODING="gzip", **bearer(raw))
+    assert again.status_code == 304
+
+
 def test_override_api(client, login, make_terminal, kiosk_items, manager):
     terminal, _ = make_terminal("gudong")
     login(manager)

@@ -101,6 +101,18 @@ def version_of(namespace: str) -> int:
     return int(tag[len(namespace):].split("@")[0])
 
 
+def etag_matches(request: HttpRequest, etag: str) -> bool:
+    """Whether If-None-Match holds ``etag``, by weak comparison (RFC 9110 13.1.2): GZipMiddleware
+    weakens a strong tag on a compressed answer, and the client sends back the W/ form."""
+    header = request.headers.get("If-None-Match", "")
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    bare = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == bare for tag in header.split(","))
+
+
 def _personal(request: HttpRequest) -> bool:
     return any(name in request.COOKIES for name in _PERSONAL_COOKIES)
 

@@ -27,6 +27,7 @@ from bianmin.accounts.auth import key_auth, staff_auth
 from bianmin.accounts.principals import principal_of
 from bianmin.core.errors import Invalid, NotFound
 from bianmin.core.masking import mask_id_number, mask_name
+from bianmin.core.pagecache import etag_matches
 from bianmin.core.paging import Mapped
 from bianmin.core.ratelimit import check_rate
 from bianmin.regions.models import Area, ServiceSite
@@ -395,7 +396,7 @@ def kiosk_heartbeat(request: HttpRequest, code: str, payload: KioskHeartbeatIn):
 def kiosk_config(request: HttpRequest, code: str):
     terminal = selectors.device_terminal(actor=principal_of(request), code=code)
     config, etag = selectors.terminal_config(terminal=terminal)
-    if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+    if etag_matches(request, etag):
         response = HttpResponse(status=304)
     else:
         response = HttpResponse(json.dumps(config, ensure_ascii=False), content_type="application/json; charset=utf-8")

@@ -23,6 +23,7 @@ from pydantic import Field
 from bianmin.accounts.auth import authenticate_key
 from bianmin.core.audit import client_ip
 from bianmin.core.errors import Forbidden, Invalid, Unauthorized
+from bianmin.core.pagecache import etag_matches
 from bianmin.core.ratelimit import check_rate
 from bianmin.regions.selectors import area_get
 
@@ -224,16 +225,6 @@ def gate(request: HttpRequest) -> None:
                    message="请求过于频繁，请稍后再试；系统对接请申请接口密钥")
 
 
-def _matches(request: HttpRequest, etag: str) -> bool:
-    header = request.headers.get("If-None-Match", "")
-    if not header:
-        return False
-    if header.strip() == "*":
-        return True
-    bare = etag.removeprefix("W/")
-    return any(tag.strip().removeprefix("W/") == bare for tag in header.split(","))
-
-
 def _not_modified(etag: str) -> HttpResponse:
     response = HttpResponse(status=304)
     response["ETag"] = etag
@@ -315,7 +306,7 @@ def policies_search(request, response: HttpResponse, q: str = "", category: str 
     gate(request)
     today = timezone.localdate()
     etag = _list_etag(request, selectors.feed_position(), today)
-    if _matches(request, etag):
+    if etag_matches(request, etag):
         return _not_modified(etag)
     filters = filters_from(category=category, department=department, industry=industry, size=size, area=area, tag=tag,
                            in_force=in_force, no_application=no_application)
@@ -335,7 +326,7 @@ def policies_changes(request, response: HttpResponse, since: int = 0, limit: int
     today = timezone.localdate()
     position = selectors.feed_position()
     etag = f'W/"c{since}-{limit}-{position}-{today:%Y%m%d}"'
-    if _matches(request, etag):
+    if etag_matches(request, etag):
         return _not_modified(etag)
     page = selectors.changes_since(since=since, limit=limit)
     out = []
@@ -356,7 +347,7 @@ def policies_filters(request, response: HttpResponse):
     gate(request)
     today = timezone.localdate()
     etag = _list_etag(request, selectors.feed_position(), today)
-    if _matches(request, etag):
+    if etag_matches(request, etag):
         return _not_modified(etag)
     choices = selectors.filter_choices()
     _tag_headers(response, etag)
@@ -377,7 +368,7 @@ def policies_for_item(request, response: HttpResponse, code: str):
     gate(request)
     today = timezone.localdate()
     etag = _list_etag(request, selectors.feed_position(), today)
-    if _matches(request, etag):
+    if etag_matches(request, etag):
         return _not_modified(etag)
     si = selectors.standard_item_of(code=code)
     rows = selectors.policies_for_item(standard_item=si, today=today)
@@ -422,7 +413,7 @@ def policy_detail(request, code: str):
     policy = selectors.public_head(code=code)
     today = timezone.localdate()
     etag = f'"p{policy.pk}.{policy.feed_seq}.{int(policy.in_force_on(today))}"'
-    if _matches(request, etag):
+    if etag_matches(request, etag):
         return _not_modified(etag)
     response = HttpResponse(served_body(policy, today), content_type="application/json; charset=utf-8")
     _tag_headers(response, etag)
