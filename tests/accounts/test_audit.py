@@ -153,3 +153,24 @@ def test_xlsx_export(client, login, make_user, areas, city_admin):
     book = load_workbook(io.BytesIO(b"".join(r.streaming_content)), read_only=True)
     rows = list(book["审计日志"].iter_rows(values_only=True))
     assert rows[0][0] == "时间" and len(rows) == 2 and rows[1][5].startswith("鼓东评价器")
+
+
+def test_a_strangers_log_in_cannot_break_or_arm_the_audit_exports(client, login, city_admin):
+    """One failed log-in as "bell\\x07user" made every xlsx covering it a 500 (openpyxl refuses
+    control characters); one as "=1+2" with a "=HYPERLINK(…)" user agent became live formulas
+    in the xlsx, and "=", "+", "@" went unescaped into the CSV."""
+    agent = '=HYPERLINK("http://evil","点我")'
+    for name in ("bell\x07user", "=1+2", "@cmd"):
+        services.login_failed(username=name, user=None, ip="203.0.113.9", user_agent=agent)
+    login(city_admin)
+    r = client.get("/accounts/audit/export.xlsx", {"action": "login_failed"})
+    assert r.status_code == 200
+    ws = load_workbook(io.BytesIO(b"".join(r.streaming_content))).active
+    cells = [c for row in ws.iter_rows(min_row=2) for c in row]
+    assert cells and all(c.data_type != "f" for c in cells)
+    actors = {row[1] for row in ws.iter_rows(min_row=2, values_only=True)}
+    assert actors == {"belluser", "=1+2", "@cmd"}
+    r = client.get("/accounts/audit/export.csv", {"action": "login_failed"})
+    rows = list(csv.reader(io.StringIO(b"".join(r.streaming_content).decode("utf-8-sig"))))
+    assert {row[1] for row in rows[1:]} == {"belluser", "'=1+2", "'@cmd"}
+    assert {row[8] for row in rows[1:]} == {"'" + agent}

@@ -98,3 +98,15 @@ def test_import_page_and_api(depts, make_user, login):
     assert resp.status_code == 404  # the catalog is imported at the city, outside a township's scope
     assert not StandardItem.objects.filter(code="G2").exists()
     assert admin.get("/api/v1/catalog/export").status_code == 200
+
+
+def test_export_keeps_formulas_as_text_and_survives_control_characters(dibao):
+    """The catalog export wrote "=…" as live formulas and failed on a control character a PATCH
+    had accepted: it goes through the one writer now (core.xlsx)."""
+    StandardItem.objects.filter(pk=dibao.pk).update(name='=HYPERLINK("http://evil","点我")', fee="免\x07费")
+    data = export_catalog(standard_items=StandardItem.objects.order_by("code"))
+    ws = load_workbook(io.BytesIO(data)).worksheets[0]
+    row = [c for c in ws[2]]
+    assert all(c.data_type != "f" for c in row)
+    values = {h: c.value for h, c in zip(HEADERS, row, strict=True)}
+    assert values["事项名称"] == '=HYPERLINK("http://evil","点我")' and "免费" in values.values()

@@ -5,7 +5,6 @@ Thin: parse, call a selector or service, render."""
 from __future__ import annotations
 
 import datetime
-import io
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -313,25 +312,19 @@ def staff_compliance(request):
 
 
 def _compliance_xlsx(report) -> HttpResponse:
-    from openpyxl import Workbook
+    from bianmin.core.xlsx import Sheet, books
 
     from .api import xlsx_response
 
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("汇总")
-    ws.append(["区划", "场所数", "达标场所数", "缺进驻部门（个次）", "未进驻事项（个次）", "事项进驻率（%）"])
-    for r in [*report.districts, report.total]:
-        ws.append([r.area.name, r.sites, r.compliant_sites, r.missing_departments, r.missing_items, r.rate])
-    ws2 = wb.create_sheet("明细")
-    ws2.append(["县（市）区", "场所编码", "场所", "类型", "未进驻的必进部门", "仍保留单独办事场所的部门", "应进驻事项数",
-                "已进驻事项数", "未进驻事项"])
-    for s in report.sites:
-        ws2.append([s.district.name if s.district else "", s.site.code, s.site.name, s.site.get_kind_display(),
-                    "、".join(s.missing_departments), "、".join(s.separate_offices), s.required_items, s.stationed_items,
-                    "、".join(m.name for m in s.missing_items)])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return xlsx_response(buf.getvalue(), f"应进必进落实情况_{report.area.name}.xlsx")
+    summary = Sheet("汇总", ["区划", "场所数", "达标场所数", "缺进驻部门（个次）", "未进驻事项（个次）", "事项进驻率（%）"],
+                    [[r.area.name, r.sites, r.compliant_sites, r.missing_departments, r.missing_items, r.rate]
+                     for r in [*report.districts, report.total]])
+    detail = Sheet("明细", ["县（市）区", "场所编码", "场所", "类型", "未进驻的必进部门", "仍保留单独办事场所的部门",
+                          "应进驻事项数", "已进驻事项数", "未进驻事项"],
+                   [[s.district.name if s.district else "", s.site.code, s.site.name, s.site.get_kind_display(),
+                     "、".join(s.missing_departments), "、".join(s.separate_offices), s.required_items, s.stationed_items,
+                     "、".join(m.name for m in s.missing_items)] for s in report.sites])
+    return xlsx_response(books(summary, detail), f"应进必进落实情况_{report.area.name}.xlsx")
 
 
 @login_required

@@ -12,8 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
-from openpyxl import Workbook, load_workbook
-from openpyxl.utils import get_column_letter
+from openpyxl import load_workbook
 
 from bianmin.core.audit import audit
 from bianmin.core.errors import DomainError, Invalid, TooLarge, UnsupportedType
@@ -305,27 +304,22 @@ def _column_of(field: str | None) -> str:
 
 
 def export_catalog(*, standard_items: Iterable[StandardItem]) -> bytes:
-    """The catalog as xlsx, in the import format (so an export can be edited and imported back)."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("标准化事项")
-    for i in range(1, len(COLUMNS) + 1):
-        ws.column_dimensions[get_column_letter(i)].width = 14 if i > 2 else 20
-    ws.append(HEADERS)
+    """The catalog as xlsx, in the import format (so an export can be edited and imported back),
+    through the platform's one writer (``core.xlsx``: a text that looks like a formula stays text)."""
+    from bianmin.core.xlsx import book
+
     type_label = dict(StandardItem.ItemType.choices)
     tier_label = dict(StandardItem.Tier.choices)
     kind_label = dict(StandardItem.HandlingKind.choices)
-    for si in standard_items:
-        ws.append([
-            si.code, si.name, "、".join(si.alias_list), str(type_label[si.item_type]), str(tier_label[si.tier]),
-            si.parent.code if si.parent_id else "", str(kind_label.get(si.handling_kind, "")) if si.handling_kind else "",
-            si.competent_department.code, si.implementing_body, si.legal_basis, si.service_object,
-            si.acceptance_conditions, si.flow, si.special_steps, si.legal_limit_days, si.fee, si.result_name,
-            "是" if si.is_classified else "否", "是" if si.is_public_service else "否", si.levels,
-            format_materials(si.materials.all()),
-        ])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    rows = ([
+        si.code, si.name, "、".join(si.alias_list), str(type_label[si.item_type]), str(tier_label[si.tier]),
+        si.parent.code if si.parent_id else "", str(kind_label.get(si.handling_kind, "")) if si.handling_kind else "",
+        si.competent_department.code, si.implementing_body, si.legal_basis, si.service_object,
+        si.acceptance_conditions, si.flow, si.special_steps, si.legal_limit_days, si.fee, si.result_name,
+        "是" if si.is_classified else "否", "是" if si.is_public_service else "否", si.levels,
+        format_materials(si.materials.all()),
+    ] for si in standard_items)
+    return book("标准化事项", HEADERS, rows, widths=[20, 20] + [14] * (len(COLUMNS) - 2))
 
 
 def export_template() -> bytes:

@@ -175,7 +175,7 @@ def _unlink(path: Path) -> None:
 
 def _remove_partials(job_id: int, *, keep: str = "") -> None:
     """Delete what killed runs of this job left behind (their partial files and the sheets
-    spooled beside them, streaming._spool_beside)."""
+    spooled beside them, core.xlsx._spool_beside)."""
     for path in conf.exports_dir().glob(f".{job_id}-*.part*"):
         if not keep or not path.name.startswith(f".{job_id}-{keep}.part"):
             _unlink(path)

@@ -10,9 +10,8 @@ WITH HOLD cursor, materialised in full before the first row. A chunk after ``(v1
 both planners start the ordered index walk at the last row, so each chunk costs the same.
 Related records are joined by the queryset's select_related, so a chunk is one query.
 
-``write_xlsx`` streams rows into an openpyxl write-only workbook (inline strings, rows spooled
-to a temporary file, so memory does not grow with the row count), starting a new sheet when
-Excel's row limit is reached."""
+``write_xlsx`` streams rows into a file through the platform's one spreadsheet writer
+(``bianmin.core.xlsx``), with progress."""
 
 from __future__ import annotations
 
@@ -21,11 +20,10 @@ from pathlib import Path
 
 from django.db.models import Model, Q, QuerySet
 
-from bianmin.core.xlsx import cell
+from bianmin.core import xlsx
+from bianmin.core.xlsx import EXCEL_MAX_ROWS
 
 from . import conf
-
-EXCEL_MAX_ROWS = 1_048_576  # rows per sheet, the header included
 
 
 def _order_of(qs: QuerySet) -> list[tuple[str, bool]]:
@@ -79,87 +77,11 @@ def keyset_chunks(qs: QuerySet, *, size: int | None = None, first: Q | None = No
         last = [getattr(rows[-1], field) for field, _ in order]
 
 
-def _spool_beside(ws, path: Path) -> None:
-    """openpyxl spools a write-only sheet's rows to a file in the system's temporary folder, which
-    is memory (tmpfs) on many servers: a million rows would sit in RAM until the save. Spool
-    them beside the export instead, named after it (so whoever removes a killed run's partial
-    file finds them too). Uses openpyxl's worksheet writer as its save expects it
-    (``out`` and the temporary-file list its cleanup removes the file from)."""
-    import os
-    import tempfile
-
-    from openpyxl.worksheet import _writer
-
-    fd, name = tempfile.mkstemp(prefix=f"{path.name}.", suffix=".sheet.xml", dir=path.parent)
-    os.close(fd)
-    _writer.ALL_TEMP_FILES.append(name)
-    ws._writer = _writer.WorksheetWriter(ws, out=name)
-    ws._writer.write_top()
-
-
-def _abort(wb) -> None:
-    """Close and delete what an unfinished workbook spooled (a long-lived worker would otherwise
-    keep the temporary files until it exits)."""
-    for ws in wb.worksheets:
-        writer = getattr(ws, "_writer", None)
-        for stream in (getattr(ws, "_rows", None), getattr(writer, "xf", None)):
-            try:
-                if stream is not None:
-                    stream.close()
-            except Exception:  # noqa: S110 - best effort: the file is removed below
-                pass
-        if writer is not None:
-            try:
-                writer.cleanup()
-            except (OSError, ValueError):
-                pass
-
-
 def write_xlsx(path: Path, *, title: str, header: Sequence[str], rows: Iterable[Sequence],
                on_progress: Callable[[int], None] | None = None, every: int | None = None,
                sheet_rows: int = EXCEL_MAX_ROWS) -> int:
-    """Write ``rows`` under ``header`` to ``path``; returns the number of rows written.
-    ``on_progress(n)`` is called every ``every`` rows. On an error nothing is left behind but
-    what the caller removes (``path`` itself, possibly partly written)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    every = every or conf.PROGRESS_EVERY
-    wb = Workbook(write_only=True)
-    bold = Font(bold=True)
-    sheets = 0
-    ws = None
-    in_sheet = sheet_rows
-
-    def new_sheet():
-        nonlocal sheets, ws, in_sheet
-        sheets += 1
-        name = title[:31] if sheets == 1 else f"{title[:25]}（{sheets}）"
-        ws = wb.create_sheet(name)
-        _spool_beside(ws, Path(path))
-        cells = []
-        for h in header:
-            c = WriteOnlyCell(ws, value=h)
-            c.font = bold
-            cells.append(c)
-        ws.append(cells)
-        in_sheet = 1
-
-    n = 0
-    try:
-        for row in rows:
-            if in_sheet >= sheet_rows:
-                new_sheet()
-            ws.append([cell(ws, v) for v in row])
-            in_sheet += 1
-            n += 1
-            if on_progress and n % every == 0:
-                on_progress(n)
-        if ws is None:
-            new_sheet()  # an empty export is still a file with its header
-        wb.save(path)
-    except BaseException:
-        _abort(wb)
-        raise
-    return n
+    """Write ``rows`` under ``header`` to ``path`` with the platform's one writer
+    (``bianmin.core.xlsx``: its value rule, rows spooled beside ``path``, a new sheet at Excel's
+    row limit); returns the number of rows written."""
+    return xlsx.write(path, [xlsx.Sheet(title, header, rows)], on_progress=on_progress,
+                      every=every or conf.PROGRESS_EVERY, sheet_rows=sheet_rows)
