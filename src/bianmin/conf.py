@@ -117,6 +117,9 @@ TABLE: list[Setting] = [
     Setting("BIANMIN_PUBLIC_BASE_URL", SETTING, "http://127.0.0.1:8000",
             "The address citizens reach the platform at, for links in SMS, slips and QR codes; "
             "`bianmin up` sets it to the address it serves on when unset."),
+    Setting("BIANMIN_OUTSIDE_SYSTEM_KEY_LEVEL", SETTING, "city",
+            "The level that owns the connections to outside systems (provincial 好差评, 12345, Open311, the provincial "
+            "hall's intake): only key managers at this level or above grant those scopes (`city`, `district`, …)."),
     Setting("BIANMIN_GATEWAYS", SETTING, "{'sms': BIANMIN_SMS_GATEWAY, 'notify': BIANMIN_NOTIFY_GATEWAY}",
             "Outbox channel → gateway class (a dotted path); e.g. 'provincial_eval' for the provincial 好差评 system.",
             None),

@@ -196,7 +196,8 @@ def test_apikey_create_shows_raw_once_and_stores_digest(gulou_admin, areas, gudo
     assert not any(raw in str(v) for v in ApiKey.objects.filter(pk=key.pk).values().first().values())
     row = AuditEntry.objects.get(action="key", target_id=str(key.pk))
     assert row.changes["op"] == "create" and raw not in str(row.changes) and row.area_code == GUDONG
-    _, raw2 = services.apikey_create(actor=_p(gulou_admin), name="二", kind="system", area=areas[GULOU], scopes=["cases.intake"])
+    _, raw2 = services.apikey_create(actor=_p(gulou_admin), name="二", kind="device", area=areas[GULOU],
+                                     scopes=["evaluations.kiosk"])
     assert raw2 != raw
 
 
@@ -226,7 +227,8 @@ def test_apikey_site_outside_area_and_out_of_scope(gulou_admin, areas, guxi_site
 
 
 def test_apikey_revoke(gulou_admin, areas, make_user):
-    key, _ = services.apikey_create(actor=_p(gulou_admin), name="k", kind="system", area=areas[GUDONG], scopes=["cases.intake"])
+    key, _ = services.apikey_create(actor=_p(gulou_admin), name="k", kind="device", area=areas[GUDONG],
+                                    scopes=["evaluations.kiosk"])
     guxi_manager = make_user(Role.CENTER_MANAGER, GUXI)
     with pytest.raises(NotFound):
         services.apikey_revoke(actor=_p(guxi_manager), key=key)

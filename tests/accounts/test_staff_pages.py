@@ -149,7 +149,7 @@ def test_revoke_asks_for_confirmation_then_the_key_gets_401(world, gudong_manage
     assert again.status_code == 409 and "该密钥已吊销" in again.content.decode()
 
 
-def test_kiosk_and_system_keys(world, gulou_admin, areas):
+def test_kiosk_and_system_keys(world, gulou_admin, areas, make_user):
     admin = _as(gulou_admin)
     site = world.site(GUXI)
     r = admin.post("/accounts/keys/new/", {"kind": "kiosk", "name": "鼓西自助终端", "site": site.pk})
@@ -157,8 +157,12 @@ def test_kiosk_and_system_keys(world, gulou_admin, areas):
     kiosk = ApiKey.objects.get(name="鼓西自助终端")
     assert (kiosk.kind, kiosk.site, kiosk.window, kiosk.scopes) == ("device", site, None, ["evaluations.kiosk"])
 
-    r = admin.post("/accounts/keys/new/", {"kind": "system", "name": "鼓楼 12345 对接", "area": GULOU,
-                                           "scopes": ["appeals.12345", "cases.intake"]})
+    # An outside system's key is the city's to grant (accounts/test_key_scopes.py), for any area.
+    refused = admin.post("/accounts/keys/new/", {"kind": "system", "name": "鼓楼 12345 对接", "area": GULOU,
+                                                 "scopes": ["appeals.12345", "cases.intake"]})
+    assert refused.status_code == 403
+    r = _as(make_user(Role.CITY_ADMIN, CITY)).post("/accounts/keys/new/", {
+        "kind": "system", "name": "鼓楼 12345 对接", "area": GULOU, "scopes": ["appeals.12345", "cases.intake"]})
     assert r.status_code == 302
     system = ApiKey.objects.get(name="鼓楼 12345 对接")
     assert (system.kind, system.area, system.site, sorted(system.scopes)) == (

@@ -212,3 +212,41 @@ def test_a_one_order_push_stays_small(client, areas, django_assert_max_num_queri
         response = client.post("/api/v1/appeals/work-orders", [order], content_type="application/json",
                                HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert response.status_code == 200 and response.json()["unmapped_codes"] == ["X1"]
+
+
+def test_a_12345_rewrite_after_the_owner_acted_is_audited(client, areas, make_user):
+    """A 12345 key rewrote FZ12345202600041 ("窗口工作人员态度生硬") into a suggestion with a new
+    complainant without a trace: after the owner acted, such a change is still taken (12345 is
+    the record) but leaves an audit row and a timeline entry that say what it changed."""
+    from bianmin.accounts.models import ApiKey
+    from bianmin.accounts.principals import principal_for_user
+    from bianmin.appeals import services
+    from bianmin.core.models import AuditEntry
+
+    raw = "k12345_guard_secret_value_that_is_long_enough"
+    ApiKey.objects.create(name="12345平台", prefix="k12345", digest=ApiKey.digest_of(raw), area=areas[GULOU],
+                          scopes=["appeals.12345"])
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    order = {"work_order_no": "FZ12345202600041", "kind": "投诉", "title": "态度", "content": "窗口工作人员态度生硬",
+             "area_code": GUDONG, "registered_at": "2026-11-05 10:00", "name": "王五", "mobile": "13700000000"}
+    assert client.post("/api/v1/appeals/work-orders", [order], content_type="application/json", **headers).status_code == 200
+    appeal = Appeal.objects.get()
+    # Before anyone acted: an ordinary update, no audit row of its own.
+    client.post("/api/v1/appeals/work-orders", [dict(order, content="窗口工作人员态度生硬，排队久")],
+                content_type="application/json", **headers)
+    assert not AuditEntry.objects.filter(target_type="appeals.appeal", changes__after_owner_acted=True).exists()
+    owner = make_user("center_manager", GUDONG)
+    services.appeal_assign(actor=principal_for_user(owner), appeal=appeal, owner=owner)
+    rewrite = dict(order, kind="建议", content="建议增加窗口", name="赵六", mobile="13700009999")
+    r = client.post("/api/v1/appeals/work-orders", [rewrite], content_type="application/json", **headers)
+    assert r.status_code == 200 and r.json()["updated"] == 1
+    appeal.refresh_from_db()
+    assert (appeal.kind, appeal.content) == ("suggestion", "建议增加窗口")
+    row = AuditEntry.objects.get(target_type="appeals.appeal", target_id=str(appeal.pk), changes__after_owner_acted=True)
+    assert row.action == "update" and row.area_code == GUDONG and row.actor_label == "key:12345平台"
+    assert row.changes["kind"] == ["complaint", "suggestion"]
+    assert row.changes["content_before"] == "窗口工作人员态度生硬，排队久"
+    assert set(row.changes["fields"]) == {"kind", "content", "name", "mobile"}
+    assert "13700009999" not in str(row.changes) and row.changes["mobile"] == ["137****0000", "137****9999"]
+    event = AppealEvent.objects.filter(appeal=appeal, kind="updated").latest("id")
+    assert event.text == "12345平台在办理开始后修改了诉求类型（投诉→建议）、诉求人、诉求内容"

@@ -206,3 +206,53 @@ def test_staff_of_sibling_township_get_404(client, login, guxi_clerk, submit):
     assert c.post(f"/api/v1/cases/{case.pk}/accept").status_code == 404
     assert c.get(f"/api/v1/cases/{case.pk}/dossier.pdf").status_code == 404
     assert c.get("/api/v1/cases").json()["count"] == 0
+
+
+def test_external_ids_belong_to_the_keys_system_and_area(client, hall_key, sites):
+    """A 鼓西 key taking HALL-2026-000123 first made the number a 404 for the 鼓东 key and told
+    it which numbers exist: numbers are unique per (the key's system, the key's area) now."""
+    guxi_key = _key(sites["guxi"].area, site=sites["guxi"], name="鼓西 省网上办事大厅")
+    guxi_case = client.put("/api/v1/intake/cases/HALL-2026-000123", _intake(site_code="C-GUXI"),
+                           content_type="application/json", **guxi_key)
+    assert guxi_case.status_code == 200, guxi_case.content
+    assert client.get("/api/v1/intake/cases/HALL-2026-000123", **hall_key).status_code == 404
+    gudong_case = client.put("/api/v1/intake/cases/HALL-2026-000123", _intake(), content_type="application/json",
+                             **hall_key)
+    assert gudong_case.status_code == 200 and gudong_case.json()["id"] != guxi_case.json()["id"]
+    assert Case.objects.filter(external_id="HALL-2026-000123").count() == 2
+    # Each key reads and withdraws its own.
+    assert client.get("/api/v1/intake/cases/HALL-2026-000123", **guxi_key).json()["site_code"] == "C-GUXI"
+    r = client.post("/api/v1/intake/cases/HALL-2026-000123/withdraw", {}, content_type="application/json",
+                    **hall_key)
+    assert r.status_code == 200 and r.json()["site_code"] == "C-GUDONG" and r.json()["state"] == "withdrawn"
+    assert Case.objects.get(pk=guxi_case.json()["id"]).state == "submitted"
+
+
+def test_the_source_is_the_keys_not_the_callers(client, areas, sites, calendar, catalog):
+    from bianmin.accounts.models import ApiKey
+
+    headers = _key(sites["gudong"].area, site=sites["gudong"])
+    ApiKey.objects.filter(name="省网上办事大厅").update(system="fj_online_hall")
+    r = client.put("/api/v1/intake/cases/S-1", {**_intake(), "source": "somebody_else"},
+                   content_type="application/json", **headers)
+    assert r.status_code == 200
+    case = Case.objects.get()
+    assert (case.external_source, case.external_area_id) == ("fj_online_hall", sites["gudong"].area_id)
+    # A rotated key of the same system and area finds the case again.
+    rotated = _key(sites["gudong"].area, site=sites["gudong"], name="轮换后")
+    ApiKey.objects.filter(name="轮换后").update(system="fj_online_hall")
+    assert client.get("/api/v1/intake/cases/S-1", **rotated).json()["id"] == case.pk
+
+
+def test_staff_create_a_case_by_site_code(staff, catalog, sites):
+    body = {"item_id": catalog["dibao"].pk, "applicant_name": "王五", "id_number": ID, "mobile": "13800002222"}
+    r = staff.post("/api/v1/cases", {**body, "site_code": "C-GUDONG"}, content_type="application/json")
+    assert r.status_code == 201 and r.json()["site_code"] == "C-GUDONG"
+    r = staff.post("/api/v1/cases", {**body, "site_code": "C-GUXI"}, content_type="application/json")
+    assert r.status_code == 404 and r.json()["field"] == "site_code"
+    r = staff.post("/api/v1/cases", body, content_type="application/json")
+    assert r.status_code == 422 and r.json()["field"] == "site_id"
+    r = staff.post("/api/v1/cases", {**body, "site_id": sites["gudong"].pk, "site_code": "C-GUDONG"},
+                   content_type="application/json")
+    assert r.status_code == 422
+    assert Case.objects.count() == 1

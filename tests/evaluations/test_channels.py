@@ -305,3 +305,44 @@ def test_qr_codes_and_window_screen(client, login, completed_case, clerks, sites
     login(clerks["guxi"])
     assert client.get(f"/evaluations/cases/{case.pk}/qr.png").status_code == 404
     assert client.get(f"/evaluations/windows/{sites['w1'].pk}/screen/").status_code == 404
+
+
+def test_a_device_sees_another_areas_case_as_missing_and_cannot_replay_into_it(client, completed_case, device_key):
+    """The scope rule on the device door: another area's existing case is a 404 like a missing
+    one (it was a 403); and an idempotency-key replay is answered only after the window check
+    (a 鼓西 device replaying 鼓东's key with 鼓东's case number got 鼓东's evaluation)."""
+    from bianmin.evaluations.models import Evaluation
+
+    gudong_case = completed_case(site="gudong", window="w1")
+    _k, gudong_raw = device_key("w1")
+    _k, guxi_raw = device_key("gx1")
+    url = "/api/v1/evaluations/device"
+    body = {"acceptance_number": gudong_case.acceptance_number, "grade": 5, "idempotency_key": "conc-key-1"}
+    assert client.post(url, json.dumps(body), content_type="application/json",
+                       HTTP_X_API_KEY=gudong_raw).status_code == 201
+    replay = client.post(url, json.dumps(body), content_type="application/json", HTTP_X_API_KEY=guxi_raw)
+    assert replay.status_code == 404 and replay.json()["field"] is None and "id" not in replay.json()
+    missing = client.post(url, json.dumps({**body, "acceptance_number": "NO-SUCH"}), content_type="application/json",
+                          HTTP_X_API_KEY=guxi_raw)
+    assert missing.status_code == 404 and missing.json()["message"] == replay.json()["message"]
+    # The same window's other device replaying the key: the same evaluation, answered once.
+    _k, second_w1 = device_key("w1")
+    again = client.post(url, json.dumps(body), content_type="application/json", HTTP_X_API_KEY=second_w1)
+    assert again.status_code == 200 and again.json()["replayed"] is True
+    assert Evaluation.objects.count() == 1
+
+
+def test_a_replay_from_another_window_of_the_same_area_is_refused(completed_case, device_key):
+    """Within the area, the window check comes before the replay too (service level)."""
+    from bianmin.core.errors import Forbidden
+    from bianmin.evaluations import services
+    from bianmin.evaluations.models import Channel
+
+    case = completed_case(window="w1")
+    key1, _ = device_key("w1")
+    key2, _ = device_key("w2")
+    services.evaluation_submit(case_id=case.pk, grade=5, channel=Channel.DEVICE, actor=None, device_key=key1,
+                               window_id=key1.window_id, idempotency_key="k-1")
+    with pytest.raises(Forbidden):
+        services.evaluation_submit(case_id=case.pk, grade=5, channel=Channel.DEVICE, actor=None, device_key=key2,
+                                   window_id=key2.window_id, idempotency_key="k-1")

@@ -153,7 +153,7 @@ class ApiKeyForm(forms.ModelForm):
 
     class Meta:
         model = ApiKey
-        fields = ("name", "kind", "area", "site", "window", "scopes")
+        fields = ("name", "kind", "area", "site", "window", "scopes", "system")
 
 
 @admin.register(ApiKey)
@@ -165,7 +165,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
     raw_id_fields = ("area", "site", "window")
     actions = ["revoke"]
     # The digest never appears: not in the form, not in the list, not read-only.
-    readonly_on_change = ("name", "kind", "prefix", "area", "site", "window", "scopes", "created_by", "created_at",
+    readonly_on_change = ("name", "kind", "prefix", "area", "site", "window", "scopes", "system", "created_by", "created_at",
                           "last_used_at", "last_used_ip", "revoked_at")
 
     def get_fields(self, request, obj=None):
@@ -183,7 +183,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         data = form.cleaned_data
         key, raw = services.apikey_create(
             actor=admin_principal(request), name=data["name"], kind=data["kind"], area=data["area"],
-            site=data.get("site"), window=data.get("window"), scopes=list(data["scopes"]),
+            site=data.get("site"), window=data.get("window"), scopes=list(data["scopes"]), system=data.get("system", ""),
         )
         obj.pk, obj.prefix, obj.created_at = key.pk, key.prefix, key.created_at
         obj._state.adding = False

@@ -4,6 +4,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from bianmin.core.capabilities import Cap
 from bianmin.core.models import AuditEntry
 from bianmin.core.principal import Principal
+from bianmin.core.validators import validate_day
 
 from . import selectors
 from .admin import KEY_SCOPE_LABELS
@@ -43,8 +44,10 @@ class AuditSearchForm(forms.Form):
     target_id = forms.CharField(label="对象标识", required=False, max_length=64)
     area_code = forms.CharField(label="区划代码", required=False, max_length=12,
                                 widget=forms.TextInput(attrs={"placeholder": "6、9 或 12 位，含下级"}))
-    date_from = forms.DateField(label="起始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="截止日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label="起始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                                validators=[validate_day])
+    date_to = forms.DateField(label="截止日期", required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                              validators=[validate_day])
 
     def clean(self):
         data = super().clean()
@@ -195,6 +198,10 @@ class KeyIssueForm(forms.Form):
                 choices=[(s, f"{KEY_SCOPE_LABELS.get(s, s)}（{s}）") for s in SYSTEM_SCOPES],
                 error_messages={"required": "至少选择一项权限范围", "invalid_choice": "未知的权限范围：%(value)s"},
             )
+            self.fields["system"] = forms.CharField(
+                label="外部系统标识", max_length=50, required=False,
+                help_text="如 fj_online_hall；该系统推送的外部编号在授权区划内唯一，轮换密钥时填写相同标识",
+            )
 
     def service_arguments(self) -> dict:
         """The keyword arguments of services.apikey_create for this kind."""
@@ -208,4 +215,4 @@ class KeyIssueForm(forms.Form):
         if self.kind == "kiosk":
             site = d["site"]
             return {"kind": ApiKey.Kind.DEVICE, "area": site.area, "site": site, "scopes": ["evaluations.kiosk"]}
-        return {"kind": ApiKey.Kind.SYSTEM, "area": d["area"], "scopes": list(d["scopes"])}
+        return {"kind": ApiKey.Kind.SYSTEM, "area": d["area"], "scopes": list(d["scopes"]), "system": d.get("system", "")}

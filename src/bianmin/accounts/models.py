@@ -2,6 +2,7 @@ import hashlib
 from datetime import timedelta
 
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -109,6 +110,10 @@ class ApiKey(models.Model):
     window = models.ForeignKey("regions.Window", verbose_name=_("绑定窗口"), null=True, blank=True,
                                on_delete=models.PROTECT, related_name="+")
     scopes = models.JSONField(_("权限范围"), default=list, blank=True, help_text=_("例如 cases.intake、evaluations.device"))
+    system = models.CharField(
+        _("外部系统标识"), max_length=50, blank=True, validators=[RegexValidator(r"^[a-z0-9_.-]*$", _("只能包含小写字母、数字和 _ . -"))],
+        help_text=_("对接的外部系统，如 fj_online_hall；该系统推送的外部编号在其授权区划内唯一。轮换密钥时保持不变"),
+    )
     created_by = models.ForeignKey(User, verbose_name=_("创建人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
@@ -130,6 +135,12 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    @property
+    def source_system(self) -> str:
+        """The outside system this key speaks for: its external ids belong to it (and to the
+        key's area), whatever a request claims."""
+        return self.system or "api"
 
     def clean(self):
         from django.core.exceptions import ValidationError

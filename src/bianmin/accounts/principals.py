@@ -23,6 +23,14 @@ KEY_SCOPE_CAPABILITIES: dict[str, frozenset[str]] = {
 }
 
 
+# Scopes that stand for a connection to an outside system — the provincial 好差评 system, the 12345
+# platform, Open311 clients, the provincial online hall's intake — rather than for a device of
+# one site. A unit evaluated or complained about through such a connection must not hold a key
+# that speaks for it: these scopes are granted only at the level that owns the connection
+# (``BIANMIN_OUTSIDE_SYSTEM_KEY_LEVEL``, the city by default; accounts.services.apikey_create).
+OUTSIDE_SYSTEM_SCOPES = frozenset({"cases.intake", "evaluations.provincial", "appeals.12345", "open311"})
+
+
 def principal_for_user(user, *, ip: str | None = None) -> Principal:
     if user is None or not user.is_authenticated:
         return ANONYMOUS

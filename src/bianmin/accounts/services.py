@@ -27,7 +27,7 @@ from bianmin.core.validators import validate_mobile
 from bianmin.regions.models import Area, ServiceSite, Window
 
 from .models import ApiKey, RoleAssignment, User
-from .principals import KEY_SCOPE_CAPABILITIES
+from .principals import KEY_SCOPE_CAPABILITIES, OUTSIDE_SYSTEM_SCOPES
 from .roles import CAPABILITIES, Role
 
 # Shown in every failed log-in, whatever the reason (unknown user, wrong password, locked
@@ -204,6 +204,27 @@ def _new_raw_key() -> tuple[str, str]:
     return prefix, f"{prefix}_{secrets.token_urlsafe(32)}"
 
 
+_LEVELS = [Area.Level.CITY, Area.Level.DISTRICT, Area.Level.TOWNSHIP, Area.Level.VILLAGE]
+
+
+def outside_system_key_levels() -> list[str]:
+    """The area levels whose key managers may grant an outside system's scopes: the configured
+    owner of those connections (``BIANMIN_OUTSIDE_SYSTEM_KEY_LEVEL``, "city" by default) and
+    the levels above it."""
+    level = settings.BIANMIN_OUTSIDE_SYSTEM_KEY_LEVEL
+    return _LEVELS[: _LEVELS.index(level) + 1] if level in _LEVELS else [Area.Level.CITY]
+
+
+def may_grant_outside_system_scopes(actor: Principal | None, area: Area | None = None) -> bool:
+    """Whether ``actor`` manages keys at a level that owns outside-system connections (over
+    ``area`` when given). None is the system itself (a management command)."""
+    if actor is None:
+        return True
+    paths = actor.area_paths_for(Cap.KEYS_MANAGE)
+    owners = Area.objects.filter(path__in=paths, level__in=outside_system_key_levels()).values_list("path", flat=True)
+    return any(area is None or area.path.startswith(path) for path in owners)
+
+
 @transaction.atomic
 def apikey_create(
     *,
@@ -214,6 +235,7 @@ def apikey_create(
     site: ServiceSite | None = None,
     window: Window | None = None,
     scopes: list[str],
+    system: str = "",
 ) -> tuple[ApiKey, str]:
     """Create a key bound to an area (and optionally a site and a window). Returns the key and the
     raw secret, which is shown to the creator once and never stored."""
@@ -230,11 +252,19 @@ def apikey_create(
     key = ApiKey(
         name=(name or "").strip(), kind=kind, prefix=prefix, digest=ApiKey.digest_of(raw), area=area, site=site,
         window=window, scopes=scopes, created_by=getattr(actor, "user", None) if actor else None,
+        system=(system or "").strip().lower(),
     )
     _full_clean(key)
+    outside = [s for s in scopes if s in OUTSIDE_SYSTEM_SCOPES]
+    if outside and not may_grant_outside_system_scopes(actor, area):
+        # A center manager holding a key "from the province" could evaluate its own cases, or
+        # rewrite 12345 complaints about itself.
+        owner = dict(Area.Level.choices).get(outside_system_key_levels()[-1], "市")
+        raise Forbidden(f"外部系统接入权限（{'、'.join(outside)}）只能由{owner}级密钥管理员授予，不能由被评价、被投诉的单位自行创建",
+                        field="scopes")
     key.save()
     audit(actor=actor, action=AuditEntry.Action.KEY, target=key, area_code=area.code,
-          changes={"op": "create", "prefix": prefix, "kind": kind, "scopes": scopes,
+          changes={"op": "create", "prefix": prefix, "kind": kind, "scopes": scopes, "system": key.system,
                    "site": site.code if site else None, "window": window.number if window else None})
     return key, raw
 

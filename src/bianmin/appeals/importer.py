@@ -22,6 +22,7 @@ from bianmin.core.audit import audit
 from bianmin.core.errors import Invalid
 from bianmin.core.models import AuditEntry
 from bianmin.core.principal import Principal
+from bianmin.core.text import clean
 
 from . import signals
 from .deadlines import DeadlineCalculator
@@ -54,6 +55,9 @@ REQUIRED = ("work_order_no", "kind", "title", "content", "area_code", "registere
 KIND_BY_LABEL = {str(label): value for value, label in AppealKind.choices} | {v: v for v in AppealKind.values}
 PARTY_FIELD_TO_COLUMN = {"party_type": "name", "name": "name", "mobile": "mobile", "id_number": "id_number",
                          "enterprise_name": "enterprise_name", "credit_code": "credit_code", "email": "mobile"}
+# What the complaint is, and who makes it: once the appeal's owner has acted on it, a change from
+# 12345 is still taken (the hotline platform is the record), but never silently.
+GUARDED = ("kind", "content", "party_type", "name", "mobile", "id_number", "enterprise_name", "credit_code")
 UPDATABLE = ("kind", "title", "content", "category_code", "category_unmapped", "item_id", "area_id", "address",
              "party_type", "name", "mobile", "id_number", "enterprise_name", "credit_code", "topic_id", "topic_by")
 
@@ -154,7 +158,7 @@ def _text(value) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # a phone number typed into Excel comes back as 13800000000.0
-    return str(value).strip()
+    return clean(str(value)).strip()  # a file's or a push's text is input like a form's (core.text)
 
 
 def _datetime(value) -> dt.datetime | None:
@@ -387,6 +391,7 @@ def upsert(cleaned: list[Clean], *, actor: Principal | None, on_progress: Callab
                 work_order_no__in=[c.work_order_no for c in chunk]).only("id", "work_order_no", "status", *UPDATABLE)}
             to_create: list[Appeal] = []
             to_update: list[Appeal] = []
+            guarded: dict[int, dict] = {}
             for c in chunk:
                 item_id, unmapped = resolver.resolve(c.category_code, c.area_id)
                 fields = dict(kind=c.kind, title=c.title, content=c.content, category_code=c.category_code,
@@ -413,6 +418,10 @@ def upsert(cleaned: list[Clean], *, actor: Principal | None, on_progress: Callab
                         first_receiver_label="12345热线", **fields,
                     ))
                 elif any(getattr(appeal, k) != v for k, v in fields.items()):
+                    if appeal.status != Status.REGISTERED:
+                        changed = {k: (getattr(appeal, k), fields[k]) for k in GUARDED if getattr(appeal, k) != fields[k]}
+                        if changed:
+                            guarded[appeal.pk] = changed
                     for k, v in fields.items():
                         setattr(appeal, k, v)
                     to_update.append(appeal)
@@ -430,8 +439,11 @@ def upsert(cleaned: list[Clean], *, actor: Principal | None, on_progress: Callab
                 [AppealEvent(appeal_id=a.pk, kind=AppealEvent.Kind.REGISTERED, at=a.registered_at, actor_label=label,
                              text="12345工单导入", data={"channel": Channel.HOTLINE_12345}) for a in to_create]
                 + [AppealEvent(appeal_id=a.pk, kind=AppealEvent.Kind.UPDATED, at=now, actor_label=label,
-                               text="12345工单更新") for a in to_update],
+                               text=_guarded_text(guarded[a.pk]) if a.pk in guarded else "12345工单更新",
+                               data={"fields": sorted(guarded[a.pk])} if a.pk in guarded else {})
+                   for a in to_update],
             )
+            _audit_guarded(guarded, to_update, actor)
             changed_ids = [a.pk for a in to_create] + [a.pk for a in to_update]
             transaction.on_commit(lambda ids=changed_ids: signals.appeals_imported.send(sender=Appeal, appeal_ids=ids))
         created += len(to_create)
@@ -444,6 +456,48 @@ def upsert(cleaned: list[Clean], *, actor: Principal | None, on_progress: Callab
     for code in sorted(resolver.unmapped):
         mapping_report_unmapped(system=HOTLINE_SYSTEM, external_code=code)
     return created, updated, resolver.unmapped
+
+
+_GUARDED_LABELS = {"kind": "诉求类型", "content": "诉求内容"}
+
+
+def _guarded_text(changed: dict) -> str:
+    parts = []
+    if "kind" in changed:
+        before, after = (AppealKind(v).label for v in changed["kind"])
+        parts.append(f"诉求类型（{before}→{after}）")
+    if set(changed) - {"kind", "content"}:
+        parts.append("诉求人")
+    if "content" in changed:
+        parts.append("诉求内容")
+    return f"12345平台在办理开始后修改了{'、'.join(parts)}"
+
+
+def _audit_guarded(guarded: dict[int, dict], appeals: list[Appeal], actor: Principal | None) -> None:
+    """One audit row per appeal whose kind, complainant or content 12345 changed after its owner
+    acted: what changed, the kind before and after, the content it replaced; the complainant's
+    details masked (the audit log is read by more people than the appeal)."""
+    if not guarded:
+        return
+    from bianmin.core.masking import mask_credit_code, mask_id_number, mask_mobile, mask_name
+    from bianmin.regions.models import Area
+
+    codes = dict(Area.objects.filter(pk__in={a.area_id for a in appeals if a.pk in guarded}).values_list("id", "code"))
+    mask = {"name": mask_name, "mobile": mask_mobile, "id_number": mask_id_number, "credit_code": mask_credit_code,
+            "enterprise_name": str, "party_type": str}
+    for appeal in appeals:
+        changed = guarded.get(appeal.pk)
+        if not changed:
+            continue
+        record = {"after_owner_acted": True, "status": appeal.status, "fields": sorted(changed)}
+        if "kind" in changed:
+            record["kind"] = list(changed["kind"])
+        if "content" in changed:
+            record["content_before"] = changed["content"][0][:2000]
+        for k in set(changed) & set(mask):
+            record[k] = [mask[k](v) for v in changed[k]]
+        audit(actor=actor, action=AuditEntry.Action.UPDATE, target_type="appeals.appeal", target_id=str(appeal.pk),
+              label=f"12345工单 {appeal.work_order_no}", area_code=codes.get(appeal.area_id, ""), changes=record)
 
 
 def _insert_rows(model, objs: list) -> None:

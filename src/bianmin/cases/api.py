@@ -45,15 +45,15 @@ class ApplicantIn(Schema):
 
 
 class CaseCreateIn(ApplicantIn):
-    site_id: int
+    site_id: int | None = Field(None, description="受理场所 id；与 site_code 二选一")
+    site_code: str | None = Field(None, min_length=1, max_length=32,
+                                  description="受理场所编码（外部受理系统无法查询场所 id 时使用）；与 site_id 二选一")
     item_id: int
     window_id: int | None = None
     summary: str = Field("", max_length=300)
 
 
 class IntakeIn(ApplicantIn):
-    source: str = Field("api", min_length=1, max_length=100,
-                        description="外部系统标识，如 fj_online_hall；与外部编号一起唯一确定办件")
     site_code: str = Field(..., description="受理场所编码")
     item_code: str = Field(..., description="标准化事项编码")
     summary: str = Field("", max_length=300, description="申请内容摘要")
@@ -127,7 +127,7 @@ class EventOut(Schema):
     data: dict
 
 
-class MaterialOut(Schema):
+class CaseMaterialOut(Schema):
     id: int
     name: str
     required: bool
@@ -139,7 +139,7 @@ class MaterialOut(Schema):
 
 class CaseDetailOut(CaseOut):
     actions: list[str]
-    materials: list[MaterialOut]
+    materials: list[CaseMaterialOut]
     events: list[EventOut]
 
 
@@ -212,10 +212,14 @@ def list_cases(request, state: str | None = None, deadline: str | None = None, i
 @router.post("/cases", response={201: CaseDetailOut}, auth=staff_auth, summary="窗口收件（新建办件）")
 def create_case(request, payload: CaseCreateIn):
     principal = principal_of(request)
-    site = ServiceSite.objects.select_related("area").filter(pk=payload.site_id).first()
+    if (payload.site_id is None) == (payload.site_code is None):
+        raise Invalid("请提供受理场所：site_id 或 site_code（二选一）", field="site_id")
+    field = "site_id" if payload.site_id is not None else "site_code"
+    by = {"pk": payload.site_id} if payload.site_id is not None else {"code": payload.site_code.strip()}
+    site = ServiceSite.objects.select_related("area").filter(**by).first()
     if site is None:
-        raise NotFound("未找到该服务场所", field="site_id")
-    require(principal, Cap.CASE_HANDLE, site.area, not_found="未找到该服务场所", field="site_id")
+        raise NotFound("未找到该服务场所", field=field)
+    require(principal, Cap.CASE_HANDLE, site.area, not_found="未找到该服务场所", field=field)
     item = Item.objects.select_related("standard_item", "window").filter(pk=payload.item_id).first()
     if item is None:
         raise Invalid("事项不存在", field="item_id")
@@ -359,32 +363,32 @@ def _check_item(item: Item, site: ServiceSite, field: str) -> None:
             summary="按外部编号新建或更新办件（幂等）",
             description="省网上办事大厅等外部系统推送申请。同一外部编号重复推送相同内容：只有一件办件，返回相同结果；"
                         "内容变化且办件尚未受理时更新申请人信息；已受理后再修改返回409。密钥须有 cases.intake 权限，"
-                        "且仅限其授权的场所。")
+                        "且仅限其授权的场所。外部编号属于密钥所代表的外部系统和密钥的授权区划：在该范围内唯一，"
+                        "其他区划的同号办件互不可见。")
 def case_intake_put(request, external_id: str, payload: IntakeIn):
     site, item = _intake_target(request, payload)
     case, _created = services.case_intake_external(
-        actor=principal_of(request), source=payload.source.strip(), external_id=external_id, site=site, item=item,
+        actor=principal_of(request), external_id=external_id, site=site, item=item,
         applicant=payload.to_applicant(), summary=payload.summary, payload=payload.dict())
     case = Case.objects.select_related("item__standard_item", "site", "received_site").get(pk=case.pk)
     return case_out(case)
 
 
-def _external(request, external_id: str, source: str) -> Case:
-    case = (Case.objects.select_related("item__standard_item", "site", "received_site__area")
-            .filter(external_source=source, external_id=external_id).first())
-    if case is None or not principal_of(request).can(Cap.CASE_INTAKE, case.received_site.area):
+def _external(request, external_id: str) -> Case:
+    principal = principal_of(request)
+    case = selectors.external_case_get(principal, external_id)
+    if case is None or not principal.can(Cap.CASE_INTAKE, case.received_site.area):
         raise NotFound("未找到该办件", field="external_id")
     return case
 
 
 @router.get("/intake/cases/{external_id}", response=CaseOut, auth=key_auth, tags=["办件接入"], summary="按外部编号查询办件")
-def case_intake_get(request, external_id: str, source: str = "api"):
-    return case_out(_external(request, external_id, source))
+def case_intake_get(request, external_id: str):
+    return case_out(_external(request, external_id))
 
 
 @router.post("/intake/cases/{external_id}/withdraw", response=CaseOut, auth=key_auth, tags=["办件接入"],
              summary="申请人撤回（外部系统）")
-def case_intake_withdraw(request, external_id: str, payload: ReasonIn, source: str = "api"):
-    services.case_withdraw_external(actor=principal_of(request), source=source, external_id=external_id,
-                                    reason=payload.reason)
-    return case_out(_external(request, external_id, source))
+def case_intake_withdraw(request, external_id: str, payload: ReasonIn):
+    services.case_withdraw_external(actor=principal_of(request), external_id=external_id, reason=payload.reason)
+    return case_out(_external(request, external_id))

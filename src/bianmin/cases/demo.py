@@ -185,6 +185,7 @@ class _Bulk:
             item=item, site=site, received_site=site, window=item.window if item.window_id else None, channel=channel,
             external_source="fj_online_hall" if channel == Case.Channel.API else "",
             external_id=f"FJ{day:%Y%m%d}{n:07d}" if channel == Case.Channel.API else "",
+            external_area_id=site.area_id if channel == Case.Channel.API else None,
             applicant_kind=applicant.kind, applicant_name=applicant.name, id_number=applicant.id_number,
             credit_code=applicant.credit_code, contact_name=applicant.contact_name, mobile=applicant.mobile,
             mode=item.mode, authorized_by_id=item.authorized_by_id, legal_limit_days=standard.legal_limit_days,

@@ -64,6 +64,11 @@ class Case(models.Model):
     channel = models.CharField(_("申请渠道"), max_length=10, choices=Channel.choices, default=Channel.WINDOW)
     external_source = models.CharField(_("外部系统"), max_length=100, blank=True)
     external_id = models.CharField(_("外部编号"), max_length=100, blank=True)
+    # The area of the key that pushed the case: an outside system's numbers are unique within
+    # it, so one township's key taking a number first neither blocks another township's key nor
+    # tells it which numbers exist.
+    external_area = models.ForeignKey("regions.Area", verbose_name=_("外部编号所属区划"), null=True, blank=True,
+                                      on_delete=models.PROTECT, related_name="+")
     request_digest = models.CharField(_("请求摘要"), max_length=64, blank=True,
                                       help_text=_("外部系统最近一次推送内容的摘要，用于幂等判断"))
 
@@ -113,8 +118,8 @@ class Case(models.Model):
         verbose_name_plural = _("办件")
         ordering = ["-submitted_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["external_source", "external_id"], condition=~Q(external_id=""),
-                                    name="uniq_case_external_id"),
+            models.UniqueConstraint(fields=["external_source", "external_area", "external_id"],
+                                    condition=~Q(external_id=""), name="uniq_case_external_id_in_area"),
             models.CheckConstraint(
                 condition=Q(applicant_kind="person", credit_code="") | Q(applicant_kind="enterprise", id_number=""),
                 name="case_applicant_one_identifier"),

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from bianmin.core.calendar import add_working_days
 from bianmin.core.capabilities import Cap
-from bianmin.core.errors import NotFound
+from bianmin.core.errors import Forbidden, NotFound
 from bianmin.core.masking import mask_mobile, mask_name
 from bianmin.core.principal import Principal
 from bianmin.core.scoping import scope_filter
@@ -269,3 +269,27 @@ def clerks_of_site(*, site) -> list:
 def _ancestor_paths(path: str) -> list[str]:
     parts = [p for p in path.split("/") if p]
     return ["".join(f"{p}/" for p in parts[:i]) for i in range(1, len(parts) + 1)]
+
+
+# --- outside systems' external ids --------------------------------------------------------------
+
+def intake_identity(actor: Principal) -> tuple[str, int]:
+    """(source system, area id) of an outside system's external ids: fixed by the key the request
+    came with — its system and its area (its site's area when bound to a site) — never by what
+    the request says. External ids are unique within that pair."""
+    key = getattr(actor, "api_key", None)
+    if key is None:
+        raise Forbidden("外部编号只能由外部系统的接口密钥推送")
+    from bianmin.regions.models import ServiceSite
+
+    area_id = ServiceSite.objects.filter(pk=key.site_id).values_list("area_id", flat=True).first() \
+        if key.site_id else key.area_id
+    return key.source_system, area_id
+
+
+def external_case_get(actor: Principal, external_id: str) -> Case | None:
+    """The case the calling key's system pushed under ``external_id`` in the key's area, or None.
+    Another area's case under the same number is another case (and never revealed)."""
+    source, area_id = intake_identity(actor)
+    return (Case.objects.select_related("item__standard_item", "site__area", "received_site__area")
+            .filter(external_source=source, external_area_id=area_id, external_id=(external_id or "").strip()).first())

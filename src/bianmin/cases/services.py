@@ -37,7 +37,7 @@ from bianmin.core.validators import (
 )
 from bianmin.regions.models import ServiceSite, Window
 
-from . import events, signals
+from . import events, selectors, signals
 from .deadlines import due_dates, paused_working_days
 from .models import (
     AcceptanceCounter,
@@ -184,6 +184,7 @@ def case_submit(
     record_visit: bool | None = None,
     external_source: str = "",
     external_id: str = "",
+    external_area_id: int | None = None,
     request_digest: str = "",
     capability: str = Cap.CASE_HANDLE,
     pilot_credit_code: bool = False,
@@ -213,7 +214,8 @@ def case_submit(
         case = Case(
             item=item, site=site, received_site=site, window=window,
             owner=getattr(actor, "user", None) if channel == Case.Channel.WINDOW else None,
-            channel=channel, external_source=external_source, external_id=external_id, request_digest=request_digest,
+            channel=channel, external_source=external_source, external_id=external_id,
+            external_area_id=external_area_id, request_digest=request_digest,
             applicant_kind=applicant.kind, applicant_name=applicant.name, id_number=applicant.id_number,
             credit_code=applicant.credit_code, contact_name=applicant.contact_name, mobile=applicant.mobile,
             summary=(summary or "")[:300], mode=item.mode, authorized_by_id=item.authorized_by_id,
@@ -242,7 +244,6 @@ def _intake_digest(payload: dict) -> str:
 def case_intake_external(
     *,
     actor: Principal,
-    source: str,
     external_id: str,
     site: ServiceSite,
     item: Item,
@@ -261,31 +262,24 @@ def case_intake_external(
     if key is not None and key.site_id and site.pk != key.site_id and site.parent_site_id != key.site_id:
         raise NotFound("未找到该服务场所", field="site_code")
     digest = _intake_digest(payload)
-    existing = _external_case(source, external_id, actor)
+    source, area_id = selectors.intake_identity(actor)
+    existing = selectors.external_case_get(actor, external_id)
     if existing is None:
         try:
             with transaction.atomic():
                 case = case_submit(
                     actor=actor, site=site, item=item, applicant=applicant, channel=Case.Channel.API,
                     summary=summary, record_visit=False, external_source=source, external_id=external_id,
-                    request_digest=digest, capability=Cap.CASE_INTAKE,
+                    external_area_id=area_id, request_digest=digest, capability=Cap.CASE_INTAKE,
                 )
             return case, True
         except IntegrityError:
             # The same request raced us and won: answer as for a repeat.
-            existing = _external_case(source, external_id, actor)
+            existing = selectors.external_case_get(actor, external_id)
             if existing is None:
                 raise
     return _external_update(actor, existing.pk, site=site, item=item, applicant=applicant, summary=summary,
                             digest=digest), False
-
-
-def _external_case(source: str, external_id: str, actor: Principal) -> Case | None:
-    case = (Case.objects.select_related("site__area", "received_site__area")
-            .filter(external_source=source, external_id=external_id).first())
-    if case is not None and not actor.can(Cap.CASE_INTAKE, case.received_site.area):
-        raise NotFound("未找到该办件", field="external_id")
-    return case
 
 
 def _external_update(actor, case_id, *, site, item, applicant, summary, digest) -> Case:
@@ -511,8 +505,8 @@ def case_withdraw(*, actor: Principal, case_id: int, reason: str = "", capabilit
     return case
 
 
-def case_withdraw_external(*, actor: Principal, source: str, external_id: str, reason: str = "") -> Case:
-    case = _external_case(source, external_id, actor)
+def case_withdraw_external(*, actor: Principal, external_id: str, reason: str = "") -> Case:
+    case = selectors.external_case_get(actor, external_id)
     if case is None:
         raise NotFound("未找到该办件", field="external_id")
     return case_withdraw(actor=actor, case_id=case.pk, reason=reason, capability=Cap.CASE_INTAKE,

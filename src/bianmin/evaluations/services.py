@@ -200,6 +200,13 @@ def evaluation_submit(
 
     now = timezone.now()
     evaluated_at = evaluated_at or now
+    if window_id is not None:
+        # A device's own window before anything is answered, a replay included: an idempotency
+        # key replayed with another window's case must not return that case's evaluation.
+        if case is None or case.pk != case_id:
+            case = _case_loaded(case_id)
+        if case.window_id != window_id:
+            raise Forbidden("该评价器只能评价本窗口办理的办件")
     # Replays first: the same key means the same request, answered as it was the first time.
     twin = _existing_twin(case_id=case_id, idempotency_key=idempotency_key, external_id=external_id)
     if twin is not None:
@@ -212,8 +219,6 @@ def evaluation_submit(
     # workers wait (and sleep in the busy handler).
     if case is None or case.pk != case_id:  # callers that looked the case up pass it (with its related rows)
         case = _case_loaded(case_id)
-    if window_id is not None and case.window_id != window_id:
-        raise Forbidden("该评价器只能评价本窗口办理的办件")
     if case.state != State.COMPLETED:
         raise Conflict("办件尚未办结，暂不能评价")
     aspect_set = aspect_set_for(channel, case)
