@@ -2,17 +2,34 @@
 Each app contributes a router (``<app>/api.py``) registered here."""
 
 import json
+import re
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder
 
 from bianmin import __version__
 from bianmin.core.errors import DomainError
+from bianmin.core.text import clean_querydict, clean_tree
+
+
+class CleanParser(Parser):
+    """JSON and form bodies and query strings with control characters removed where they are
+    parsed (``core.text``: a NUL stored is a 500 on PostgreSQL, a BEL breaks the XML feeds)."""
+
+    def parse_body(self, request):
+        return clean_tree(json.loads(request.body))
+
+    def parse_querydict(self, data, list_fields, request):
+        # Query strings and form fields (QueryDicts), not the uploaded files (a MultiValueDict).
+        cleaned = clean_querydict(data) if isinstance(data, QueryDict) else None
+        return super().parse_querydict(cleaned if cleaned is not None else data, list_fields, request)
 
 
 class ChineseJSONRenderer(JSONRenderer):
@@ -20,15 +37,86 @@ class ChineseJSONRenderer(JSONRenderer):
         return json.dumps(data, cls=NinjaJSONEncoder, ensure_ascii=False)
 
 
-api = NinjaAPI(
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "description": "平台统一的错误格式：code 为英文错误代码，message 为中文说明，field 为出错的字段（可为空）。"
+                   "个别错误附带更多字段（如整表导入的 errors 明细）。",
+    "properties": {
+        "code": {"type": "string", "title": "错误代码"},
+        "message": {"type": "string", "title": "中文说明"},
+        "field": {"anyOf": [{"type": "string"}, {"type": "null"}], "title": "字段"},
+    },
+    "required": ["code", "message", "field"],
+}
+ERROR_DESCRIPTIONS = {
+    400: "请求内容无法解析（不是 UTF-8 编码的 JSON 对象、表单格式错误等）",
+    401: "未认证：缺少或无效的密钥、未登录",
+    403: "无权执行此操作（角色或密钥权限不足、CSRF 校验失败）",
+    404: "记录不存在，或不在调用方的管辖范围内（不区分两者）",
+    409: "与记录当前状态冲突（如已办结、已评价）",
+    413: "请求或上传的文件过大",
+    415: "上传的文件类型不支持（按文件内容识别）",
+    422: "输入有误：缺少必填项、格式或取值范围错误、业务规则不允许",
+    429: "请求过于频繁，请稍后再试",
+}
+_WRITES = {"post", "put", "patch", "delete"}
+
+
+def document_errors(schema: dict) -> dict:
+    """Every operation's error answers, in the one error shape, as its shape implies them: 401
+    and 403 behind authentication; 404 behind authentication or with a path parameter; 409
+    for a write; 400 and 413 with a body, 415 with a file; 422 with any input. An operation
+    declares others itself (429 where it limits rates) through ``openapi_extra`` with
+    ``bianmin.core.errors.documented``; statuses it declares with its own schema are kept."""
+    schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    ref = {"$ref": "#/components/schemas/Error"}
+    for ops in schema.get("paths", {}).values():
+        for method, op in ops.items():
+            params = op.get("parameters", [])
+            body = op.get("requestBody", {}).get("content", {})
+            statuses = set()
+            if op.get("security"):
+                statuses |= {401, 403, 404}
+            if any(p.get("in") == "path" for p in params):
+                statuses.add(404)
+            if method in _WRITES:
+                statuses.add(409)
+            if body:
+                statuses |= {400, 413}
+            if "multipart/form-data" in body:
+                statuses.add(415)
+            if params or body:
+                statuses.add(422)
+            responses = op.setdefault("responses", {})
+            for status in sorted(statuses):
+                if status not in responses and str(status) not in responses:
+                    responses[status] = {"description": ERROR_DESCRIPTIONS[status],
+                                         "content": {"application/json": {"schema": ref}}}
+            for answer in responses.values():
+                if answer.get("content") == {}:  # declared through documented(): the shared shape
+                    answer["content"] = {"application/json": {"schema": ref}}
+    return schema
+
+
+class BianminAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs):
+        return document_errors(super().get_openapi_schema(**kwargs))
+
+
+api = BianminAPI(
     title="便民 政务服务平台 API",
     version="1",
     description="基层政务服务平台接口。错误统一返回 {code, message, field}。",
     renderer=ChineseJSONRenderer(),
+    parser=CleanParser(),
     urls_namespace="api",
     openapi_url="/openapi.json",
     docs_url="/docs",
 )
+
+
+_CHINESE = re.compile("[\u4e00-\u9fff]")
 
 
 def error_response(request: HttpRequest, status: int, code: str, message: str, field: str | None = None, **extra) -> HttpResponse:
@@ -43,8 +131,8 @@ def _field_label(loc) -> str | None:
 
 _PYDANTIC_MESSAGES = {
     "missing": "缺少必填项",
-    "string_too_long": "内容过长",
-    "string_too_short": "内容过短",
+    "string_too_long": "内容过长：不能超过 {max_length} 个字符",
+    "string_too_short": "内容过短：至少 {min_length} 个字符",
     "int_parsing": "应为整数",
     "float_parsing": "应为数字",
     "bool_parsing": "应为是或否",
@@ -53,10 +141,12 @@ _PYDANTIC_MESSAGES = {
     "datetime_parsing": "时间格式错误",
     "literal_error": "取值不在允许范围内",
     "enum": "取值不在允许范围内",
-    "greater_than_equal": "数值过小",
-    "less_than_equal": "数值过大",
-    "greater_than": "数值过小",
-    "less_than": "数值过大",
+    "greater_than_equal": "数值过小：不能小于 {ge}",
+    "less_than_equal": "数值过大：不能大于 {le}",
+    "greater_than": "数值过小：应大于 {gt}",
+    "less_than": "数值过大：应小于 {lt}",
+    "finite_number": "应为有限的数值",
+    "int_from_float": "应为整数",
     "string_type": "应为文本",
     "int_type": "应为整数",
     "model_attributes_type": "格式错误",
@@ -80,6 +170,10 @@ def on_validation_error(request, exc: NinjaValidationError):
         message = str(message)
     else:
         message = _PYDANTIC_MESSAGES.get(kind, "输入有误")
+        try:
+            message = message.format(**first.get("ctx", {}))
+        except (KeyError, IndexError, ValueError):
+            pass
     if field:
         message = f"{field}：{message}"
     details = [{"field": _field_label(e.get("loc", ())), "type": e.get("type")} for e in errors]
@@ -120,12 +214,44 @@ def on_too_big(request, exc):
     return error_response(request, 413, "too_large", "请求内容过大")
 
 
+# ninja's own refusals, raised before a view runs, in English: answered in Chinese.
+_NINJA_MESSAGES = {
+    "Cannot parse request body": (400, "malformed", "请求内容无法解析：应为 UTF-8 编码的 JSON 对象"),
+    "CSRF check Failed": (403, "csrf_failed", "CSRF 校验失败：登录状态下的写请求须带 X-CSRFToken 请求头（值取自 csrftoken Cookie）"),
+}
+_STATUS_MESSAGES = {
+    400: ("bad_request", "请求有误，无法处理"),
+    401: ("unauthorized", "未认证：请提供有效的密钥或先登录"),
+    403: ("forbidden", "无权执行此操作"),
+    404: ("not_found", "未找到该记录"),
+    405: ("method_not_allowed", "不支持该请求方法"),
+    409: ("conflict", "与当前状态冲突"),
+    413: ("too_large", "请求内容过大"),
+    415: ("unsupported_media_type", "不支持的内容类型"),
+    422: ("invalid", "输入有误"),
+    429: ("rate_limited", "请求过于频繁，请稍后再试"),
+}
+
+
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
+    # A refusal by the body parser itself (core.text) travels as the cause of ninja's 400.
+    if isinstance(exc.__cause__, DomainError):
+        return on_domain_error(request, exc.__cause__)
+    text = str(exc)
+    for known, (status, code, message) in _NINJA_MESSAGES.items():
+        if text.startswith(known):
+            return error_response(request, status, code, message)
     status = exc.status_code
-    if status == 400 and "JSON" in str(exc).upper():
-        return error_response(request, 400, "malformed", "请求内容不是有效的 JSON")
-    return error_response(request, status, "error", str(exc))
+    code, message = _STATUS_MESSAGES.get(status, ("error", "请求未能完成"))
+    # Our own code raises domain errors, never HttpError with English text: keep the shape.
+    return error_response(request, status, code, text if _CHINESE.search(text) else message)
+
+
+@api.exception_handler(MultiPartParserError)
+def on_multipart_error(request, exc):
+    # An over-long file name, a broken boundary…: Django's parser refuses the whole body.
+    return error_response(request, 400, "malformed", "表单内容无法解析：请检查上传的文件及其文件名（不超过 255 个字符）")
 
 
 @api.get("/v1/version", tags=["平台"], summary="版本")
@@ -155,4 +281,87 @@ def _register_routers() -> None:
     api.add_router("/v1/", kiosks_router)
 
 
+# --- bounds on every number and date the API takes in ----------------------------------------------
+
+# An integer a caller sends: ids, pages, limits. Within JavaScript's safe integers (a client can
+# hold it exactly) and far inside SQLite's and PostgreSQL's 64-bit integers, so that neither
+# the parameter nor an offset computed from it overflows (page=99999999999999999999 was a 500).
+INT_MIN, INT_MAX = 0, 2**53 - 1
+
+
+def _constrained(field, kinds: tuple[type, ...]) -> bool:
+    return any(isinstance(m, kinds) for m in field.metadata)
+
+
+def _inner_types(annotation) -> list:
+    """The types inside ``X | None``, ``list[X]``, ``Annotated[X, …]``."""
+    import typing
+
+    args = typing.get_args(annotation)
+    if not args:
+        return [annotation]
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _inner_types(args[0])
+    if typing.get_origin(annotation) in (dict,):
+        return []  # free-form maps: their services check the values
+    return [t for a in args for t in _inner_types(a)]
+
+
+def _bound_model(model, seen: set) -> bool:
+    """Give every int, float, date and datetime field of ``model`` (and of the models inside it)
+    the platform's bounds, unless the field declares its own; returns whether it changed."""
+    import datetime as dt
+
+    import annotated_types as at
+    from pydantic import AfterValidator, BaseModel
+
+    from bianmin.core.validators import DAY_RANGE_MESSAGE, Day
+
+    if model in seen:
+        return False
+    seen.add(model)
+    changed = False
+    for field in model.model_fields.values():
+        types = _inner_types(field.annotation)
+        for inner in types:
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                if _bound_model(inner, seen):
+                    changed = True
+        if int in types and bool not in types:
+            if not _constrained(field, (at.Ge, at.Gt)):
+                field.metadata.append(at.Ge(INT_MIN))
+                changed = True
+            if not _constrained(field, (at.Le, at.Lt)):
+                field.metadata.append(at.Le(INT_MAX))
+                changed = True
+        if float in types and not any(type(m).__name__ == "AllowInfNan" for m in field.metadata):
+            from pydantic.types import AllowInfNan
+
+            field.metadata.append(AllowInfNan(False))
+            changed = True
+        if (dt.date in types or dt.datetime in types) and not any(
+                isinstance(m, AfterValidator) and m in Day.__metadata__ for m in field.metadata):
+            field.metadata.append(Day.__metadata__[0])
+            field.description = f"{field.description}（{DAY_RANGE_MESSAGE}）" if field.description else DAY_RANGE_MESSAGE
+            changed = True
+    if changed:
+        model.model_rebuild(force=True)
+    return changed
+
+
+def bound_parameters(ninja_api: NinjaAPI) -> None:
+    """Every integer, number and date the API takes in — path, query, form and body, in every
+    operation registered now — is bounded (``INT_MIN``…``INT_MAX``; finite; a day in
+    ``core.validators``' range) unless it declares tighter bounds itself. Applied once to the
+    models ninja built from the views' signatures, so the OpenAPI schema documents the bounds
+    and a route added later needs nothing to get them (tests/test_api_bounds.py walks them)."""
+    seen: set = set()
+    for _prefix, router in ninja_api._routers:
+        for path_view in router.path_operations.values():
+            for operation in path_view.operations:
+                for model in operation.models:
+                    _bound_model(model, seen)
+
+
 _register_routers()
+bound_parameters(api)

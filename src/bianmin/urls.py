@@ -34,3 +34,8 @@ urlpatterns = [
     path("kiosk/", include("bianmin.kiosks.kiosk_urls")),
     path("open311/v2/", include("bianmin.appeals.open311_urls")),
 ]
+
+handler400 = "bianmin.views.bad_request"
+handler403 = "bianmin.views.permission_denied"
+handler404 = "bianmin.views.page_not_found"
+handler500 = "bianmin.views.server_error"

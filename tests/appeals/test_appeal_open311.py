@@ -162,3 +162,20 @@ def test_round_trip_with_georeport_client(transactional_db, areas, live_server):
     appeal_reply(actor=actor, appeal=appeal, reply="已协调周末安排值班人员")
     one = GeoReport(base).get_service_request(number)
     assert one["status"] == "closed" and "已协调周末安排值班人员" in one["status_notes"]
+
+
+def test_control_characters_never_reach_the_public_feed(client, open311_key):
+    """One POST with "c\\x07d\\x00e" made requests.xml no longer well-formed (and a NUL is a 500
+    on PostgreSQL): the text is cleaned where it enters."""
+    r = post(client, api_key=open311_key, **{**GOOD, "description": "c\x07d\x00e 中山路"})
+    assert r.status_code == 201, r.content
+    assert Appeal.objects.get(channel=Channel.OPEN311).content == "cde 中山路"
+    feed = client.get("/open311/v2/requests.xml")
+    root = ET.fromstring(feed.content)  # well-formed
+    assert root.find("request/description").text == "cde 中山路"
+
+
+def test_a_description_has_a_length_limit(client, open311_key):
+    r = post(client, api_key=open311_key, **{**GOOD, "description": "长" * 5001})
+    assert r.status_code == 400 and "5000" in r.json()[0]["description"]
+    assert not Appeal.objects.exists()

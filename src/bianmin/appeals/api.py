@@ -174,7 +174,7 @@ class TextIn(Schema):
     text: str
 
 
-class FollowUpIn(Schema):
+class AppealFollowUpIn(Schema):
     satisfaction: str
     resolved: bool
     text: str = ""
@@ -232,7 +232,7 @@ def appeal_reply(request, number: str, payload: TextIn):
 
 
 @router.post("/appeals/{number}/follow-up", auth=staff_auth, response=AppealOut, summary="回访（满意度）")
-def appeal_follow_up(request, number: str, payload: FollowUpIn):
+def appeal_follow_up(request, number: str, payload: AppealFollowUpIn):
     principal = principal_of(request)
     appeal = selectors.appeal_get(principal, number=number)
     return _out(services.appeal_follow_up(actor=principal, appeal=appeal, satisfaction=payload.satisfaction,

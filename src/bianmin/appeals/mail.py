@@ -18,6 +18,7 @@ from django.db import IntegrityError
 from django.utils.html import strip_tags
 
 from bianmin.core.errors import DomainError
+from bianmin.core.text import clean
 
 from .models import Appeal, AppealKind, Channel, PartyType
 from .services import ALLOWED_ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES, appeal_register
@@ -62,7 +63,9 @@ def parse(raw: bytes) -> ParsedMail:
     kind = KIND_BY_LABEL[match.group(1)] if match else None
     if match:
         subject = subject[match.end():].strip()
-    return ParsedMail(message_id[:255], name.strip(), address.strip(), subject, body.strip(), kind, attachments)
+    # A mail's text is input like a form's (core.text): no control character is stored.
+    return ParsedMail(clean(message_id)[:255], clean(name).strip(), clean(address).strip(), clean(subject),
+                      clean(body).strip(), kind, attachments)
 
 
 @dataclass

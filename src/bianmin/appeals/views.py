@@ -21,8 +21,9 @@ from bianmin.accounts.principals import principal_of
 from bianmin.core import ratelimit
 from bianmin.core.audit import client_ip
 from bianmin.core.capabilities import Cap
-from bianmin.core.errors import DomainError, FieldErrors, Forbidden, NotFound
+from bianmin.core.errors import DomainError, FieldErrors, Forbidden, Invalid, NotFound
 from bianmin.core.masking import keyed
+from bianmin.core.validators import parse_day
 
 from . import importer, selectors, services
 from .models import (
@@ -45,12 +46,12 @@ TRACK_LIMIT = (20, 600)  # tracking attempts per address per 10 minutes: numbers
 def _period(request) -> tuple[dt.date, dt.date]:
     today = timezone.localdate()
     try:
-        start = dt.date.fromisoformat(request.GET.get("start", ""))
-    except ValueError:
+        start = parse_day(request.GET.get("start"), field="start") or today.replace(day=1)
+    except Invalid:
         start = today.replace(day=1)
     try:
-        end = dt.date.fromisoformat(request.GET.get("end", ""))
-    except ValueError:
+        end = parse_day(request.GET.get("end"), field="end") or today
+    except Invalid:
         end = today
     if end < start:
         start, end = end, start
@@ -249,7 +250,9 @@ def rectify(request):
     post = request.POST
     try:
         area = selectors.area_for(principal, Cap.APPEAL_MANAGE, code=post.get("area"))
-        start, end = dt.date.fromisoformat(post.get("start", "")), dt.date.fromisoformat(post.get("end", ""))
+        start, end = parse_day(post.get("start"), field="start"), parse_day(post.get("end"), field="end")
+        if start is None or end is None:
+            raise ValueError("统计期不完整")
         by, key = post.get("by", ""), post.get("key", "")
         group = next((g for g in selectors.appeal_groups(principal, area=area, by=by, start=start, end=end, limit=50)
                       if g.key == key), None)

@@ -4,8 +4,6 @@ Thin: parse, call a selector or service, render."""
 
 from __future__ import annotations
 
-import datetime
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -17,6 +15,7 @@ from bianmin.accounts.principals import principal_of
 from bianmin.core import pagecache
 from bianmin.core.capabilities import Cap
 from bianmin.core.errors import DomainError, NotFound
+from bianmin.core.validators import parse_day
 from bianmin.regions.models import Area, ServiceSite, Window
 from bianmin.regions.selectors import area_get, area_top_city
 
@@ -274,11 +273,7 @@ def staff_stationing_save(request, code: str):
         count_raw = (request.POST.get("staff_count") or "1").strip()
         if not count_raw.isdigit():
             raise DomainError("进驻人数应为非负整数", field="staff_count")
-        since_raw = (request.POST.get("since") or "").strip()
-        try:
-            since = datetime.date.fromisoformat(since_raw) if since_raw else None
-        except ValueError:
-            raise DomainError("进驻日期格式应为 YYYY-MM-DD", field="since") from None
+        since = parse_day(request.POST.get("since"), field="since")
         fields = {"window": window, "staff_count": int(count_raw), "staff_names": request.POST.get("staff_names", "").strip(),
                   "since": since, "keeps_separate_office": request.POST.get("keeps_separate_office") == "on"}
         st_id = (request.POST.get("stationing") or "").strip()

@@ -19,6 +19,7 @@ from bianmin.core.errors import DomainError, Invalid, TooLarge, UnsupportedType
 from bianmin.core.models import AuditEntry
 from bianmin.core.pagecache import CATALOG, bump
 from bianmin.core.principal import Principal
+from bianmin.core.text import clean
 
 from . import services
 from .models import Department, Material, StandardItem
@@ -97,7 +98,7 @@ def _cell(value) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value).strip()
+    return clean(str(value)).strip()  # a file's text is input like a form's (core.text)
 
 
 def parse_materials(text: str) -> list[dict]:

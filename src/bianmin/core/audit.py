@@ -9,6 +9,7 @@ from django.db.models import Model
 
 from .models import AuditEntry
 from .principal import Principal
+from .text import clean
 
 
 def client_ip(request) -> str | None:
@@ -46,5 +47,7 @@ def audit(
         area_code=area_code,
         changes=changes or {},
         ip=actor.ip if actor else None,
-        user_agent=user_agent[:200],
+        # A header is input like any other (core.text): a control character in it would reach
+        # the audit pages and exports.
+        user_agent=clean(user_agent)[:200],
     )

@@ -128,6 +128,13 @@ class FieldErrors:
             extra = {"errors": dict(self.errors)} if len(self.errors) > 1 else {}
             raise Invalid(message if len(self.errors) == 1 else f"{message}（共 {len(self.errors)} 处需修改）",
                           field=field, extra=extra)
+def documented(*statuses: int) -> dict:
+    """``openapi_extra`` for an API operation that may answer these error statuses besides the
+    ones its shape implies (``bianmin.api.document_errors``), e.g. 429 where it limits rates."""
+    return {"responses": {status: {"description": _DESCRIPTIONS.get(status, ""), "content": {}} for status in statuses}}
+
+
+_DESCRIPTIONS = {429: "请求过于频繁，请稍后再试", 409: "与记录当前状态冲突", 403: "无权执行此操作"}
 
 
 def error_pages(template: str):

@@ -180,6 +180,42 @@ def validate_mobile(value: str) -> str:
     return number
 
 
+# --- dates the platform takes in ---------------------------------------------------------------
+
+# A day a filter, a form or a system sends: the platform's records lie far inside this range, and
+# a day outside it (9999-12-31, 0001-01-01) overflows the first "+ 1 day" or timezone shift made
+# from it (a 500). Refused with a Chinese message instead.
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2999, 12, 31)
+DAY_RANGE_MESSAGE = f"日期应在 {EARLIEST_DAY:%Y-%m-%d} 至 {LATEST_DAY:%Y-%m-%d} 之间"
+
+
+def validate_day(value: date) -> date:
+    """``value`` (a date or a datetime) when it lies within the platform's range of days."""
+    if value is None:  # an optional day left out
+        return value
+    day = value.date() if hasattr(value, "hour") else value
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise ValidationError(DAY_RANGE_MESSAGE, code="day_range")
+    return value
+
+
+def parse_day(raw: str | None, *, field: str, default: date | None = None) -> date | None:
+    """A day typed as YYYY-MM-DD into a page's filter or an export's parameters: ``default``
+    when empty; a 422 (``Invalid``) naming ``field`` when malformed or out of range."""
+    from bianmin.core.errors import Invalid
+
+    raw = (raw or "").strip()
+    if not raw:
+        return default
+    try:
+        return validate_day(date.fromisoformat(raw))
+    except ValueError:
+        raise Invalid("日期格式应为 YYYY-MM-DD", field=field) from None
+    except ValidationError as exc:
+        raise Invalid(exc.messages[0], field=field) from None
+
+
 # --- pydantic / ninja types ----------------------------------------------------------------------
 
 
@@ -207,3 +243,4 @@ CreditCode = Annotated[str, AfterValidator(_as_pydantic(validate_credit_code))]
 # Accepts a code that fails only its check character: for schemas whose service decides, with
 # the caller's permission, whether to take it as a pilot code (and records the override).
 CreditCodePilotAllowed = Annotated[str, AfterValidator(_as_pydantic(_credit_code_format_only))]
+Day = Annotated[date, AfterValidator(_as_pydantic(validate_day))]

@@ -19,7 +19,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from bianmin.accounts.auth import key_auth, staff_auth
 from bianmin.accounts.principals import principal_of
 from bianmin.core.capabilities import Cap
-from bianmin.core.errors import Forbidden, Invalid, NotFound
+from bianmin.core.errors import Forbidden, Invalid, documented
 from bianmin.core.masking import mask_name
 from bianmin.core.paging import Mapped
 
@@ -132,7 +132,7 @@ def evaluation_reasons(request: HttpRequest):
 
 
 @router.post("/evaluations/link/{token}", response={200: EvaluationOut, 201: EvaluationOut},
-             summary="通过评价链接评价或追评（扫码、短信、网上）", auth=None,
+             openapi_extra=documented(429), summary="通过评价链接评价或追评（扫码、短信、网上）", auth=None,
              description="kind 省略或为 first：评价（链接使用一次）；kind 为 additional：追评，"
                          "首次评价后在追评期内通过同一链接追评一次。")
 def submit_by_link(request: HttpRequest, token: str, payload: EvaluationIn, via: Literal["qr", "sms", "web"] = "web"):
@@ -148,22 +148,22 @@ def _key_principal(request: HttpRequest, capability: str, message: str):
 
 
 @router.post("/evaluations/device", response={200: EvaluationOut, 201: EvaluationOut}, auth=key_auth,
-             summary="窗口评价器评价（设备密钥，仅限绑定窗口的办件）")
+             summary="窗口评价器评价（设备密钥，仅限绑定窗口的办件）", openapi_extra=documented(429))
 def submit_by_device(request: HttpRequest, payload: DeviceIn):
     actor = _key_principal(request, Cap.EVALUATION_DEVICE, "该密钥不是评价器密钥")
     key = request.api_key
     if key.window_id is None:
         raise Forbidden("该评价器未绑定窗口")
 
-    case = services.case_queryset().filter(acceptance_number=payload.acceptance_number.strip()).first()
-    if case is None:
-        raise NotFound("未找到该办件", field="acceptance_number")
+    # The scope rule like every key: another area's case is as unknown as a missing one (404).
+    case = selectors.case_by_acceptance_number(actor=actor, capability=Cap.EVALUATION_DEVICE,
+                                               acceptance_number=payload.acceptance_number)
     return _answer(services.evaluation_submit(case_id=case.pk, case=case, channel=Channel.DEVICE, actor=actor,
                                               device_key=key, window_id=key.window_id, **_fields(payload)))
 
 
 @router.post("/evaluations/kiosk", response={200: EvaluationOut, 201: EvaluationOut}, auth=key_auth,
-             summary="自助终端评价（受理编号 + 手机号后四位）")
+             summary="自助终端评价（受理编号 + 手机号后四位）", openapi_extra=documented(429))
 def submit_by_kiosk(request: HttpRequest, payload: KioskIn):
     actor = _key_principal(request, Cap.EVALUATION_KIOSK, "该密钥不是自助终端密钥")
     return _answer(services.evaluation_submit_by_kiosk(actor=actor, acceptance_number=payload.acceptance_number,

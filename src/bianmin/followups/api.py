@@ -304,7 +304,7 @@ def followup_get_list(request: HttpRequest, list_id: int):
     return _list(request, selectors.followup_list_get(actor=principal_of(request), list_id=list_id))
 
 
-class RecordIn(Schema):
+class FollowUpRecordIn(Schema):
     outcome: Literal["reached", "unreached", "refused"]
     satisfaction: Literal["", "satisfied", "basic", "unsatisfied"] = ""
     notes: str = Field("", max_length=2000)
@@ -315,7 +315,7 @@ class RecordIn(Schema):
 
 
 @router.post("/followups/items/{int:followup_id}", response=FollowUpItemOut, auth=staff_auth, summary="记录回访结果")
-def followup_record(request: HttpRequest, followup_id: int, payload: RecordIn):
+def followup_record(request: HttpRequest, followup_id: int, payload: FollowUpRecordIn):
     return _item(services.followup_record(actor=principal_of(request), followup_id=followup_id, **payload.dict()))
 
 

@@ -107,15 +107,12 @@ def survey_answers_xlsx(questionnaire) -> bytes:
 # --- background exports (导出任务) ------------------------------------------------------------------
 
 def _day(params: dict, key: str):
-    from datetime import date
+    from bianmin.core.validators import parse_day
 
-    raw = params.get(key)
-    if not raw:
+    day = parse_day(str(params.get(key) or ""), field=key)
+    if day is None:
         raise Invalid("请选择导出的起止日期", field=key)
-    try:
-        return date.fromisoformat(str(raw))
-    except ValueError:
-        raise Invalid("日期格式应为 YYYY-MM-DD", field=key) from None
+    return day
 
 
 def _period(params: dict):

@@ -29,6 +29,7 @@ from bianmin.core.errors import (
 )
 from bianmin.core.masking import mask_mobile, mask_name
 from bianmin.core.scoping import area_in_scope, home_area
+from bianmin.core.validators import parse_day
 
 from . import exports, selectors, services
 from .models import BadReviewHandling, FollowUp, Question, Rectification
@@ -39,17 +40,14 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 domain_errors = error_pages("followups/problem.html")
 
 
-def _date(raw: str | None, default: date) -> date:
-    try:
-        return date.fromisoformat(raw) if raw else default
-    except ValueError:
-        raise Invalid("日期格式应为 YYYY-MM-DD", field="date") from None
+def _date(raw: str | None, default: date, field: str = "date") -> date:
+    return parse_day(raw, field=field, default=default)
 
 
 def _period(request) -> tuple[date, date]:
     today = timezone.localdate()
-    start = _date(request.GET.get("from"), today.replace(day=1))
-    end = _date(request.GET.get("to"), today)
+    start = _date(request.GET.get("from"), today.replace(day=1), "from")
+    end = _date(request.GET.get("to"), today, "to")
     if end < start:
         raise Invalid("结束日期不能早于开始日期", field="to")
     return start, end
