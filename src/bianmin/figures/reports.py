@@ -8,7 +8,6 @@ days) for the city and every district when they do not exist yet."""
 
 from __future__ import annotations
 
-import io
 import logging
 from datetime import date, timedelta
 from pathlib import Path
@@ -175,39 +174,23 @@ CHILD_HEADER = ["名称", "受理", "办结", "参评率", "满意率", "差评�
 
 
 def _xlsx(report: Report, data) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    from bianmin.core.xlsx import cell
+    # Through the one writer (core.xlsx): area and site names are typed by staff, and a name
+    # starting with "=" must stay text in the report.
+    from bianmin.core.xlsx import Sheet, books
 
     c = data["c"]
-    wb = Workbook(write_only=True)
-    bold = Font(bold=True)
-
-    def sheet(title, header, rows):
-        from openpyxl.cell import WriteOnlyCell
-
-        ws = wb.create_sheet(title[:31])
-        cells = []
-        for h in header:
-            x = WriteOnlyCell(ws, value=h)
-            x.font = bold
-            cells.append(x)
-        ws.append(cells)
-        for row in rows:
-            ws.append([cell(ws, v) for v in row])
-
-    sheet("总览", [report.title, f"{report.period_start} 至 {report.period_end}"], _overview_rows(c))
-    sheet(f"下级{c.child_kind}" if c.child_kind else "下级", CHILD_HEADER, _child_rows(c))
-    sheet("趋势", ["日期", "办结", "主动评价", "差评", "参评率", "满意率"],
-          [[p.isoformat(), cnt["completed"], cnt["evaluated"], cnt["bad"],
-            next(r.percent for r in rs if r.key == "participation"), next(r.percent for r in rs if r.key == "satisfaction")]
-           for p, cnt, rs in c.series])
-    sheet("满意率排名", ["名次", c.ranking_kind or "单位", "满意率", "主动评价办件"],
-          [[i, ch.name, ch.rate("satisfaction").percent, ch.counts["evaluated"]] for i, ch in enumerate(data["top"], 1)])
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return books(
+        Sheet("总览", [report.title, f"{report.period_start} 至 {report.period_end}"], _overview_rows(c)),
+        Sheet((f"下级{c.child_kind}" if c.child_kind else "下级")[:31], CHILD_HEADER, _child_rows(c)),
+        Sheet("趋势", ["日期", "办结", "主动评价", "差评", "参评率", "满意率"],
+              [[p.isoformat(), cnt["completed"], cnt["evaluated"], cnt["bad"],
+                next(r.percent for r in rs if r.key == "participation"),
+                next(r.percent for r in rs if r.key == "satisfaction")]
+               for p, cnt, rs in c.series]),
+        Sheet("满意率排名", ["名次", c.ranking_kind or "单位", "满意率", "主动评价办件"],
+              [[i, ch.name, ch.rate("satisfaction").percent, ch.counts["evaluated"]]
+               for i, ch in enumerate(data["top"], 1)]),
+    )
 
 
 def _charts(c):
