@@ -54,7 +54,7 @@ PARAMS = [
 def test_the_walk_covers_the_known_boundary_failures():
     seen = {(path, name) for _m, path, name, *_ in PARAMS}
     assert {("/api/v1/cases", "page"), ("/api/v1/evaluations", "offset"), ("/api/v1/evaluations", "limit"),
-            ("/api/v1/followups/rates", "date_to"), ("/api/v1/cases/multi-trip", "since")} <= seen
+            ("/api/v1/figures/rates", "date_to"), ("/api/v1/cases/multi-trip", "since")} <= seen
     assert len(PARAMS) > 50
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from conftest import CITY
 
-PAGES = ["/followups/rates/", "/followups/ledgers/followups/", "/followups/ledgers/problems/",
+PAGES = ["/figures/rates/", "/followups/ledgers/followups/", "/followups/ledgers/problems/",
          "/followups/ledgers/rectifications/"]
 
 

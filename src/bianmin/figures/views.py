@@ -14,6 +14,7 @@ from django.utils import timezone
 from bianmin.accounts.principals import principal_of
 from bianmin.core.capabilities import Cap
 from bianmin.core.errors import Invalid, NotFound, error_pages
+from bianmin.core.validators import parse_day
 from bianmin.core.xlsx import book
 
 from . import cohorts as C
@@ -24,10 +25,8 @@ domain_errors = error_pages("figures/problem.html")
 
 
 def _date(raw: str | None, default: date, field: str) -> date:
-    try:
-        return date.fromisoformat(raw) if raw else default
-    except ValueError:
-        raise Invalid("日期格式应为 YYYY-MM-DD", field=field) from None
+    # The platform's one day rule (1900-01-01..2999-12-31, a Chinese 422 otherwise).
+    return parse_day(raw, field=field, default=default)
 
 
 def period(request) -> tuple[date, date]:
