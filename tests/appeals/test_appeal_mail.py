@@ -27,7 +27,7 @@ def message(subject, body, *, sender="王女士 <wang@example.com>", message_id=
 @pytest.fixture
 def maildir(tmp_path):
     box = mailbox.Maildir(tmp_path / "inbox", create=True)
-    box.add(message("【投诉】窗口人员态度差", "今天上午在3号窗口被训斥。", attachment=b"\x89PNG fake"))
+    box.add(message("【投诉】窗口人员态度差", "今天上午在3号窗口被训斥。", attachment=b"\x89PNG\r\n\x1a\n fake"))
     box.add(message("咨询居住证办理", "请问居住证需要哪些材料？", message_id="<m2@example.com>",
                     sender="li@example.com"))
     box.add(message("<script>x</script>", "<img src=x onerror=alert(1)>", message_id="<m3@example.com>"))

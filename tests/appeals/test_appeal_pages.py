@@ -218,15 +218,34 @@ def test_manager_pages_render(client, login, register, clerk, manager, url):
 def test_attachments_download_within_scope(client, login, register, clerk, guxi_clerk):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from bianmin.core.errors import Invalid
+    from bianmin.core.errors import UnsupportedType
 
-    appeal = register(clerk, attachments=[SimpleUploadedFile("现场.png", b"\x89PNG data", content_type="image/png")])
+    png = b"\x89PNG\r\n\x1a\n data"
+    appeal = register(clerk, attachments=[SimpleUploadedFile("现场.png", png, content_type="image/png")])
     url = f"/appeals/{appeal.number}/attachments/{appeal.attachments.get().pk}/"
     assert url in login(clerk).get(f"/appeals/{appeal.number}/").content.decode()
     response = client.get(url)
-    assert response.status_code == 200 and b"".join(response.streaming_content) == b"\x89PNG data"
+    assert response.status_code == 200 and b"".join(response.streaming_content) == png
     assert "attachment" in response["Content-Disposition"]
     client.logout()
     assert login(guxi_clerk).get(url).status_code == 404
-    with pytest.raises(Invalid):
+    with pytest.raises(UnsupportedType):
         register(clerk, attachments=[SimpleUploadedFile("a.html", b"<script>", content_type="text/html")])
+
+
+def test_attachments_are_typed_by_content_not_by_the_client(register, clerk):
+    """The client's declared type was trusted: an HTML page declared image/png was stored and
+    served as one. The platform's upload policy types a file by its first bytes."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from bianmin.appeals.models import Appeal
+    from bianmin.core.errors import UnsupportedType
+
+    with pytest.raises(UnsupportedType) as refused:
+        register(clerk, attachments=[SimpleUploadedFile("现场.png", b"<html><script>alert(1)</script>",
+                                                        content_type="image/png")])
+    assert refused.value.status == 415 and "按文件内容识别" in refused.value.message
+    assert not Appeal.objects.exists()
+    pdf = SimpleUploadedFile("..\\..\\证明\x07.pdf", b"%PDF-1.4 x", content_type="application/octet-stream")
+    stored = register(clerk, attachments=[pdf]).attachments.get()
+    assert (stored.name, stored.content_type) == ("证明.pdf", "application/pdf")

@@ -12,6 +12,7 @@ from bianmin.cases import services
 from bianmin.cases.models import Case, CaseEvent, CaseMaterial, State, StoredFile, Transfer, Visit
 from bianmin.cases.selectors import case_get, cases_multi_trip, cases_queue
 from bianmin.cases.services import Applicant
+from bianmin.core import uploads
 from bianmin.core.errors import Conflict, Invalid, NotFound, TooLarge, UnsupportedType
 from bianmin.core.models import AuditEntry
 from bianmin.core.validators import make_credit_code
@@ -210,7 +211,7 @@ def test_bad_files_413_415_and_nothing_written(submit, clerk, settings):
     with pytest.raises(TooLarge) as big:
         services.case_material_attach(actor=actor, case_id=case.pk, material_id=m.pk, data=PDF + b"x" * 2000,
                                       file_name="a.pdf")
-    assert big.value.status == 413 and "文件过大" in big.value.message
+    assert big.value.status == 413 and "过大：不能超过 1 KB" in big.value.message
     with pytest.raises(UnsupportedType) as bad:  # an .exe renamed .pdf is still refused
         services.case_material_attach(actor=actor, case_id=case.pk, material_id=m.pk, data=b"MZ\x90\x00" * 10,
                                       file_name="a.pdf")
@@ -221,8 +222,8 @@ def test_bad_files_413_415_and_nothing_written(submit, clerk, settings):
 
 
 def test_ofd_is_accepted_by_name_and_zip_signature():
-    assert services.sniff_content_type(b"PK\x03\x04rest", "证明.OFD") == "application/ofd"
-    assert services.sniff_content_type(b"PK\x03\x04rest", "a.zip") is None
+    assert uploads.sniff_content_type(b"PK\x03\x04rest", "证明.OFD") == "application/ofd"
+    assert uploads.sniff_content_type(b"PK\x03\x04rest", "a.zip") is None
 
 
 def test_pilot_credit_code_needs_a_permitted_users_confirmation(submit, clerk, manager):

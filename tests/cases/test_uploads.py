@@ -132,3 +132,60 @@ def test_a_blob_removed_by_a_failed_concurrent_upload_is_written_again(media, db
     monkeypatch.setattr(FileSystemStorage, "exists", exists_once_then_real)
     stored = services.store_file(data=PNG, name="b.png")
     assert (media / stored.path).read_bytes() == PNG
+
+
+def test_the_upload_policy_cleans_names():
+    from bianmin.core.uploads import NAME_MAX, clean_file_name
+
+    assert clean_file_name("C:\\Users\\张三\\证明.pdf") == "证明.pdf"
+    assert clean_file_name("../../etc/passwd") == "passwd"
+    assert clean_file_name("现场\x00\x07照片.png") == "现场照片.png"
+    assert clean_file_name("  ") == "附件" and clean_file_name("", default="证据") == "证据"
+    long = clean_file_name("长" * 500 + ".pdf")
+    assert len(long) == NAME_MAX and long.endswith(".pdf")
+
+
+def test_one_policy_for_every_app():
+    """Cases, bad-review evidence and appeal attachments refuse the same file the same way."""
+    import pytest
+
+    from bianmin.core.errors import Invalid, UnsupportedType
+    from bianmin.core.uploads import check_file, check_files
+
+    with pytest.raises(UnsupportedType) as exc:
+        check_file("a.pdf", b"MZ\x90\x00", field="file")
+    assert exc.value.status == 415 and "PDF、JPG、PNG、OFD" in exc.value.message
+    with pytest.raises(Invalid):
+        check_files([("a.pdf", b"%PDF-1")] * 11, field="files")
+    assert check_file("x.pdf", b"%PDF-1.4", field="file").content_type == "application/pdf"
+
+
+def test_no_module_checks_uploads_its_own_way():
+    """Every app that takes files (cases, followups, appeals, inspections, policies, catalog) reads
+    and checks them through core.uploads (or core.imports for bulk files): no module keeps its own
+    signature table or size check, and no module reads ``request.FILES`` without the policy."""
+    import ast
+    from pathlib import Path
+
+    import bianmin
+
+    src = Path(bianmin.__file__).resolve().parent
+    offenders = {}
+    for path in src.rglob("*.py"):
+        rel = path.relative_to(src).as_posix()
+        # kiosks/kiosk_views.py: the certificate check hashes a file against a stored digest and
+        # keeps nothing (its own 5 MB cap); not an upload the platform accepts.
+        if rel in ("core/uploads.py", "core/imports.py", "kiosks/kiosk_views.py") or "/migrations/" in rel:
+            continue
+        text = path.read_text(encoding="utf-8")
+        tree = ast.parse(text)
+        found = [n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == "_SIGNATURES"]
+        found += [f"{n.module}.{a.name}" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module
+                  and n.module.startswith("bianmin.cases") for a in n.names
+                  if a.name in ("max_file_bytes", "sniff_content_type")]
+        if ("request.FILES" in text or "UploadedFile" in text) and not any(
+                m in text for m in ("bianmin.core.uploads", "bianmin.core.imports", "import_job_create")):
+            found.append("reads uploads without core.uploads/core.imports")
+        if found:
+            offenders[rel] = found
+    assert offenders == {}, offenders

@@ -19,9 +19,10 @@ from django.utils.html import strip_tags
 
 from bianmin.core.errors import DomainError
 from bianmin.core.text import clean
+from bianmin.core.uploads import check_file
 
 from .models import Appeal, AppealKind, Channel, PartyType
-from .services import ALLOWED_ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES, appeal_register
+from .services import appeal_register
 
 # A subject starting with 【投诉】, [建议] … says the kind; otherwise the command's default.
 KIND_PREFIX = re.compile(r"^\s*[【\[]\s*(咨询|求助|投诉|举报|建议)\s*[】\]]")
@@ -55,10 +56,12 @@ def parse(raw: bytes) -> ParsedMail:
             body = strip_tags(body)
     attachments = []
     for part in msg.iter_attachments():
-        ctype = part.get_content_type()
         data = part.get_payload(decode=True) or b""
-        if ctype in ALLOWED_ATTACHMENT_TYPES and 0 < len(data) <= MAX_ATTACHMENT_BYTES:
-            attachments.append(SimpleUploadedFile((part.get_filename() or "附件")[:100], data, content_type=ctype))
+        try:  # the platform's upload policy; a mail's other attachments (signatures, calendars) are left out
+            checked = check_file(part.get_filename() or "", data, field="attachments", label="附件")
+        except DomainError:
+            continue
+        attachments.append(SimpleUploadedFile(checked.name, checked.data, content_type=checked.content_type))
     match = KIND_PREFIX.match(subject)
     kind = KIND_BY_LABEL[match.group(1)] if match else None
     if match:

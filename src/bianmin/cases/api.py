@@ -15,8 +15,9 @@ from bianmin.accounts.auth import key_auth, staff_auth
 from bianmin.accounts.principals import principal_of
 from bianmin.catalog.models import Item
 from bianmin.core.capabilities import Cap
-from bianmin.core.errors import Invalid, NotFound, TooLarge
+from bianmin.core.errors import Invalid, NotFound
 from bianmin.core.scoping import require
+from bianmin.core.uploads import read_upload
 from bianmin.regions.models import ServiceSite, Window
 
 from . import selectors, services
@@ -307,10 +308,7 @@ def case_attach_material(request, case_id: int, material_id: int, file: Uploaded
     data = None
     name = ""
     if file is not None:
-        if file.size is not None and file.size > services.max_file_bytes():
-            raise TooLarge(f"文件过大：不能超过 {services.max_file_bytes() // (1024 * 1024)} MB", field="file")
-        data = file.read()
-        name = file.name or ""
+        name, data = read_upload(file, field="file")
     services.case_material_attach(actor=principal_of(request), case_id=case_id, material_id=material_id, data=data,
                                   file_name=name)
     return _detail(request, case_id)

@@ -13,7 +13,6 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -24,11 +23,12 @@ from django.utils import timezone
 from bianmin.catalog.models import Item
 from bianmin.core.audit import audit
 from bianmin.core.capabilities import Cap
-from bianmin.core.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge, UnsupportedType
+from bianmin.core.errors import Conflict, Forbidden, Invalid, NotFound
 from bianmin.core.models import AuditEntry
 from bianmin.core.outbox import enqueue
 from bianmin.core.principal import Principal
 from bianmin.core.scoping import require, scope_filter
+from bianmin.core.uploads import check_file, clean_file_name
 from bianmin.core.validators import (
     credit_code_checksum_ok,
     validate_credit_code,
@@ -590,38 +590,10 @@ def case_visit_record(*, actor: Principal, case_id: int, purpose: str = "", site
 
 # --- materials -------------------------------------------------------------------------------
 
-# File kinds accepted, recognised by their first bytes (a name or a declared type can lie).
-_SIGNATURES: list[tuple[bytes, str, str]] = [
-    (b"%PDF-", "application/pdf", "pdf"),
-    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
-]
-
-
-def max_file_bytes() -> int:
-    return int(settings.BIANMIN_CASE_FILE_MAX_BYTES)
-
-
-def sniff_content_type(head: bytes, name: str) -> str | None:
-    for magic, content_type, _ext in _SIGNATURES:
-        if head.startswith(magic):
-            return content_type
-    # OFD (GB/T 33190, China's fixed-layout format) is a ZIP package named .ofd.
-    if head.startswith(b"PK\x03\x04") and name.lower().endswith(".ofd"):
-        return "application/ofd"
-    return None
-
-
-def store_file(*, data: bytes, name: str) -> StoredFile:
-    """Store `data` once by its SHA-256 (dedupe) after the type and size checks (413/415)."""
-    limit = max_file_bytes()
-    if len(data) > limit:
-        raise TooLarge(f"文件过大：不能超过 {limit // (1024 * 1024)} MB", field="file")
-    if not data:
-        raise Invalid("文件为空", field="file")
-    content_type = sniff_content_type(data[:16], name or "")
-    if content_type is None:
-        raise UnsupportedType("不支持的文件类型：仅接受 PDF、JPG、PNG、OFD", field="file")
+def store_file(*, data: bytes, name: str, field: str = "file") -> StoredFile:
+    """Store `data` once by its SHA-256 (dedupe) after the upload policy's checks
+    (``uploads.check_file``: size 413, empty 422, type by content 415)."""
+    content_type = check_file(name, data, field=field).content_type
     sha = hashlib.sha256(data).hexdigest()
     existing = StoredFile.objects.filter(sha256=sha).first()
     if existing is not None:
@@ -660,7 +632,7 @@ def case_material_attach(*, actor: Principal, case_id: int, material_id: int, da
         if data is not None:
             stored = store_file(data=data, name=file_name)
             material.file = stored
-            material.file_name = (file_name or "")[:200]
+            material.file_name = clean_file_name(file_name, default="")
             fields += ["file", "file_name"]
         material.received = True
         material.save(update_fields=fields)

@@ -1,4 +1,5 @@
-"""Uploaded files kept only with the rows that use them.
+"""Uploaded files kept only with the rows that use them (what they may be is the platform's one
+upload policy, ``bianmin.core.uploads``).
 
 ``store_file`` writes a blob to storage before the transaction that records it commits (after
 the commit is too late: a crash in between would leave a row whose file never arrived). So when

@@ -19,6 +19,7 @@ from bianmin.core.audit import client_ip
 from bianmin.core.capabilities import Cap
 from bianmin.core.errors import DomainError, NotFound
 from bianmin.core.ratelimit import check_rate
+from bianmin.core.uploads import read_upload
 from bianmin.regions.models import Window
 
 from . import selectors, services
@@ -183,14 +184,11 @@ def material(request, case_id: int, material_id: int):
     upload = request.FILES.get("file")
     try:
         data = None
+        name = ""
         if upload is not None:
-            if upload.size > services.max_file_bytes():
-                from bianmin.core.errors import TooLarge
-
-                raise TooLarge(f"文件过大：不能超过 {services.max_file_bytes() // (1024 * 1024)} MB", field="file")
-            data = upload.read()
+            name, data = read_upload(upload, field="file")
         services.case_material_attach(actor=principal_of(request), case_id=case_id, material_id=material_id,
-                                      data=data, file_name=upload.name if upload else "")
+                                      data=data, file_name=name)
     except NotFound:
         raise Http404 from None
     except DomainError as exc:

@@ -12,8 +12,9 @@ from ninja.files import UploadedFile
 
 from bianmin.accounts.auth import staff_auth
 from bianmin.accounts.principals import principal_of
-from bianmin.core.errors import NotFound, TooLarge
+from bianmin.core.errors import NotFound
 from bianmin.core.masking import mask_mobile, mask_name
+from bianmin.core.uploads import read_upload
 
 from . import documents, selectors, services
 from .models import Representative
@@ -391,13 +392,9 @@ class EngagementMaterialOut(Schema):
 @router.post("/engagement/trainings/{int:training_id}/materials", response={201: EngagementMaterialOut},
              auth=staff_auth, summary="上传培训资料（PDF、图片、OFD）")
 def engagement_training_material(request: HttpRequest, training_id: int, file: UploadedFile = File(...)):  # noqa: B008
-    from bianmin.cases.services import max_file_bytes
-
-    limit = max_file_bytes()
-    if file.size is not None and file.size > limit:
-        raise TooLarge(f"文件过大：不能超过 {limit // (1024 * 1024)} MB", field="file")
-    m = services.training_material_add(actor=principal_of(request), training_id=training_id, file_name=file.name or "",
-                                       data=file.read())
+    name, data = read_upload(file, field="file")
+    m = services.training_material_add(actor=principal_of(request), training_id=training_id, file_name=name,
+                                       data=data)
     return Status(201, {"id": m.pk, "file_name": m.file_name, "content_type": m.file.content_type,
                         "size": m.file.size, "sha256": m.file.sha256})
 

@@ -17,8 +17,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from bianmin.accounts.principals import principal_of
 from bianmin.core.capabilities import Cap
-from bianmin.core.errors import DomainError, Invalid, NotFound, TooLarge, error_pages
+from bianmin.core.errors import DomainError, Invalid, NotFound, error_pages
 from bianmin.core.masking import mask_credit_code, mask_mobile, mask_name
+from bianmin.core.uploads import read_upload
 
 from . import documents, selectors, services
 from .models import (
@@ -302,11 +303,8 @@ def training_detail(request, training_id: int):
             f = request.FILES.get("file")
             if f is None:
                 raise Invalid("请选择文件", field="file")
-            from bianmin.cases.services import max_file_bytes
-
-            if f.size > max_file_bytes():
-                raise TooLarge(f"文件过大：不能超过 {max_file_bytes() // (1024 * 1024)} MB", field="file")
-            services.training_material_add(actor=actor, training_id=t.pk, file_name=f.name, data=f.read())
+            name, data = read_upload(f, field="file")
+            services.training_material_add(actor=actor, training_id=t.pk, file_name=name, data=data)
 
         def feedback():
             n = services.training_feedback_send(actor=actor, training_id=t.pk)

@@ -12,7 +12,6 @@ from ninja.files import UploadedFile
 
 from bianmin.accounts.auth import staff_auth
 from bianmin.accounts.principals import principal_of
-from bianmin.core.errors import TooLarge
 from bianmin.core.masking import mask_mobile, mask_name
 
 from . import selectors, services
@@ -90,13 +89,9 @@ def _evidence(row) -> dict:
 
 def _files(files) -> list[tuple[str, bytes]]:
     """(name, bytes) of the uploads; one too large is refused (413) before it is read."""
-    from bianmin.cases.services import max_file_bytes
+    from bianmin.core.uploads import read_upload
 
-    limit = max_file_bytes()
-    for f in files or []:
-        if f.size is not None and f.size > limit:
-            raise TooLarge(f"证据文件“{f.name}”过大：不能超过 {limit // (1024 * 1024)} MB", field="files")
-    return [(f.name or "", f.read()) for f in files or []]
+    return [read_upload(f, field="files", label="证据文件") for f in files or []]
 
 
 class DecideIn(Schema):

@@ -417,27 +417,13 @@ MAX_EVIDENCE_FILES = 10
 
 
 def _checked_evidence(files) -> list[tuple[str, bytes]]:
-    """Every file checked (size 413, type by its first bytes 415, empty 422) before anything is
-    written, so a bad file among good ones leaves no trace. The checks and the store are the
-    ones of the case materials (``cases.services``): one set of rules for uploaded files."""
-    from bianmin.cases.services import max_file_bytes, sniff_content_type
-    from bianmin.core.errors import TooLarge, UnsupportedType
+    """Every file checked before anything is written, so a bad file among good ones leaves no
+    trace: the platform's one upload policy (``cases.uploads``: size 413, empty 422, type by
+    content 415, names cleaned)."""
+    from bianmin.core.uploads import check_files
 
-    files = list(files or [])
-    if len(files) > MAX_EVIDENCE_FILES:
-        raise Invalid(f"每次申诉最多上传 {MAX_EVIDENCE_FILES} 个证据文件", field="files")
-    limit = max_file_bytes()
-    checked = []
-    for name, data in files:
-        name = (name or "").strip()[:200] or "证据"
-        if len(data) > limit:
-            raise TooLarge(f"证据文件“{name}”过大：不能超过 {limit // (1024 * 1024)} MB", field="files")
-        if not data:
-            raise Invalid(f"证据文件“{name}”为空", field="files")
-        if sniff_content_type(data[:16], name) is None:
-            raise UnsupportedType(f"证据文件“{name}”的类型不支持：仅接受照片（JPG、PNG）、PDF、OFD", field="files")
-        checked.append((name, data))
-    return checked
+    return [(f.name, f.data) for f in check_files(files, field="files", label="证据文件", max_count=MAX_EVIDENCE_FILES,
+                                                  default_name="证据")]
 
 
 def _store_evidence(handling: BadReviewHandling, actor: Principal, files: list[tuple[str, bytes]]) -> list[AppealEvidence]:
@@ -446,7 +432,7 @@ def _store_evidence(handling: BadReviewHandling, actor: Principal, files: list[t
 
     rows = []
     for name, data in files:
-        stored = store_file(data=data, name=name)
+        stored = store_file(data=data, name=name, field="files")
         rows.append(AppealEvidence.objects.create(handling=handling, file=stored, file_name=name,
                                                   uploaded_by=_label(actor)))
     return rows

@@ -16,7 +16,6 @@ from django.utils.functional import cached_property
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bianmin.accounts.principals import principal_of
-from bianmin.cases.services import max_file_bytes
 from bianmin.core.capabilities import Cap
 from bianmin.core.errors import (
     Conflict,
@@ -29,6 +28,7 @@ from bianmin.core.errors import (
 )
 from bianmin.core.masking import mask_mobile, mask_name
 from bianmin.core.scoping import area_in_scope, home_area
+from bianmin.core.uploads import max_file_bytes, read_upload
 from bianmin.core.validators import parse_day
 
 from . import exports, selectors, services
@@ -284,12 +284,7 @@ def handling_detail(request, handling_id: int):
 def _uploads(request) -> list[tuple[str, bytes]]:
     """The uploaded evidence files as (name, bytes); one too large is refused (413) before it is
     read into memory (Django has spooled it to a temporary file)."""
-    files = request.FILES.getlist("files")
-    limit = max_file_bytes()
-    for f in files:
-        if f.size > limit:
-            raise TooLarge(f"证据文件“{f.name}”过大：不能超过 {limit // (1024 * 1024)} MB", field="files")
-    return [(f.name, f.read()) for f in files]
+    return [read_upload(f, field="files", label="证据文件") for f in request.FILES.getlist("files")]
 
 
 @login_required

@@ -14,9 +14,9 @@ from ninja.files import UploadedFile
 
 from bianmin.accounts.auth import staff_auth
 from bianmin.accounts.principals import principal_of
-from bianmin.cases.services import max_file_bytes
-from bianmin.core.errors import Invalid, NotFound, TooLarge
+from bianmin.core.errors import Invalid, NotFound
 from bianmin.core.paging import window
+from bianmin.core.uploads import read_upload
 
 from . import selectors, services
 from .models import FieldCheck, Notice
@@ -25,11 +25,8 @@ router = Router(tags=["督查"])
 
 
 def _files(files) -> list[tuple[str, bytes]]:
-    limit = max_file_bytes()
-    for f in files or []:
-        if f.size is not None and f.size > limit:
-            raise TooLarge(f"文件“{f.name}”过大：不能超过 {limit // (1024 * 1024)} MB", field="files")
-    return [(f.name or "", f.read()) for f in files or []]
+    """(name, bytes) of the uploads; one too large is refused (413) before it is read (core.uploads)."""
+    return [read_upload(f, field="files") for f in files or []]
 
 
 def _download(stored, name: str):

@@ -26,7 +26,7 @@ from bianmin.cases.uploads import atomic_with_uploads
 from bianmin.core.audit import audit
 from bianmin.core.calendar import add_working_days, schedule_confirmed
 from bianmin.core.capabilities import Cap
-from bianmin.core.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge, UnsupportedType, clean_text
+from bianmin.core.errors import Conflict, Forbidden, Invalid, NotFound, clean_text
 from bianmin.core.models import AuditEntry
 from bianmin.core.outbox import enqueue
 from bianmin.core.principal import Principal
@@ -131,25 +131,12 @@ def _on_commit_changed(notice: Notice) -> None:
 # --- uploads ---------------------------------------------------------------------------------
 
 def checked_files(files, *, what: str) -> list[tuple[str, bytes]]:
-    """Every file checked (size 413, type by its first bytes 415, empty 422) before anything is
-    written; the rules of the case materials (cases.services: PDF, JPG, PNG, OFD)."""
-    from bianmin.cases.services import max_file_bytes, sniff_content_type
+    """Every file checked before anything is written: the platform's one upload policy
+    (core.uploads: size 413, empty 422, type by content 415, names cleaned)."""
+    from bianmin.core.uploads import check_files
 
-    files = list(files or [])
-    if len(files) > conf.MAX_FILES:
-        raise Invalid(f"每次最多上传 {conf.MAX_FILES} 个文件", field="files")
-    limit = max_file_bytes()
-    checked = []
-    for name, data in files:
-        name = (name or "").strip()[:200] or what
-        if len(data) > limit:
-            raise TooLarge(f"{what}“{name}”过大：不能超过 {limit // (1024 * 1024)} MB", field="files")
-        if not data:
-            raise Invalid(f"{what}“{name}”为空", field="files")
-        if sniff_content_type(data[:16], name) is None:
-            raise UnsupportedType(f"{what}“{name}”的类型不支持：仅接受 PDF、JPG、PNG、OFD", field="files")
-        checked.append((name, data))
-    return checked
+    return [(f.name, f.data) for f in check_files(files, field="files", label=what, max_count=conf.MAX_FILES,
+                                                  default_name=what)]
 
 
 def _store(name: str, data: bytes):

@@ -20,9 +20,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from bianmin.accounts.principals import principal_of
-from bianmin.cases.services import max_file_bytes
 from bianmin.core.capabilities import Cap
 from bianmin.core.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge, UnsupportedType, error_pages
+from bianmin.core.uploads import max_file_bytes, read_upload
 from bianmin.core.xlsx import book
 
 from . import conf, selectors, services
@@ -54,13 +54,8 @@ def _file(stored, name: str, *, inline: bool = False):
 
 
 def _uploads(request) -> list[tuple[str, bytes]]:
-    """The uploaded files as (name, bytes); one too large is refused (413) before it is read."""
-    limit = max_file_bytes()
-    files = request.FILES.getlist("files")
-    for f in files:
-        if f.size > limit:
-            raise TooLarge(f"文件“{f.name}”过大：不能超过 {limit // (1024 * 1024)} MB", field="files")
-    return [(f.name, f.read()) for f in files]
+    """The uploaded files as (name, bytes); one too large is refused (413) before it is read (core.uploads)."""
+    return [read_upload(f, field="files") for f in request.FILES.getlist("files")]
 
 
 def _int(raw, field: str = "id") -> int:

@@ -561,8 +561,9 @@ def attachment_add(*, actor: Principal | None, policy_id: int, name: str, data: 
     from its content, size limit, stored once by content)."""
     from bianmin.cases.services import store_file
     from bianmin.cases.uploads import atomic_with_uploads
+    from bianmin.core.uploads import clean_file_name
 
-    name = (name or "").strip().replace("/", "_").replace("\\", "_")[:200]
+    name = clean_file_name(name, default="")  # the platform's upload policy: no folders, no control characters
     if not name:
         raise Invalid("请填写文件名", field="name")
     with atomic_with_uploads():
