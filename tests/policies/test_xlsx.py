@@ -8,7 +8,8 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from bianmin.catalog.xlsx import ImportRefused
-from bianmin.core.errors import Forbidden, TooLarge, UnsupportedType
+from bianmin.core.errors import Forbidden, Invalid, TooLarge, UnsupportedType
+from bianmin.core.imports import limits_for
 from bianmin.core.models import AuditEntry
 from bianmin.policies import exports, xlsx
 from bianmin.policies.models import Policy, State
@@ -66,16 +67,16 @@ def test_rows_outside_the_editors_scope_are_errors(editors, pdepts):
 
 @pytest.mark.parametrize("data, error", [
     (b"not a workbook", UnsupportedType),
-    (b"x" * (xlsx.MAX_BYTES + 1), TooLarge),
+    (b"x" * (limits_for(xlsx.IMPORT_KIND).max_bytes + 1), TooLarge),
 ])
 def test_unreadable_or_oversized_files_are_refused(editors, data, error):
     with pytest.raises(error):
         xlsx.import_policies(actor=editors["a"], data=data)
 
 
-def test_too_many_rows_stop_the_read(editors, pdepts, monkeypatch):
-    monkeypatch.setattr(xlsx, "MAX_ROWS", 3)
-    with pytest.raises(TooLarge, match="3 行"):
+def test_too_many_rows_stop_the_read(editors, pdepts, settings):
+    settings.BIANMIN_IMPORT_LIMITS = {"policies": {"max_rows": 3}}
+    with pytest.raises(Invalid, match="上限 3 行"):
         xlsx.import_policies(actor=editors["a"], data=_book([_row(title=f"政策{i}") for i in range(5)]))
     assert not Policy.objects.exists()
 

@@ -88,6 +88,13 @@ def _import_req(w):
     return Req("/api/v1/catalog/import", method="post", data={"file": SimpleUploadedFile("m.xlsx", buf.getvalue())})
 
 
+def _import_job(w):
+    from bianmin.catalog.xlsx import import_job_create
+
+    req = _import_req(w)
+    return import_job_create(actor=w.principal("city"), upload=req.data["file"], run_now=True)
+
+
 ROUTES = [
     # public guides and search
     Public("api:guides_search", make=lambda w: "/api/v1/guides/search?q=%E4%BD%8E%E4%BF%9D"),
@@ -111,7 +118,12 @@ ROUTES = [
     Capability("api:mapping_create", cap=Cap.CATALOG_EDIT, ok=(201,), denied=(403, 404),
                make=lambda w: Req("/api/v1/catalog/mappings", method="post", json=True, data={
                    "system": "provincial_hall", "external_code": f"M-MAP-{next(_n)}", "code": _standard(w).code})),
-    Capability("api:catalog_import", cap=Cap.CATALOG_EDIT, denied=(403, 404), make=_import_req),
+    Capability("api:catalog_import", cap=Cap.CATALOG_EDIT, ok=(202,), denied=(403, 404), make=_import_req),
+    # an import job is the city's: anyone else is told it does not exist
+    Capability("api:catalog_import_job", cap=Cap.CATALOG_EDIT, denied=(404,),
+               make=lambda w: f"/api/v1/catalog/import-jobs/{_import_job(w).pk}"),
+    Capability("catalog:staff-import-job", cap=Cap.CATALOG_EDIT, denied=(404,),
+               make=lambda w: f"/catalog/staff/import/{_import_job(w).pk}/"),
     Staff("api:catalog_export"),
     Staff("api:mapping_resolve", ok=(404,),
           make=lambda w: "/api/v1/catalog/mappings/resolve?system=provincial_hall&code=NOT-MAPPED"),

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from bianmin.core.audit import audit
 from bianmin.core.errors import Invalid
+from bianmin.core.imports import RowBudget, check_file, limits_for
 from bianmin.core.models import AuditEntry
 from bianmin.core.principal import Principal
 from bianmin.core.text import clean
@@ -88,17 +89,31 @@ class ImportRefused(Invalid):
 
 # --- reading --------------------------------------------------------------------------------
 
-def read_rows(name: str, data: bytes | io.IOBase) -> tuple[list[str], Iterator[tuple[int, list]]]:
-    """(header fields, iterator of (row number as a spreadsheet shows it, values))."""
+IMPORT_KIND = "appeals.12345"  # core.imports limits
+
+
+def read_rows(name: str, data: bytes | io.IOBase, budget: RowBudget | None = None
+              ) -> tuple[list[str], Iterator[tuple[int, list]]]:
+    """(header fields, iterator of (row number as a spreadsheet shows it, values)). Every row read
+    counts against ``budget`` (rows, blank rows, time: core.imports)."""
     lower = name.lower()
+    budget = budget or RowBudget(limits_for(IMPORT_KIND))
     if lower.endswith(".xlsx"):
-        return _read_xlsx(data)
+        return _read_xlsx(data, budget)
     if lower.endswith(".csv"):
-        return _read_csv(data)
+        return _read_csv(data, budget)
     raise Invalid("只支持 .xlsx 或 .csv 文件", field="file", code="unsupported_file")
 
 
-def _read_csv(data) -> tuple[list[str], Iterator]:
+def _counted(rows, budget: RowBudget, is_blank) -> Iterator[tuple[int, list]]:
+    for n, row in rows:
+        blank = is_blank(row)
+        budget.row(blank=blank)
+        if not blank:
+            yield n, row
+
+
+def _read_csv(data, budget: RowBudget) -> tuple[list[str], Iterator]:
     raw = data if isinstance(data, bytes) else data.read()
     try:
         text = raw.decode("utf-8-sig")
@@ -111,10 +126,11 @@ def _read_csv(data) -> tuple[list[str], Iterator]:
     header = next(reader, None)
     if header is None:
         raise Invalid("文件为空", field="file")
-    return [h.strip() for h in header], ((n, row) for n, row in enumerate(reader, start=2) if any(c.strip() for c in row))
+    return [h.strip() for h in header], _counted(enumerate(reader, start=2), budget,
+                                                 lambda row: not any(c.strip() for c in row))
 
 
-def _read_xlsx(data) -> tuple[list[str], Iterator]:
+def _read_xlsx(data, budget: RowBudget) -> tuple[list[str], Iterator]:
     from openpyxl import load_workbook
 
     stream = io.BytesIO(data) if isinstance(data, bytes) else data
@@ -129,10 +145,12 @@ def _read_xlsx(data) -> tuple[list[str], Iterator]:
         raise Invalid("文件为空", field="file")
 
     def body():
-        for n, row in enumerate(rows, start=2):
-            if row and any(c not in (None, "") for c in row):
+        try:
+            for n, row in _counted(enumerate(rows, start=2), budget,
+                                   lambda row: not (row and any(c not in (None, "") for c in row))):
                 yield n, list(row)
-        wb.close()
+        finally:
+            wb.close()
 
     return [str(h or "").strip() for h in header], body()
 
@@ -584,9 +602,11 @@ def import_job_run(*, job_id: int, on_progress: Callable[[ImportJob], None] | No
     except ImportRefused as exc:
         save(status=ImportJob.Status.REFUSED, total=exc.total, errors=[e.as_dict() for e in exc.errors[:MAX_REPORTED_ERRORS]],
              finished_at=timezone.now())
+        _discard_file(job)
         return job
     except Invalid as exc:
         save(status=ImportJob.Status.REFUSED, errors=[{"row": 0, "column": "", "message": exc.message}], finished_at=timezone.now())
+        _discard_file(job)
         return job
     save(status=ImportJob.Status.IMPORTING, total=len(cleaned))
     try:
@@ -603,6 +623,13 @@ def import_job_run(*, job_id: int, on_progress: Callable[[ImportJob], None] | No
     return job
 
 
+def _discard_file(job: ImportJob) -> None:
+    """A refused file is not kept: the job row keeps its errors (a 40 MB CSV stayed on disk)."""
+    if job.file:
+        job.file.delete(save=False)
+        ImportJob.objects.filter(pk=job.pk).update(file="")
+
+
 def import_job_create(*, actor: Principal, upload, area, run_now: bool = False) -> ImportJob:
     """Store the uploaded file and queue its import (or run it at once: the CLI does)."""
     from bianmin.core.capabilities import Cap
@@ -612,6 +639,8 @@ def import_job_create(*, actor: Principal, upload, area, run_now: bool = False) 
     name = getattr(upload, "name", "") or ""
     if not name.lower().endswith((".xlsx", ".csv")):
         raise Invalid("只支持 .xlsx 或 .csv 文件", field="file", code="unsupported_file")
+    # Size, an xlsx's unpacked size and declared rows, a CSV's lines: before the file is stored.
+    check_file(name, upload, limits_for(IMPORT_KIND))
     with transaction.atomic():
         job = ImportJob(filename=name.rsplit("/", 1)[-1][:200], area=area, created_by=getattr(actor, "user", None))
         job.file.save(job.filename, upload, save=False)

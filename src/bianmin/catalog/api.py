@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.http import HttpResponse
-from ninja import File, Router, Schema, Status
+from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from bianmin.accounts.auth import staff_auth, staff_or_key_auth
@@ -15,7 +15,6 @@ from bianmin.accounts.principals import principal_of
 from bianmin.core import pagecache
 from bianmin.core.capabilities import Cap
 from bianmin.core.errors import Invalid, NotFound
-from bianmin.core.scoping import require
 from bianmin.regions.models import ServiceSite, Window
 from bianmin.regions.selectors import area_get
 
@@ -694,20 +693,45 @@ def compliance(request, area: str | None = None):
 _REQUIRED_FILE = File(...)
 
 
-class ImportOut(Schema):
+class CatalogImportOut(Schema):
+    id: int
+    status: str = Field(..., description="pending 排队中 / validating 校验中 / importing 导入中 / done 已完成 / "
+                                         "refused 已拒绝（有错误） / failed 失败")
+    status_label: str
+    filename: str
+    total: int
+    processed: int
+    percent: int
     created: int
     updated: int
     unchanged: int
+    errors: list[dict] = Field(..., description="整表退回时的错误：[{row, column, message}]")
+    url: str = Field(..., description="查询进度的地址")
+
+
+def _import_out(job) -> dict:
+    from django.urls import reverse
+
+    return {"id": job.pk, "status": job.status, "status_label": str(job.get_status_display()), "filename": job.filename,
+            "total": job.total, "processed": job.processed, "percent": job.percent, "created": job.created_count,
+            "updated": job.updated_count, "unchanged": job.unchanged_count, "errors": job.errors[:200],
+            "url": reverse("api:catalog_import_job", args=[job.pk])}
 
 
 @router.post("/catalog/import", auth=staff_auth,
-             response={200: ImportOut, 403: ErrorOut, 404: ErrorOut, 413: ErrorOut, 415: ErrorOut, 422: ErrorOut},
-             summary="导入事项目录（xlsx，整表校验，有错整表退回）")
+             response={202: CatalogImportOut, 403: ErrorOut, 404: ErrorOut, 413: ErrorOut, 415: ErrorOut, 422: ErrorOut},
+             summary="导入事项目录（xlsx，后台任务；整表校验，有错整表退回）",
+             description="文件先做大小、解压后大小和行数检查，通过后排队在后台导入，返回 202 和任务；"
+                         "用 url 查询进度和结果（含整表退回的错误）。")
 def catalog_import(request, file: UploadedFile = _REQUIRED_FILE):
-    principal = principal_of(request)
-    _require_catalog_edit(principal)
-    result = xlsx.import_catalog(actor=principal, data=file.read())
-    return result.__dict__
+    job = xlsx.import_job_create(actor=principal_of(request), upload=file)
+    return Status(202, _import_out(job))
+
+
+@router.get("/catalog/import-jobs/{job_id}", auth=staff_auth, response={200: CatalogImportOut, 404: ErrorOut},
+            summary="事项目录导入进度", url_name="catalog_import_job")
+def catalog_import_job(request, job_id: int):
+    return _import_out(selectors.catalog_import_get(principal=principal_of(request), job_id=job_id))
 
 
 @router.get("/catalog/export", auth=staff_auth, summary="导出事项目录（xlsx）")
@@ -720,15 +744,6 @@ def catalog_export(request):
 
 def _export_qs():
     return StandardItem.objects.select_related("competent_department", "parent").prefetch_related("materials").order_by("code")
-
-
-def _require_catalog_edit(principal) -> None:
-    from bianmin.regions.selectors import area_top_city
-
-    city = area_top_city()
-    if city is None:
-        raise NotFound("未找到该记录")
-    require(principal, Cap.CATALOG_EDIT, city)
 
 
 def xlsx_response(data: bytes, filename: str) -> HttpResponse:

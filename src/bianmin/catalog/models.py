@@ -9,6 +9,7 @@ window, phone, hours, promised time limit, visits, handling mode). Departments a
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -393,3 +394,48 @@ class GuideVersion(models.Model):
 
     def __str__(self):
         return f"{self.item} v{self.number}"
+
+
+class CatalogImport(models.Model):
+    """An xlsx of standard items being imported in the background (any size: a web worker never
+    parses it). The whole file is checked first and refused with every error by row and column;
+    otherwise it is applied in one transaction. A refused or finished file is removed; the row
+    keeps the counts and errors."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("排队中")
+        VALIDATING = "validating", _("校验中")
+        IMPORTING = "importing", _("导入中")
+        DONE = "done", _("已完成")
+        REFUSED = "refused", _("已拒绝（有错误）")
+        FAILED = "failed", _("失败")
+
+    file = models.FileField(_("文件"), upload_to="catalog/imports/", blank=True)
+    filename = models.CharField(_("文件名"), max_length=200)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    total = models.PositiveIntegerField(_("总行数"), default=0)
+    processed = models.PositiveIntegerField(_("已处理"), default=0)
+    created_count = models.PositiveIntegerField(_("新增"), default=0)
+    updated_count = models.PositiveIntegerField(_("更新"), default=0)
+    unchanged_count = models.PositiveIntegerField(_("未变"), default=0)
+    errors = models.JSONField(_("错误"), default=list, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("导入人"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("事项目录导入")
+        verbose_name_plural = _("事项目录导入")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.filename}（{self.get_status_display()}）"
+
+    @property
+    def percent(self) -> int:
+        return int(self.processed * 100 / self.total) if self.total else 0
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.REFUSED, self.Status.FAILED)

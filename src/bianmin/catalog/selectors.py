@@ -650,3 +650,29 @@ def site_export(*, site: ServiceSite) -> dict[str, Any]:
 def sites_scoped(*, principal: Principal, capability: str) -> QuerySet[ServiceSite]:
     return scoped(ServiceSite.objects.filter(active=True).select_related("area"), principal, capability).order_by(
         "area__code", "kind", "code")
+
+
+def catalog_import_get(*, principal: Principal, job_id: int):
+    """An import job of the catalog, for those who may import it (CATALOG_EDIT at the city);
+    anyone else is told it does not exist."""
+    from bianmin.regions.selectors import area_top_city
+
+    from .models import CatalogImport
+
+    city = area_top_city()
+    job = CatalogImport.objects.filter(pk=job_id).first() if city is not None and principal.can(
+        Cap.CATALOG_EDIT, city) else None
+    if job is None:
+        raise NotFound("未找到该导入任务")
+    return job
+
+
+def catalog_imports_recent(*, principal: Principal, limit: int = 20):
+    from bianmin.regions.selectors import area_top_city
+
+    from .models import CatalogImport
+
+    city = area_top_city()
+    if city is None or not principal.can(Cap.CATALOG_EDIT, city):
+        return CatalogImport.objects.none()
+    return CatalogImport.objects.select_related("created_by")[:limit]

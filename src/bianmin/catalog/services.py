@@ -18,7 +18,7 @@ from django.db.models import F
 from bianmin.core import search
 from bianmin.core.audit import audit
 from bianmin.core.capabilities import Cap
-from bianmin.core.errors import Conflict, Invalid
+from bianmin.core.errors import Conflict, Invalid, NotFound
 from bianmin.core.models import AuditEntry
 from bianmin.core.pagecache import CATALOG, bump
 from bianmin.core.principal import Principal
@@ -48,6 +48,17 @@ LOCAL_FIELDS = ("implementing_body_name", "implementing_body_credit_code", "addr
                 "authorized_by", "transfer_to_site", "stationed", "active")
 MATERIAL_FIELDS = ("name", "trust_level", "required", "original_copies", "copies", "source", "notes")
 STATIONING_FIELDS = ("window", "staff_count", "staff_names", "since", "keeps_separate_office", "active", "notes")
+
+
+
+def require_catalog_edit(actor: Principal) -> None:
+    """Editing the standard catalog as a whole (imports) is the city's: CATALOG_EDIT at the top area."""
+    from bianmin.regions.selectors import area_top_city
+
+    city = area_top_city()
+    if city is None:
+        raise NotFound("未找到该记录")
+    require(actor, Cap.CATALOG_EDIT, city)
 
 
 def _check(actor: Principal | None, capability: str, area: Area) -> None:

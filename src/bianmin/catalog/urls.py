@@ -15,5 +15,6 @@ urlpatterns: list = [
     path("staff/item/<int:pk>/", views.staff_item_edit, name="staff-item"),
     path("staff/compliance/", views.staff_compliance, name="staff-compliance"),
     path("staff/import/", views.staff_import, name="staff-import"),
+    path("staff/import/<int:job_id>/", views.staff_import_job, name="staff-import-job"),
     path("staff/export/", views.staff_export, name="staff-export"),
 ]

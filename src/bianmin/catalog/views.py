@@ -325,23 +325,31 @@ def _compliance_xlsx(report) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def staff_import(request):
+    """Every import runs in the background (a web worker never parses a sheet): the page queues
+    it and sends the importer to the job's page, which shows progress and the result."""
     principal = principal_of(request)
-    context = {"headers": xlsx.COLUMNS, "result": None, "errors": [], "message": ""}
+    context = {"headers": xlsx.COLUMNS, "message": "",
+               "jobs": selectors.catalog_imports_recent(principal=principal, limit=10)}
     status = 200
     if request.method == "POST":
         upload = request.FILES.get("file")
         try:
             if upload is None:
                 raise DomainError("请选择要导入的 xlsx 文件", field="file")
-            from .api import _require_catalog_edit
-
-            _require_catalog_edit(principal)
-            context["result"] = xlsx.import_catalog(actor=principal, data=upload.read())
-        except xlsx.ImportRefused as exc:
-            context["errors"], context["message"], status = exc.errors, "导入未执行：表中有错误，整表退回，请改正后重新导入。", 422
+            job = xlsx.import_job_create(actor=principal, upload=upload)
+            return redirect("catalog:staff-import-job", job_id=job.pk)
         except DomainError as exc:
             context["message"], status = exc.message, exc.status
     return render(request, "catalog/import.html", context, status=status)
+
+
+@login_required
+def staff_import_job(request, job_id: int):
+    try:
+        job = selectors.catalog_import_get(principal=principal_of(request), job_id=job_id)
+    except NotFound:
+        return _not_found(request, "没有找到该导入任务。")
+    return render(request, "catalog/import_job.html", {"job": job, "errors": job.errors[:500]})
 
 
 @login_required

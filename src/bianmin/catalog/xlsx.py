@@ -8,18 +8,20 @@ column, and nothing is written unless there is none."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
 from openpyxl import load_workbook
 
 from bianmin.core.audit import audit
-from bianmin.core.errors import DomainError, Invalid, TooLarge, UnsupportedType
+from bianmin.core.errors import DomainError, Invalid, UnsupportedType
+from bianmin.core.imports import RowBudget, check_file, limits_for
 from bianmin.core.models import AuditEntry
 from bianmin.core.pagecache import CATALOG, bump
 from bianmin.core.principal import Principal
 from bianmin.core.text import clean
+from bianmin.core.uploads import clean_file_name
 
 from . import services
 from .models import Department, Material, StandardItem
@@ -49,8 +51,8 @@ COLUMNS: list[tuple[str, str, bool]] = [
     ("materials", "申请材料", False),
 ]
 HEADERS = [label for _, label, _ in COLUMNS]
-MAX_ROWS = 5000
-MAX_BYTES = 5 * 1024 * 1024
+IMPORT_KIND = "catalog"  # core.imports limits: size, rows, blank rows, time
+PROGRESS_EVERY = 100
 YES = {"是", "1", "true", "yes", "y", "涉密"}
 NO = {"", "否", "0", "false", "no", "n"}
 LEVEL_WORDS = {"省": "province", "市": "city", "县": "county", "乡": "township", "乡镇": "township", "村": "village"}
@@ -132,8 +134,11 @@ def _levels(text: str) -> str:
 
 
 def read_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
-    if len(data) > MAX_BYTES:
-        raise TooLarge(f"文件不能超过 {MAX_BYTES // 1024 // 1024} MB")
+    """The data rows of an import file, after the checks that need no parsing (core.imports:
+    size, unpacked size, declared rows), every row read counted against the row and time budget."""
+    limits = limits_for(IMPORT_KIND)
+    check_file("import.xlsx", data, limits)
+    budget = RowBudget(limits)
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 - any unreadable upload is the same error to the user
@@ -158,12 +163,14 @@ def read_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
         out = []
         for n, values in enumerate(rows, start=2):
             cells = [_cell(v) for v in values][: len(HEADERS)]
+            try:
+                budget.row(blank=not any(cells))
+            except Invalid as exc:
+                raise ImportRefused([RowError(n, "表格", exc.message)]) from None
             if not any(cells):
                 continue
             cells += [""] * (len(HEADERS) - len(cells))
             out.append((n, dict(zip([f for f, _, _ in COLUMNS], cells, strict=True))))
-            if len(out) > MAX_ROWS:
-                raise ImportRefused([RowError(n, "表格", f"一次最多导入 {MAX_ROWS} 行")])
         return out
     finally:
         wb.close()
@@ -248,8 +255,10 @@ def _check_row(n: int, raw: dict[str, str], depts: dict[str, Department], codes_
     return data, errors
 
 
-def import_catalog(*, actor: Principal | None, data: bytes) -> ImportResult:
-    """Create or update standard items from an xlsx file, all or nothing."""
+def import_catalog(*, actor: Principal | None, data: bytes,
+                   on_progress: Callable[[str, int, int], None] | None = None) -> ImportResult:
+    """Create or update standard items from an xlsx file, all or nothing. ``on_progress(stage,
+    done, total)`` is called as rows are checked ("validating") and applied ("importing")."""
     rows = read_rows(data)
     if not rows:
         raise ImportRefused([RowError(2, "表格", "没有数据行")])
@@ -257,17 +266,21 @@ def import_catalog(*, actor: Principal | None, data: bytes) -> ImportResult:
     existing = set(StandardItem.objects.values_list("code", flat=True))
     codes_in_file: dict[str, int] = {}
     checked, errors = [], []
-    for n, raw in rows:
+    for i, (n, raw) in enumerate(rows, start=1):
         data_row, row_errors = _check_row(n, raw, depts, codes_in_file, existing)
         checked.append((n, data_row))
         errors.extend(row_errors)
+        if on_progress and i % PROGRESS_EVERY == 0:
+            on_progress("validating", i, len(rows))
     if errors:
         raise ImportRefused(errors)
     created = updated = unchanged = 0
     try:
         with transaction.atomic():
             by_code = {si.code: si for si in StandardItem.objects.all()}
-            for n, row in checked:
+            for i, (n, row) in enumerate(checked, start=1):
+                if on_progress and i % PROGRESS_EVERY == 0:
+                    on_progress("importing", i, len(checked))
                 parent_code = row.pop("parent_code", "")
                 row["parent"] = by_code.get(parent_code) if parent_code else None
                 materials = row.pop("materials")
@@ -325,3 +338,80 @@ def export_catalog(*, standard_items: Iterable[StandardItem]) -> bytes:
 
 def export_template() -> bytes:
     return export_catalog(standard_items=[])
+
+
+# --- import jobs: every catalog import runs in the background -------------------------------------
+
+def import_job_create(*, actor: Principal, upload, run_now: bool = False):
+    """Check what can be checked without parsing (the actor may edit the catalog; size, an
+    xlsx's unpacked size and declared rows: core.imports), store the file and queue its import
+    (``run_now``: the caller runs it, as the CLI and tests do)."""
+    from .models import CatalogImport
+    from .services import require_catalog_edit
+
+    require_catalog_edit(actor)
+    name = clean_file_name(getattr(upload, "name", ""), default="catalog.xlsx")
+    if not name.lower().endswith(".xlsx"):
+        raise UnsupportedType("只支持 .xlsx 文件（请使用导出的模板）", field="file")
+    check_file(name, upload, limits_for(IMPORT_KIND))
+    with transaction.atomic():
+        job = CatalogImport(filename=name, created_by=getattr(actor, "user", None))
+        job.file.save(name, upload, save=False)
+        job.save()
+        audit(actor=actor, action=AuditEntry.Action.CREATE, target=job, changes={"file": name})
+        if not run_now:
+            from .tasks import run_catalog_import
+
+            transaction.on_commit(lambda: run_catalog_import.enqueue(job.pk))
+    return job
+
+
+def import_job_run(*, job_id: int):
+    """Run one import job to its end (the worker calls this). Idempotent: a finished job is
+    left as it is. The file is removed when the job ends, whatever the outcome."""
+    from django.utils import timezone
+
+    from bianmin.accounts.principals import principal_for_user
+
+    from .models import CatalogImport
+
+    S = CatalogImport.Status
+    job = CatalogImport.objects.select_related("created_by").get(pk=job_id)
+    if job.finished:
+        return job
+
+    def save(**fields):
+        for k, v in fields.items():
+            setattr(job, k, v)
+        CatalogImport.objects.filter(pk=job.pk).update(**fields)
+
+    def progress(stage: str, done: int, total: int):
+        save(status=S.VALIDATING if stage == "validating" else S.IMPORTING, processed=done, total=total)
+
+    save(status=S.VALIDATING, processed=0)
+    actor = principal_for_user(job.created_by) if job.created_by else None
+    try:
+        with job.file.open("rb") as fh:
+            data = fh.read()
+        result = import_catalog(actor=actor, data=data, on_progress=progress)
+    except ImportRefused as exc:
+        save(status=S.REFUSED, errors=[e.as_dict() for e in exc.errors[:2000]], finished_at=timezone.now())
+    except DomainError as exc:
+        save(status=S.REFUSED, errors=[{"row": 0, "column": "", "message": exc.message}], finished_at=timezone.now())
+    except Exception:
+        save(status=S.FAILED, finished_at=timezone.now())
+        _discard_file(job)
+        raise
+    else:
+        rows = result.created + result.updated + result.unchanged
+        save(status=S.DONE, total=rows, processed=rows, created_count=result.created, updated_count=result.updated,
+             unchanged_count=result.unchanged, finished_at=timezone.now())
+    _discard_file(job)
+    return job
+
+
+def _discard_file(job) -> None:
+    """The catalog is in the database once imported, and a refused file is of no further use."""
+    if job.file:
+        job.file.delete(save=False)
+        type(job).objects.filter(pk=job.pk).update(file="")

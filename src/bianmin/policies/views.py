@@ -21,6 +21,7 @@ from bianmin.accounts.principals import principal_of
 from bianmin.core.audit import client_ip
 from bianmin.core.capabilities import Cap
 from bianmin.core.errors import DomainError, Forbidden, Invalid, error_pages
+from bianmin.core.imports import check_size, limits_for
 from bianmin.core.masking import mask_credit_code, mask_mobile, mask_text
 from bianmin.core.ratelimit import check_rate
 
@@ -347,8 +348,8 @@ def staff_import(request):
         try:
             if upload is None:
                 raise Invalid("请选择要导入的 xlsx 文件", field="file")
-            if upload.size > xlsx.MAX_BYTES:
-                raise xlsx.TooLarge(f"文件不能超过 {xlsx.MAX_BYTES // 1024 // 1024} MB", field="file")
+            # Refused by its size before it is read into memory (core.imports limits).
+            check_size(upload.size, limits_for(xlsx.IMPORT_KIND))
             context["result"] = xlsx.import_policies(actor=principal, data=upload.read())
         except xlsx.ImportRefused as exc:
             context["errors"], context["message"], status = exc.errors, "导入未执行：表中有错误，整表退回，请改正后重新导入。", 422

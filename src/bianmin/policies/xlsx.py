@@ -23,7 +23,8 @@ from openpyxl import load_workbook
 from bianmin.catalog.models import Department, StandardItem
 from bianmin.catalog.xlsx import ImportRefused, RowError
 from bianmin.core.audit import audit
-from bianmin.core.errors import DomainError, TooLarge, UnsupportedType
+from bianmin.core.errors import DomainError, UnsupportedType
+from bianmin.core.imports import RowBudget, check_file, limits_for
 from bianmin.core.models import AuditEntry
 from bianmin.core.principal import Principal
 from bianmin.regions.models import Area
@@ -63,8 +64,7 @@ COLUMNS: list[tuple[str, str, bool]] = [
 HEADERS = [label for _, label, _ in COLUMNS]
 EXPORT_ONLY = ["状态", "版本", "发布时间"]
 LABEL = {f: label for f, label, _ in COLUMNS}
-MAX_BYTES = 5 * 1024 * 1024
-MAX_ROWS = 2000
+IMPORT_KIND = "policies"  # core.imports limits: size, unpacked size, rows, blank rows, time
 YES = {"是", "1", "true", "yes", "y", "免申即享"}
 NO = {"", "否", "0", "false", "no", "n"}
 SIZE_WORDS = {**{s.value: s.value for s in Size}, **{str(s.label): s.value for s in Size},
@@ -108,8 +108,11 @@ def parse_date(text: str) -> dt.date | None:
 
 def read_rows(data: bytes) -> Iterator[tuple[int, dict[str, str]]]:
     """The data rows as {field: text}, streamed; the header checked first."""
-    if len(data) > MAX_BYTES:
-        raise TooLarge(f"文件不能超过 {MAX_BYTES // 1024 // 1024} MB", field="file")
+    # What can be known before parsing (size, an xlsx's unpacked size, the rows a sheet declares),
+    # then every row read (blank ones too) against the row and time budget: core.imports.
+    limits = limits_for(IMPORT_KIND)
+    check_file("import.xlsx", data, limits)
+    budget = RowBudget(limits)
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         ws = wb.worksheets[0]
@@ -125,14 +128,11 @@ def read_rows(data: bytes) -> Iterator[tuple[int, dict[str, str]]]:
             extra = [h for h in header if h and h not in HEADERS and h not in EXPORT_ONLY]
             detail = ([f"缺少列：{'、'.join(missing)}"] if missing else []) + ([f"多余列：{'、'.join(extra)}"] if extra else [])
             raise ImportRefused([RowError(1, "表头", "；".join(detail or ["列的顺序与模板不一致"]) + "。请使用导出的模板")])
-        count = 0
         for n, values in enumerate(rows, start=2):
             cells = [_cell(v) for v in values][:len(HEADERS)]
+            budget.row(blank=not any(cells))
             if not any(cells):
                 continue
-            count += 1
-            if count > MAX_ROWS:
-                raise TooLarge(f"一次最多导入 {MAX_ROWS} 行，请分批导入", field="file")
             cells += [""] * (len(HEADERS) - len(cells))
             yield n, dict(zip([f for f, _, _ in COLUMNS], cells, strict=True))
     finally:
