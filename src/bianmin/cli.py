@@ -50,16 +50,24 @@ def cmd_worker(argv: list[str]) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    if args.scale is not None and (args.scale < 1 or args.days < 1 or args.chunk < 1):
+        print("办件数（--scale）、天数和批大小必须是正整数", file=sys.stderr)
+        return 2
+    _setup_django()
+    from bianmin.demo import real_accounts
+
+    real = real_accounts()
+    if real and not args.allow_real_accounts:
+        # Demo data beside real accounts: demo log-ins with a published password, and invented
+        # cases and citizens mixed into a real city's figures.
+        print(f"数据库中已有 {real} 个正式账号（非演示账号），不载入演示数据。"
+              "确需在此数据库载入，请加 --allow-real-accounts。", file=sys.stderr)
+        return 2
     if args.scale is None:
-        _setup_django()
         from bianmin.demo import load_demo
 
         load_demo(out=None if args.quiet else print)
         return 0
-    if args.scale < 1 or args.days < 1 or args.chunk < 1:
-        print("办件数（--scale）、天数和批大小必须是正整数", file=sys.stderr)
-        return 2
-    _setup_django()
     return _demo_scale(args)
 
 
@@ -219,6 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=2026, help="规模数据的随机种子（默认 2026）")
     demo.add_argument("--chunk", type=int, default=20000, help="规模数据每批写入的办件数（内存上限，默认 20000）")
     demo.add_argument("--quiet", action="store_true", help="不输出进度")
+    demo.add_argument("--allow-real-accounts", action="store_true",
+                      help="数据库中已有正式账号时仍载入演示数据（默认拒绝）")
 
     backup = sub.add_parser("backup", help="备份数据库和上传文件：bianmin backup [目录]",
                             description="备份数据库和上传文件。SQLite 使用在线备份接口，PostgreSQL 使用 pg_dump。")

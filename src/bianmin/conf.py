@@ -106,6 +106,11 @@ TABLE: list[Setting] = [
     # --- accounts (等保) -------------------------------------------------------------------------
     Setting("BIANMIN_LOCKOUT_ATTEMPTS", SETTING, 5, "Failed log-ins in a row that lock an account.", _int),
     Setting("BIANMIN_LOCKOUT_MINUTES", SETTING, 30, "How long a locked account stays locked.", _int),
+    Setting("BIANMIN_LOGIN_FAILURES_PER_ADDRESS", SETTING, 20,
+            "Failed log-ins (any names) from one address within the lockout window before the address is refused outright.",
+            _int),
+    Setting("BIANMIN_LOGIN_UNKNOWN_AUDIT_PER_ADDRESS", SETTING, 10,
+            "Audit rows about log-ins with names that are no account, per address within the lockout window.", _int),
     Setting("BIANMIN_IDLE_TIMEOUT_MINUTES", SETTING, 30, "Staff are logged out after this long without a request.", _int),
     Setting("BIANMIN_PASSWORD_MAX_AGE_DAYS", SETTING, 90, "A password older than this must be changed.", _int),
 

@@ -154,6 +154,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "bianmin.accounts.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "bianmin.accounts.passwords.CommonPasswordValidator"},
     {"NAME": "bianmin.accounts.passwords.CharacterClassValidator"},
+    {"NAME": "bianmin.accounts.passwords.PublishedPasswordValidator"},
+    {"NAME": "bianmin.accounts.passwords.PasswordHistoryValidator"},
 ]
 # 等保 level 3: lockout after repeated failures, log-out on inactivity, periodic password change
 # (BIANMIN_LOCKOUT_*, BIANMIN_IDLE_TIMEOUT_MINUTES, BIANMIN_PASSWORD_MAX_AGE_DAYS: bianmin/conf.py).

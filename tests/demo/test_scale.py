@@ -98,6 +98,7 @@ def test_bianmin_demo_dispatches_to_the_generator_or_the_demo_city(monkeypatch):
     monkeypatch.setattr(cli, "_setup_django", lambda: None)
     monkeypatch.setattr(cli, "_demo_scale", lambda args: seen.append(("scale", args.scale, args.days)) or 0)
     monkeypatch.setattr("bianmin.demo.load_demo", lambda out=None: seen.append(("demo",)))
+    monkeypatch.setattr("bianmin.demo.real_accounts", lambda: 0)
     assert cli.main(["demo", "--scale", "1000000", "--days", "365"]) == 0
     assert cli.main(["demo", "--scale=500"]) == 0
     assert cli.main(["demo"]) == 0
@@ -105,6 +106,26 @@ def test_bianmin_demo_dispatches_to_the_generator_or_the_demo_city(monkeypatch):
     with pytest.raises(SystemExit) as exit_:
         cli.main(["demo", "--scale"])  # argparse: a value is required
     assert exit_.value.code == 2
+
+
+def test_demo_refuses_a_database_with_real_accounts_unless_told(make_user, monkeypatch, capsys):
+    """Demo data (log-ins with a published password, invented citizens) must not land beside a
+    real city's accounts by a mistyped command."""
+    from bianmin.accounts.models import User
+
+    seen = []
+    monkeypatch.setattr(cli, "_setup_django", lambda: None)
+    monkeypatch.setattr("bianmin.demo.load_demo", lambda out=None: seen.append("demo"))
+    monkeypatch.setattr(cli, "_demo_scale", lambda args: seen.append("scale") or 0)
+    make_user("city_admin", "350100000000", username="real_admin")
+    for argv in (["demo"], ["demo", "--scale", "100"]):
+        assert cli.main(argv) == 2
+        err = capsys.readouterr().err
+        assert "正式账号" in err and "--allow-real-accounts" in err
+    assert seen == []
+    assert cli.main(["demo", "--allow-real-accounts"]) == 0 and seen == ["demo"]
+    User.objects.filter(username="real_admin").update(is_demo=True)  # only demo accounts: no question
+    assert cli.main(["demo"]) == 0 and seen == ["demo", "demo"]
 
 
 def test_writes_through_the_services_follow_the_bulk_ids(scaled, areas):

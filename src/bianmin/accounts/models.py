@@ -22,6 +22,9 @@ class User(AbstractUser):
         _("须修改密码"), default=False, help_text=_("管理员设置的初始密码或重置后的密码，下次登录须先修改"),
     )
     is_demo = models.BooleanField(_("演示账号"), default=False, help_text=_("演示数据创建的账号，对外开放前必须删除"))
+    # Two names a reader takes for the same account share this key (accounts/usernames.py):
+    # unique, so "gudong_clеrk" (Cyrillic е) cannot stand beside "gudong_clerk".
+    username_key = models.CharField(_("用户名比对键"), max_length=150, unique=True, editable=False)
 
     class Meta:
         verbose_name = _("用户")
@@ -30,7 +33,32 @@ class User(AbstractUser):
     def __str__(self):
         return self.display_name or self.username
 
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from .usernames import username_key
+
+        super().clean()
+        key = username_key(self.username)
+        if User.objects.exclude(pk=self.pk).filter(username_key=key).exists():
+            raise ValidationError({"username": "该用户名与已有用户名仅大小写或形近字母不同，请换一个"})
+
+    def save(self, *args, **kwargs):
+        from .usernames import username_key
+
+        self.username_key = username_key(self.username)
+        fields = kwargs.get("update_fields")
+        if fields is not None and "username" in fields:
+            kwargs["update_fields"] = {*fields, "username_key"}
+        super().save(*args, **kwargs)
+        replaced = self.__dict__.pop("_replaced_password", None)
+        if replaced:
+            PasswordHistory.remember(self, replaced)
+
     def set_password(self, raw_password):
+        # The password being replaced joins the history (saved with the user: save()).
+        if self.pk and self.password and self.has_usable_password():
+            self._replaced_password = self.password
         super().set_password(raw_password)
         self.password_changed_at = timezone.now()
 
@@ -64,6 +92,28 @@ class User(AbstractUser):
             cached = list(self.role_assignments.select_related("area").filter(active=True))
             self._assignments_cache = cached
         return cached
+
+
+class PasswordHistory(models.Model):
+    """The hashes of a user's previous passwords (等保: a new password may not repeat the last
+    ones). Only hashes, as the user's own password is kept."""
+
+    KEEP = 5
+
+    user = models.ForeignKey(User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField(_("密码摘要"), max_length=128)
+    replaced_at = models.DateTimeField(_("更换时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("历史密码")
+        verbose_name_plural = _("历史密码")
+        ordering = ["-replaced_at", "-id"]
+
+    @classmethod
+    def remember(cls, user: User, password_hash: str) -> None:
+        cls.objects.create(user=user, password=password_hash)
+        stale = cls.objects.filter(user=user).values_list("pk", flat=True)[cls.KEEP:]
+        cls.objects.filter(pk__in=list(stale)).delete()
 
 
 class RoleAssignment(models.Model):

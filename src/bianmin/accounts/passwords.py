@@ -45,3 +45,36 @@ class UserAttributeSimilarityValidator(pv.UserAttributeSimilarityValidator):
 
     def get_help_text(self):
         return "密码不能与用户名、姓名、手机号码等个人信息相似。"
+
+
+class PasswordHistoryValidator:
+    """等保: a new password may not be one of the user's last five (the current one included)."""
+
+    def validate(self, password, user=None):
+        if user is None or not getattr(user, "pk", None):
+            return
+        from django.contrib.auth.hashers import check_password
+
+        from .models import PasswordHistory
+
+        current = [user.password] if user.password and user.has_usable_password() else []
+        previous = list(PasswordHistory.objects.filter(user=user).values_list("password", flat=True)
+                        [: PasswordHistory.KEEP - len(current)])
+        if any(check_password(password, encoded) for encoded in current + previous):
+            raise ValidationError(f"不能使用最近 {PasswordHistory.KEEP} 次用过的密码", code="password_reused")
+
+    def get_help_text(self):
+        return "不能使用最近 5 次用过的密码。"
+
+
+class PublishedPasswordValidator:
+    """The demo's password is printed by `bianmin up` and in the README: never a real one."""
+
+    def validate(self, password, user=None):
+        from .demo import DEMO_PASSWORD
+
+        if password.strip().casefold() == DEMO_PASSWORD.casefold():
+            raise ValidationError("不能使用公开的演示密码", code="password_published")
+
+    def get_help_text(self):
+        return "不能使用公开的演示密码。"

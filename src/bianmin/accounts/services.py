@@ -23,12 +23,14 @@ from bianmin.core.errors import Conflict, Forbidden, Invalid, NotFound, full_cle
 from bianmin.core.models import AuditEntry
 from bianmin.core.principal import Principal
 from bianmin.core.scoping import require
+from bianmin.core.text import clean
 from bianmin.core.validators import validate_mobile
 from bianmin.regions.models import Area, ServiceSite, Window
 
 from .models import ApiKey, RoleAssignment, User
 from .principals import KEY_SCOPE_CAPABILITIES, OUTSIDE_SYSTEM_SCOPES
 from .roles import CAPABILITIES, Role
+from .usernames import username_key
 
 # Shown in every failed log-in, whatever the reason (unknown user, wrong password, locked
 # account), so that the answer never tells whether a username exists.
@@ -81,6 +83,9 @@ def user_create(
     username = (username or "").strip()
     if User.objects.filter(username=username).exists():
         raise Conflict("该用户名已被使用", field="username")
+    if User.objects.filter(username_key=username_key(username)).exists():
+        # "gudong_clеrk" (a Cyrillic е) or "Gudong_Clerk" beside "gudong_clerk": one account to a reader.
+        raise Conflict("该用户名与已有用户名仅大小写或形近字母不同，请换一个", field="username")
     user = User(username=username, display_name=display_name.strip(), is_demo=is_demo)
     if mobile:
         try:
@@ -289,12 +294,24 @@ def _login_principal(label: str, user: User | None, ip: str | None) -> Principal
     return Principal(label=label[:150], user=user, ip=ip)
 
 
+def _unknown_name_audited(ip: str | None) -> bool:
+    """Rows about no account (an unknown name, an address past its limit) are limited per address
+    (BIANMIN_LOGIN_UNKNOWN_AUDIT_PER_ADDRESS a lockout window): a script trying names must not
+    flood the audit log. Rows about a real account are always written."""
+    from bianmin.core import ratelimit
+
+    return ratelimit.hit(f"login-audit:{ip or '-'}", settings.BIANMIN_LOGIN_UNKNOWN_AUDIT_PER_ADDRESS,
+                         settings.BIANMIN_LOCKOUT_MINUTES * 60)
+
+
 @transaction.atomic
-def login_failed(*, username: str, user: User | None, ip: str | None, user_agent: str = "") -> User | None:
+def login_failed(*, username: str, user: User | None, ip: str | None, user_agent: str = "",
+                 reason: str = "unknown_user") -> User | None:
     """Count a failed log-in. After BIANMIN_LOCKOUT_ATTEMPTS consecutive failures the account is
     locked for BIANMIN_LOCKOUT_MINUTES. The row is locked while counting, so two servers counting
     at once cannot both read 4 and write 5 (on SQLite the IMMEDIATE transaction does the same)."""
-    reason = "unknown_user"
+    if user is None and not _unknown_name_audited(ip):
+        return None
     if user is not None:
         user = User.objects.select_for_update().get(pk=user.pk)
         now = timezone.now()
@@ -310,10 +327,10 @@ def login_failed(*, username: str, user: User | None, ip: str | None, user_agent
                 user.locked_until = now + timedelta(minutes=settings.BIANMIN_LOCKOUT_MINUTES)
                 reason = "locked_now"
             user.save(update_fields=["failed_logins", "locked_until"])
-    changes: dict[str, Any] = {"reason": reason, "username": username[:150]}
+    changes: dict[str, Any] = {"reason": reason, "username": clean(username)[:150]}
     if user is not None:
         changes["failed_logins"] = user.failed_logins
-    audit(actor=_login_principal(username or "", None, ip), action=AuditEntry.Action.LOGIN_FAILED,
+    audit(actor=_login_principal(clean(username or ""), None, ip), action=AuditEntry.Action.LOGIN_FAILED,
           target=user, changes=changes, user_agent=user_agent)
     return user
 

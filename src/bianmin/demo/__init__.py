@@ -63,3 +63,10 @@ def database_is_empty() -> bool:
     from bianmin.regions.models import Area
 
     return not Area.objects.exists()
+
+
+def real_accounts() -> int:
+    """How many accounts the database holds that the demo did not create."""
+    from bianmin.accounts.models import User
+
+    return User.objects.filter(is_demo=False).count()
