@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_alter_apikey_options_user_must_change_password'),
+        ('accounts', '0003_alter_roleassignment_role'),
     ]
 
     operations = [

@@ -23,7 +23,7 @@ def fill_keys(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0003_apikey_system'),
+        ('accounts', '0004_apikey_system'),
     ]
 
     operations = [
