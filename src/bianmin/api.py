@@ -293,21 +293,42 @@ def _constrained(field, kinds: tuple[type, ...]) -> bool:
     return any(isinstance(m, kinds) for m in field.metadata)
 
 
-def _inner_types(annotation) -> list:
-    """The types inside ``X | None``, ``list[X]``, ``Annotated[X, …]``."""
+def _inner_types(annotation, *, into_lists: bool = True) -> list:
+    """The types inside ``X | None``, ``list[X]`` (unless ``into_lists`` is False), ``Annotated[X, …]``."""
     import typing
 
     args = typing.get_args(annotation)
     if not args:
         return [annotation]
-    if typing.get_origin(annotation) is typing.Annotated:
-        return _inner_types(args[0])
-    if typing.get_origin(annotation) in (dict,):
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _inner_types(args[0], into_lists=into_lists)
+    if origin in (dict,):
         return []  # free-form maps: their services check the values
-    return [t for a in args for t in _inner_types(a)]
+    if origin in (list, tuple, set, frozenset) and not into_lists:
+        return []
+    return [t for a in args for t in _inner_types(a, into_lists=into_lists)]
 
 
-def _bound_model(model, seen: set) -> bool:
+def _bounded_int_lists(annotation):
+    """``list[int]`` (optionally ``| None``) with its items bounded, or None for any other shape.
+    A bound on the field itself would apply to the list, not to its items."""
+    import typing
+
+    import annotated_types as at
+
+    item = typing.Annotated[int, at.Ge(INT_MIN), at.Le(INT_MAX)]
+    if typing.get_origin(annotation) is list and typing.get_args(annotation) == (int,):
+        return list[item]
+    args = typing.get_args(annotation)
+    if type(None) in args and len(args) == 2:
+        inner = next(a for a in args if a is not type(None))
+        bounded = _bounded_int_lists(inner)
+        return bounded | None if bounded is not None else None
+    return None
+
+
+def _bound_model(model, seen: dict) -> bool:
     """Give every int, float, date and datetime field of ``model`` (and of the models inside it)
     the platform's bounds, unless the field declares its own; returns whether it changed."""
     import datetime as dt
@@ -318,15 +339,21 @@ def _bound_model(model, seen: set) -> bool:
     from bianmin.core.validators import DAY_RANGE_MESSAGE, Day
 
     if model in seen:
-        return False
-    seen.add(model)
+        # Already bounded: a model that holds it (ninja's pagination input is shared by every
+        # paginated route) must still be rebuilt to take the new bounds in.
+        return seen[model]
+    seen[model] = False
     changed = False
     for field in model.model_fields.values():
-        types = _inner_types(field.annotation)
-        for inner in types:
+        for inner in _inner_types(field.annotation):
             if isinstance(inner, type) and issubclass(inner, BaseModel):
                 if _bound_model(inner, seen):
                     changed = True
+        bounded_list = _bounded_int_lists(field.annotation)
+        if bounded_list is not None:
+            field.annotation = bounded_list
+            changed = True
+        types = _inner_types(field.annotation, into_lists=False)
         if int in types and bool not in types:
             if not _constrained(field, (at.Ge, at.Gt)):
                 field.metadata.append(at.Ge(INT_MIN))
@@ -346,6 +373,7 @@ def _bound_model(model, seen: set) -> bool:
             changed = True
     if changed:
         model.model_rebuild(force=True)
+    seen[model] = changed
     return changed
 
 
@@ -355,7 +383,7 @@ def bound_parameters(ninja_api: NinjaAPI) -> None:
     ``core.validators``' range) unless it declares tighter bounds itself. Applied once to the
     models ninja built from the views' signatures, so the OpenAPI schema documents the bounds
     and a route added later needs nothing to get them (tests/test_api_bounds.py walks them)."""
-    seen: set = set()
+    seen: dict = {}
     for _prefix, router in ninja_api._routers:
         for path_view in router.path_operations.values():
             for operation in path_view.operations:

@@ -58,6 +58,12 @@ def _weights(raw: str) -> dict[str, int]:
     return {key.strip(): int(value) for key, value in pairs}
 
 
+def _json(raw: str) -> Any:
+    import json
+
+    return json.loads(raw)
+
+
 def _flag(raw: str) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
@@ -122,6 +128,10 @@ TABLE: list[Setting] = [
     Setting("BIANMIN_PUBLIC_BASE_URL", SETTING, "http://127.0.0.1:8000",
             "The address citizens reach the platform at, for links in SMS, slips and QR codes; "
             "`bianmin up` sets it to the address it serves on when unset."),
+    Setting("BIANMIN_IMPORT_LIMITS", SETTING, {},
+            "Per bulk import kind (`appeals.12345`, `catalog`, `policies`), limits that replace core/imports.py's defaults: "
+            "any of max_bytes, max_rows, max_blank_rows, max_seconds; JSON in the environment, "
+            'e.g. `{"catalog": {"max_rows": 50000}}`.', _json),
     Setting("BIANMIN_OUTSIDE_SYSTEM_KEY_LEVEL", SETTING, "city",
             "The level that owns the connections to outside systems (provincial 好差评, 12345, Open311, the provincial "
             "hall's intake): only key managers at this level or above grant those scopes (`city`, `district`, …)."),

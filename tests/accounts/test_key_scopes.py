@@ -18,7 +18,8 @@ ROLES = {  # role → the area it is held at
     "city_admin": CITY, "district_admin": GULOU, "center_manager": GUDONG, "window_clerk": GUDONG,
     "followup_agent": GUDONG, "inspector": GUDONG, "policy_editor": GUDONG,
 }
-DEVICE_SCOPES = {"evaluations.device", "evaluations.kiosk"}
+# A terminal's own key (the kiosk register makes it) is a device key of its site, like an evaluator.
+DEVICE_SCOPES = {"evaluations.device", "evaluations.kiosk", "kiosks.terminal"}
 # Reading what is public anyway (the policy library) judges no one: any key manager may grant it.
 READ_SCOPES = {"policies.read"}
 # Expected: who may grant what, for a key of 鼓东街道 (inside every role's area).

@@ -43,7 +43,9 @@ def _case(w, *, state="submitted", station=False, external_id=""):
     applicant = Applicant(kind="person", name="矩阵申请人", id_number=make_id_number("350102", date(1980, 1, 1), 1),
                           mobile="13800138000")
     case = services.case_submit(actor=actor, site=site, item=item, applicant=applicant,
-                                external_source="api" if external_id else "", external_id=external_id)
+                                external_source="api" if external_id else "", external_id=external_id,
+                                # an outside system's numbers are its own within its key's area
+                                external_area_id=site.area_id if external_id else None)
     if state in ("accepted", "in_progress", "correction"):
         services.case_accept(actor=actor, case_id=case.pk)
     if state == "in_progress":

@@ -46,7 +46,7 @@ DEFAULTS = {
 
 
 def limits_for(kind: str) -> ImportLimits:
-    override = getattr(settings, "BIANMIN_IMPORT_LIMITS", {}).get(kind, {})
+    override = (settings.BIANMIN_IMPORT_LIMITS or {}).get(kind, {})
     return replace(DEFAULTS[kind], **override)
 
 
