@@ -174,7 +174,7 @@ def test_staff_upload_limits_via_api(staff, catalog, sites, settings, tmp_path):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     big = staff.post(url, {"file": SimpleUploadedFile("a.pdf", b"%PDF-" + b"0" * 200, "application/pdf")})
-    assert big.status_code == 413 and big.json()["message"].startswith("文件过大")
+    assert big.status_code == 413 and big.json()["message"].startswith("文件“a.pdf”过大")
     bad = staff.post(url, {"file": SimpleUploadedFile("a.gif", b"GIF89a" + b"0" * 10, "image/gif")})
     assert bad.status_code == 415
     ok = staff.post(url, {"file": SimpleUploadedFile("a.pdf", b"%PDF-1.4 ok", "application/pdf")})
