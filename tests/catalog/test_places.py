@@ -56,7 +56,7 @@ def test_one_district_and_bad_input(client, dibao, many_places):
     resp = client.get(f"/api/v1/guides/{dibao.code}", {"lng": 119.3})
     assert resp.status_code == 422 and resp.json()["field"] == "lat" and "同时提供" in resp.json()["message"]
     resp = client.get(f"/api/v1/guides/{dibao.code}", {"offset": -1})
-    assert resp.status_code == 422 and resp.json()["message"] == "offset 不能为负数"
+    assert resp.status_code == 422 and resp.json()["message"] == "offset：数值过小：不能小于 0"
     resp = client.get(f"/api/v1/guides/{dibao.code}", {"limit": 0})
     assert resp.status_code == 422 and resp.json()["field"] == "limit"
 
