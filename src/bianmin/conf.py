@@ -161,6 +161,8 @@ TABLE: list[Setting] = [
             "Item elements the city shares at every level besides the six always shared (五级十五同).", _words),
 
     # --- cases -----------------------------------------------------------------------------------
+    Setting("BIANMIN_CASE_CORRECTION_WORKING_DAYS", SETTING, 10,
+            "Working days an applicant is given to supply missing materials (the 补正期限 on the 一次性告知书).", _int),
     Setting("BIANMIN_CASE_FILE_MAX_BYTES", SETTING, 10 * 1024 * 1024, "Largest uploaded file (case materials, evidence).",
             _int),
 

@@ -44,14 +44,14 @@ def test_handle_screen_walks_a_case_to_completion(client, login, clerk, submit):
     c = login(clerk)
     page = c.get(f"/cases/{case.pk}/").content.decode()
     assert "受理" in page and 'data-key="a"' in page
-    c.post(f"/cases/{case.pk}/accept/")
+    c.post(f"/cases/{case.pk}/accept/", {"accept_missing": "1"})
     c.post(f"/cases/{case.pk}/request_correction/", {"materials": "户口簿\n结婚证"})
     assert Case.objects.get(pk=case.pk).state == "correction"
     c.post(f"/cases/{case.pk}/receive_correction/")
     c.post(f"/cases/{case.pk}/start/")
-    r = c.post(f"/cases/{case.pk}/complete/", {"result": "denied", "reason": ""}, follow=True)
+    r = c.post(f"/cases/{case.pk}/complete/", {"result": "denied", "reason": "", "confirm": "1"}, follow=True)
     assert "请填写不予批准理由" in r.content.decode()
-    c.post(f"/cases/{case.pk}/complete/", {"result": "approved"})
+    c.post(f"/cases/{case.pk}/complete/", {"result": "approved", "confirm": "1"})
     case.refresh_from_db()
     assert case.state == "completed"
     page = c.get(f"/cases/{case.pk}/").content.decode()

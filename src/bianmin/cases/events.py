@@ -31,9 +31,11 @@ def updated(case, actor, *, at=None, fields: list[str]) -> CaseEvent:
     return _event(case, T.UPDATED, actor, at, fields=fields)
 
 
-def accepted(case, actor, *, at=None, number: str, promised_due_on: date, legal_due_on: date) -> CaseEvent:
+def accepted(case, actor, *, at=None, number: str, promised_due_on: date, legal_due_on: date,
+             missing_materials: list[str] = ()) -> CaseEvent:
+    extra = {"missing_materials": list(missing_materials)} if missing_materials else {}
     return _event(case, T.ACCEPTED, actor, at, number=number, promised_due_on=promised_due_on.isoformat(),
-                  legal_due_on=legal_due_on.isoformat())
+                  legal_due_on=legal_due_on.isoformat(), **extra)
 
 
 def not_accepted(case, actor, *, at=None, reason: str) -> CaseEvent:

@@ -171,6 +171,8 @@ class Suspension(models.Model):
     started_on = models.DateField(_("开始日期"))
     ended_on = models.DateField(_("结束日期"), null=True, blank=True)
     working_days = models.PositiveIntegerField(_("暂停工作日数"), default=0)
+    due_on = models.DateField(_("补正期限"), null=True, blank=True,
+                              help_text=_("一次性告知书上写明的补交材料截止日"))
     clock_running = models.BooleanField(_("暂停前已在计时"), default=True,
                                         help_text=_("受理前的补正不影响时限"))
 

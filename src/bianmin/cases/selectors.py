@@ -225,13 +225,19 @@ def sites_for_intake(*, principal: Principal) -> QuerySet:
             .select_related("area").order_by("area__path", "code"))
 
 
-def items_for_intake(*, site) -> QuerySet:
-    """The items a site offers that the platform handles (never classified ones)."""
+def items_for_intake(*, site, q: str = "") -> QuerySet:
+    """The items a site offers that the platform handles (never classified ones); ``q`` narrows
+    them by a part of the item's name or code (a center offers a hundred and more)."""
     from bianmin.catalog.models import Item
 
-    return (Item.objects.filter(active=True, standard_item__active=True, standard_item__is_classified=False)
-            .filter(Q(site=site) | Q(site__isnull=True, area=site.area))
-            .select_related("standard_item").order_by("standard_item__name"))
+    items = (Item.objects.filter(active=True, standard_item__active=True, standard_item__is_classified=False)
+             .filter(Q(site=site) | Q(site__isnull=True, area=site.area))
+             .select_related("standard_item").order_by("standard_item__name"))
+    q = (q or "").strip()[:50]
+    if q:
+        items = items.filter(Q(standard_item__name__icontains=q) | Q(standard_item__code__icontains=q)
+                             | Q(implementation_code__icontains=q))
+    return items
 
 
 def items_seen(*, principal: Principal) -> QuerySet:

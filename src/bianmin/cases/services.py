@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -22,6 +23,7 @@ from django.utils import timezone
 
 from bianmin.catalog.models import Item
 from bianmin.core.audit import audit
+from bianmin.core.calendar import add_working_days
 from bianmin.core.capabilities import Cap
 from bianmin.core.errors import Conflict, Forbidden, Invalid, NotFound
 from bianmin.core.models import AuditEntry
@@ -37,7 +39,7 @@ from bianmin.core.validators import (
 )
 from bianmin.regions.models import ServiceSite, Window
 
-from . import events, selectors, signals
+from . import events, receipts, selectors, signals
 from .deadlines import due_dates, paused_working_days
 from .models import (
     AcceptanceCounter,
@@ -321,6 +323,12 @@ def _next_acceptance_number(site: ServiceSite, day: date) -> str:
     return f"{site.code}-{day:%Y%m%d}-{counter.last:04d}"
 
 
+def missing_required_materials(case: Case) -> list[str]:
+    """The required materials not yet received, in the guide's order."""
+    return list(case.materials.filter(required=True, received=False).order_by("position", "id")
+                .values_list("name", flat=True))
+
+
 def case_accept(*, actor: Principal, case_id: int, now: datetime | None = None) -> Case:
     """受理: an acceptance number, the day the clock starts, and the two due dates."""
     now = now or timezone.now()
@@ -343,10 +351,15 @@ def case_accept(*, actor: Principal, case_id: int, now: datetime | None = None) 
             case.owner = actor.user
         _save(case, ["acceptance_number", "state", "accepted_at", "accepted_on", "promised_due_on", "legal_due_on",
                      "owner"])
+        # 容缺受理: accepting while a required material is missing is the accepting clerk's
+        # decision, kept with their name on the timeline and in the audit.
+        missing = missing_required_materials(case)
         events.accepted(case, actor, at=now, number=case.acceptance_number, promised_due_on=case.promised_due_on,
-                        legal_due_on=case.legal_due_on)
+                        legal_due_on=case.legal_due_on, missing_materials=missing)
         _audit(actor, case, AuditEntry.Action.TRANSITION, {"action": "accept", "to": case.state,
-                                                           "number": case.acceptance_number})
+                                                           "number": case.acceptance_number,
+                                                           **({"missing_materials": missing} if missing else {})})
+        _sms(case, receipts.accepted_sms(case), f"case-accepted-sms:{case.pk}")
         _on_commit(signals.case_accepted, case)
         transaction.on_commit(_ensure_daily_overdue)
     return case
@@ -399,8 +412,10 @@ def case_request_correction(*, actor: Principal, case_id: int, materials: list[s
         transition_for("request_correction", case.state)
         clock_running = case.state in (State.ACCEPTED, State.IN_PROGRESS)
         today = timezone.localdate(now)
-        Suspension.objects.create(case=case, reason=note or "补正材料", missing_materials=names, started_on=today,
-                                  clock_running=clock_running)
+        suspension = Suspension.objects.create(
+            case=case, reason=note or "补正材料", missing_materials=names, started_on=today,
+            due_on=add_working_days(today, int(settings.BIANMIN_CASE_CORRECTION_WORKING_DAYS)),
+            clock_running=clock_running)
         case.state_before_correction = case.state
         case.state = State.CORRECTION
         case.suspended_since = today if clock_running else None
@@ -408,7 +423,15 @@ def case_request_correction(*, actor: Principal, case_id: int, materials: list[s
         events.correction_requested(case, actor, at=now, materials=names, note=note, clock_running=clock_running)
         _audit(actor, case, AuditEntry.Action.TRANSITION, {"action": "request_correction", "to": case.state,
                                                            "materials": names})
+        _sms(case, receipts.correction_sms(case, suspension), f"case-correction-sms:{suspension.pk}")
     return case
+
+
+def _sms(case: Case, text: str, dedupe_key: str) -> None:
+    """A message to the applicant (every case has a phone) through the outbox: sent after
+    commit, retried while the gateway is down, once per ``dedupe_key``."""
+    enqueue(channel="sms", recipient=case.mobile, payload={"text": text, "case_id": case.pk},
+            dedupe_key=dedupe_key, ordering_key=f"sms:{case.mobile}")
 
 
 def case_receive_correction(*, actor: Principal, case_id: int, now: datetime | None = None) -> Case:

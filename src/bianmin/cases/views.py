@@ -12,17 +12,18 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bianmin.accounts.principals import principal_of
 from bianmin.core.audit import client_ip
 from bianmin.core.capabilities import Cap
-from bianmin.core.errors import DomainError, NotFound
+from bianmin.core.errors import DomainError, Invalid, NotFound
 from bianmin.core.ratelimit import check_rate
 from bianmin.core.uploads import read_upload
 from bianmin.regions.models import Window
 
-from . import selectors, services
+from . import receipts, selectors, services
 from .deadlines import STATUS_LABELS, case_clock
 from .models import Case, State
 from .services import Applicant
@@ -85,7 +86,8 @@ def intake(request):
         return render(request, "cases/intake.html", {"sites": [], "site": None, "items": [], "windows": [],
                                                      "form": {}, "error": None, "kinds": Case.ApplicantKind.choices})
     site = next((s for s in sites if str(s.pk) == (request.POST.get("site") or request.GET.get("site"))), sites[0])
-    items = list(selectors.items_for_intake(site=site))
+    q = (request.POST.get("q") or request.GET.get("q") or "").strip()[:50]
+    items = list(selectors.items_for_intake(site=site, q=q))
     form = request.POST if request.method == "POST" else {}
     error = None
     status = 200
@@ -113,7 +115,7 @@ def intake(request):
             return redirect("cases:detail", case_id=case.pk)
     return render(request, "cases/intake.html", {
         "sites": sites, "site": site, "items": items, "windows": site.windows.filter(active=True),
-        "form": form, "error": error, "kinds": Case.ApplicantKind.choices,
+        "form": form, "error": error, "kinds": Case.ApplicantKind.choices, "q": q,
     }, status=status)
 
 
@@ -131,6 +133,7 @@ def detail(request, case_id: int):
     return render(request, "cases/detail.html", {
         "case": case, "deadline": case_clock(case, today=today), "applicant": selectors.masked_applicant(case),
         "actions": actions, "handles": handles, "today": today,
+        "missing_required": services.missing_required_materials(case) if "accept" in actions else [],
         "materials": case.materials.select_related("file"), "events": case.events.all(),
         "visits": case.visits.select_related("site"), "suspensions": case.suspensions.all(),
         "transfers": case.transfers.select_related("from_site", "to_site"),
@@ -141,16 +144,32 @@ def detail(request, case_id: int):
     })
 
 
+def _accept(principal, case_id: int, request):
+    """受理 from the page: a required material still 未收 asks the clerk to confirm 容缺受理."""
+    case = selectors.case_get(principal=principal, case_id=case_id)
+    missing = services.missing_required_materials(case)
+    if missing and request.POST.get("accept_missing") != "1":
+        raise Invalid(f"尚未收取必要材料：{'、'.join(missing)}。如确需容缺受理，请勾选“确认容缺受理”后再受理。",
+                      field="accept_missing")
+    return services.case_accept(actor=principal, case_id=case_id)
+
+
+def _complete(principal, case_id: int, request):
+    if request.POST.get("confirm") != "1":
+        raise Invalid("请勾选“确认办结”：办结后将通知申请人并邀请评价，不能撤销。", field="confirm")
+    return services.case_complete(actor=principal, case_id=case_id, result=request.POST.get("result", ""),
+                                  reason=request.POST.get("reason", ""))
+
+
 ACTIONS = {
-    "accept": lambda p, c, r: services.case_accept(actor=p, case_id=c),
+    "accept": _accept,
     "reject": lambda p, c, r: services.case_reject(actor=p, case_id=c, reason=r.POST.get("reason", "")),
     "request_correction": lambda p, c, r: services.case_request_correction(
         actor=p, case_id=c, materials=r.POST.get("materials", "").replace("，", "\n").replace("、", "\n").splitlines(),
         note=r.POST.get("note", "")),
     "receive_correction": lambda p, c, r: services.case_receive_correction(actor=p, case_id=c),
     "start": lambda p, c, r: services.case_start(actor=p, case_id=c),
-    "complete": lambda p, c, r: services.case_complete(actor=p, case_id=c, result=r.POST.get("result", ""),
-                                                       reason=r.POST.get("reason", "")),
+    "complete": _complete,
     "withdraw": lambda p, c, r: services.case_withdraw(actor=p, case_id=c, reason=r.POST.get("reason", "")),
     "transfer": lambda p, c, r: services.case_transfer(actor=p, case_id=c, note=r.POST.get("note", "")),
     "visit": lambda p, c, r: services.case_visit_record(actor=p, case_id=c, purpose=r.POST.get("purpose", "")),
@@ -324,3 +343,37 @@ def track(request):
                 error = "未查到办件：请核对受理编号和手机号码后四位"
     return render(request, "cases/track.html", {"result": result, "error": error,
                                                 "number": request.POST.get("number", "")[:64]}, status=status)
+
+
+def _case_or_404(request, case_id: int) -> Case:
+    try:
+        return selectors.case_get(principal=principal_of(request), case_id=case_id)
+    except NotFound:
+        raise Http404 from None
+
+
+def _paper(request, case: Case, receipt: receipts.Receipt, fmt: str, file_stem: str):
+    if fmt == "pdf":
+        response = HttpResponse(receipts.receipt_pdf(receipt), content_type="application/pdf")
+        response["Content-Disposition"] = content_disposition_header(False, f"{file_stem}-{receipt.number}.pdf")
+        return response
+    return render(request, "cases/receipt.html", {"case": case, "receipt": receipt, "fmt_pdf": f"{file_stem}.pdf"})
+
+
+@login_required
+def acceptance_receipt(request, case_id: int, fmt: str = "html"):
+    """受理回执, printed and handed over at 受理."""
+    case = _case_or_404(request, case_id)
+    if case.accepted_on is None:
+        raise Http404
+    return _paper(request, case, receipts.acceptance_receipt(case), fmt, "受理回执")
+
+
+@login_required
+def correction_notice(request, case_id: int, fmt: str = "html"):
+    """一次性告知书 of the case's latest correction request."""
+    case = _case_or_404(request, case_id)
+    suspension = case.suspensions.order_by("-started_on", "-id").first()
+    if suspension is None:
+        raise Http404
+    return _paper(request, case, receipts.correction_notice(case, suspension), fmt, "一次性告知书")
