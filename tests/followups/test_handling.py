@@ -16,20 +16,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def bad_review(completed_case, django_capture_on_commit_callbacks):
-    from bianmin.evaluations.services import evaluation_submit
-
-    def _make(site="gudong", window="w1", grade=1, **kw):
-        case = completed_case(site=site, window=window, **kw)
-        with django_capture_on_commit_callbacks(execute=True):
-            e = evaluation_submit(case_id=case.pk, grade=grade, channel="web", actor=None, reasons=["attitude"],
-                                  text="窗口人员态度冷淡").evaluation
-        return e
-
-    return _make
-
-
-@pytest.fixture
 def manager(make_user):
     from conftest import GUDONG
 
@@ -244,13 +230,13 @@ def test_each_viewer_sees_only_the_forms_they_may_use(client, login, bad_review,
 
 
 def test_the_unit_complained_about_cannot_record_the_follow_up(bad_review, manager):
-    from bianmin.core.errors import NotFound
+    from bianmin.core.errors import Forbidden
     from bianmin.followups import services
 
     e = bad_review()
     services.handling_verify(actor=principal(manager), handling_id=e.handling.pk, verdict="no_basis",
                              verification="超出政策范围", explanation="已解释")
-    with pytest.raises(NotFound):
+    with pytest.raises(Forbidden, match="回访员"):
         services.handling_follow_up(actor=principal(manager), handling_id=e.handling.pk, satisfied=True,
                                     result="自己回访自己")
 

@@ -40,24 +40,11 @@ def handling_get(*, actor: Principal, handling_id: int) -> BadReviewHandling:
 
 def handling_actions(*, actor: Principal, h: BadReviewHandling) -> set[str]:
     """What this viewer may do on a handling now (the page shows only these forms): when a step is
-    allowed is the handling's transition table (workflow.py); who takes it is decided here —
-    核实, 整改完成, 办结 and 申诉 by the unit that handles bad reviews (BADREVIEW_HANDLE), 回访 by the
-    follow-up desk (FOLLOWUP_WORK), 复核 by the level above (workflow.decides_appeal), evidence by
-    the appealing side only. A clerk who was complained about holds none of these."""
+    allowed is the handling's transition table, who takes it ``workflow.refusal`` — the same two
+    checks the services make, so a form shown is a form accepted (issue 22.7)."""
     from . import workflow
 
-    handles = actor.can(Cap.BADREVIEW_HANDLE, h.area)
-    decides = workflow.decides_appeal(actor, h)
-    who = {
-        "verify": handles,
-        "rectified": handles and h.rectification_id is not None,
-        "close": handles,
-        "appeal": handles and not decides,  # 回避: the deciding level does not file it
-        "evidence": handles and not decides,
-        "follow_up": actor.can(Cap.FOLLOWUP_WORK, h.area),
-        "decide": decides,
-    }
-    return {action for action in workflow.allowed_actions(h) if who[action]}
+    return {action for action in workflow.allowed_actions(h) if workflow.may(actor, h, action)}
 
 
 def stage_due(h: BadReviewHandling) -> date | None:

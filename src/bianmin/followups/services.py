@@ -21,7 +21,7 @@ from bianmin.cases.uploads import atomic_with_uploads
 from bianmin.core.audit import audit
 from bianmin.core.calendar import add_working_days
 from bianmin.core.capabilities import Cap
-from bianmin.core.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound, clean_text
+from bianmin.core.errors import Conflict, FieldErrors, Invalid, NotFound, clean_text
 from bianmin.core.models import AuditEntry
 from bianmin.core.principal import Principal
 from bianmin.core.scoping import get_scoped, require
@@ -134,10 +134,19 @@ def _refuse_inspection(rect: Rectification) -> None:
         raise Conflict("督查整改通知的整改情况请在整改通知中答复，验收后台账自动更新")
 
 
+def _locked_rectification(actor: Principal, rectification_id: int) -> Rectification:
+    """Out of scope: 404; seen but not the actor's to change (a clerk, the 回访员): 403, as for the
+    handling's other steps (a form that answers "未找到该记录" tells nobody anything)."""
+    rect = get_scoped(Rectification.objects.select_for_update().select_related("area"), actor, Cap.VIEW,
+                      pk=rectification_id)
+    require(actor, Cap.BADREVIEW_HANDLE, rect.area)
+    return rect
+
+
 def rectification_plan(*, actor: Principal, rectification_id: int, measure: str, owner_name: str,
                        working_days: int | None = None) -> Rectification:
     with transaction.atomic():
-        rect = get_scoped(Rectification.objects.select_for_update(), actor, Cap.BADREVIEW_HANDLE, pk=rectification_id)
+        rect = _locked_rectification(actor, rectification_id)
         _refuse_inspection(rect)
         if rect.status != Rectification.Status.OPEN:
             raise Conflict("该整改已完成，不能修改整改措施")
@@ -157,7 +166,7 @@ def rectification_plan(*, actor: Principal, rectification_id: int, measure: str,
 
 def rectification_complete(*, actor: Principal, rectification_id: int, result: str, done_on: date | None = None) -> Rectification:
     with transaction.atomic():
-        rect = get_scoped(Rectification.objects.select_for_update(), actor, Cap.BADREVIEW_HANDLE, pk=rectification_id)
+        rect = _locked_rectification(actor, rectification_id)
         _refuse_inspection(rect)
         if rect.status == Rectification.Status.DONE:
             raise Conflict("该整改已完成")
@@ -299,9 +308,14 @@ def handlings_open_missing() -> int:
     return sum(1 for pk in ids if handling_open(evaluation_id=pk) is not None)
 
 
-def _locked_handling(actor: Principal, handling_id: int, capability: str = Cap.BADREVIEW_HANDLE) -> BadReviewHandling:
-    return get_scoped(BadReviewHandling.objects.select_for_update(of=("self",)).select_related("area", "evaluation"), actor,
-                      capability, pk=handling_id)
+def _locked_handling(actor: Principal, handling_id: int, action: str) -> BadReviewHandling:
+    """The handling, locked, for ``action``: out of the actor's scope is a 404; in scope but not
+    theirs to take (workflow.refusal, the rule the page's forms follow too) a 403 saying whose
+    step it is. Who is checked before when (409)."""
+    handling = get_scoped(BadReviewHandling.objects.select_for_update(of=("self",)).select_related("area", "evaluation"),
+                          actor, Cap.VIEW, pk=handling_id)
+    workflow.check_actor(actor, handling, action)
+    return handling
 
 
 def handling_verify(*, actor: Principal, handling_id: int, verdict: str, verification: str, explanation: str = "",
@@ -322,7 +336,7 @@ def handling_verify(*, actor: Principal, handling_id: int, verdict: str, verific
         errors.run(_text, explanation, "explanation", "解释说明")
     errors.raise_if_any()
     with transaction.atomic():
-        handling = _locked_handling(actor, handling_id)
+        handling = _locked_handling(actor, handling_id, "verify")
         workflow.check(handling, "verify")
         handling.verdict = verdict
         handling.verification = verification
@@ -370,11 +384,22 @@ def handling_follow_up(*, actor: Principal, handling_id: int, satisfied: bool | 
     complained about and rectified (issue 22.7)."""
     result = _text(result, "result", "回访情况")
     with transaction.atomic():
-        handling = _locked_handling(actor, handling_id, Cap.FOLLOWUP_WORK)
+        handling = _locked_handling(actor, handling_id, "follow_up")
         workflow.check(handling, "follow_up")
         _mark_followed_up(handling, actor=actor, satisfied=satisfied, result=result)
         audit(actor=actor, action=AuditEntry.Action.TRANSITION, target=handling, area_code=handling.area.code,
               changes={"status": handling.status, "satisfied": satisfied})
+    return handling
+
+
+def handling_rectified(*, actor: Principal, handling_id: int, result: str) -> BadReviewHandling:
+    """整改完成 from the handling page: whose step and when checked on the handling (403, 409)
+    before its rectification in the ledger is marked done (which moves the handling on)."""
+    with transaction.atomic():
+        handling = _locked_handling(actor, handling_id, "rectified")
+        workflow.check(handling, "rectified")
+        rectification_complete(actor=actor, rectification_id=handling.rectification_id, result=result)
+        handling.refresh_from_db()
     return handling
 
 
@@ -405,7 +430,7 @@ def _close(handling: BadReviewHandling, actor, text: str, *, action: str = "clos
 
 def handling_close(*, actor: Principal, handling_id: int, note: str = "") -> BadReviewHandling:
     with transaction.atomic():
-        handling = _locked_handling(actor, handling_id)
+        handling = _locked_handling(actor, handling_id, "close")
         workflow.check(handling, "close")
         _close(handling, actor, note or "差评处理办结")
         audit(actor=actor, action=AuditEntry.Action.TRANSITION, target=handling, area_code=handling.area.code,
@@ -447,10 +472,7 @@ def handling_appeal(*, actor: Principal, handling_id: int, reason: str, evidence
     files = _checked_evidence(files)
     evidence = _text(evidence, "evidence", "申诉证据", required=not files)
     with atomic_with_uploads():
-        handling = _locked_handling(actor, handling_id)
-        if workflow.decides_appeal(actor, handling):
-            # 回避: the level that decides an appeal does not also file it.
-            raise Forbidden("申诉由被评价单位提出，上级单位负责复核；负责复核的单位不能自己提出申诉")
+        handling = _locked_handling(actor, handling_id, "appeal")  # 回避: not the level that decides it
         workflow.move(handling, "appeal")
         handling.appeal_reason, handling.appeal_evidence = reason, evidence
         handling.appealed_at = timezone.now()
@@ -470,11 +492,9 @@ def handling_appeal_evidence_add(*, actor: Principal, handling_id: int, files) -
     that decides the appeal (BADREVIEW_DECIDE above the handling's area, the same test as
     ``handling_appeal_decide``) may not add to the file it judges (403), whatever the page shows."""
     with atomic_with_uploads():
-        handling = _locked_handling(actor, handling_id)
         # Who (403), then when (409), then what (413/415/422): the deciding level hears "not
         # yours" whatever file it sent.
-        if workflow.decides_appeal(actor, handling):
-            raise Forbidden("申诉证据由申诉单位补充；负责复核的上级单位不能补充证据")
+        handling = _locked_handling(actor, handling_id, "evidence")
         workflow.check(handling, "evidence")
         files = _checked_evidence(files)
         if not files:
@@ -514,10 +534,8 @@ def handling_appeal_decide(*, actor: Principal, handling_id: int, upheld: bool, 
 
     note = _text(note, "note", "复核意见")
     with transaction.atomic():
-        handling = _locked_handling(actor, handling_id, Cap.VIEW)
         # 上级复核: the decider's grant must cover the level above, not only the handling's own area.
-        if not workflow.decides_appeal(actor, handling):
-            raise Forbidden("申诉须由上级单位复核")
+        handling = _locked_handling(actor, handling_id, "decide")
         workflow.check(handling, "decide")
         handling.appeal_decision = (BadReviewHandling.AppealDecision.UPHELD if upheld
                                     else BadReviewHandling.AppealDecision.REJECTED)

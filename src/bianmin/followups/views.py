@@ -245,8 +245,7 @@ def handling_detail(request, handling_id: int):
                                          problem=p.get("problem", ""), measure=p.get("measure", ""),
                                          owner_name=p.get("owner_name", ""), working_days=p.get("working_days") or None)
             elif action == "rectified":
-                services.rectification_complete(actor=actor, rectification_id=h.rectification_id or 0,
-                                                result=p.get("result", ""))
+                services.handling_rectified(actor=actor, handling_id=h.pk, result=p.get("result", ""))
             elif action == "follow_up":
                 sat = p.get("satisfied")
                 services.handling_follow_up(actor=actor, handling_id=h.pk,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bianmin.core.capabilities import Cap
-from bianmin.core.errors import Conflict
+from bianmin.core.errors import Conflict, Forbidden
 from bianmin.core.principal import Principal
 
 from .models import BadReviewHandling
@@ -66,6 +66,8 @@ def allowed(handling: BadReviewHandling, action: str) -> bool:
         return False
     if action == "appeal" and handling.appeal_decision:
         return False  # one appeal per review
+    if action == "rectified" and not handling.rectification_id:
+        return False  # marked done through its rectification in the ledger
     return True
 
 
@@ -100,3 +102,41 @@ def decides_appeal(principal: Principal, handling: BadReviewHandling) -> bool:
     (回避), and decides what the page offers."""
     parent = handling.area.parent
     return parent is not None and principal.can(Cap.BADREVIEW_DECIDE, parent)
+
+
+# Who takes each step (``allowed`` above says when). One rule for the services, which refuse with
+# ``check_actor``, and for the pages, which offer a form only when ``may`` says yes
+# (selectors.handling_actions): 核实, 整改完成, 办结, 申诉 and its evidence by the unit that handles
+# bad reviews (BADREVIEW_HANDLE); 回访 by the follow-up desk (FOLLOWUP_WORK, the 回访员's role);
+# 复核 by the level above. A clerk who was complained about holds none of these (issue 22.7).
+_HANDLER_REFUSAL = "差评的核实、整改、申诉和办结由差评处理单位负责，您的角色无权办理"
+_FOLLOW_UP_REFUSAL = "差评回访由回访员负责，您的角色无权记录回访"
+
+
+def refusal(principal: Principal, handling: BadReviewHandling, action: str) -> str | None:
+    """Why ``principal`` may not take ``action`` on ``handling`` (None: they may)."""
+    TRANSITIONS[action]  # an unknown action is a programming error, not a refusal
+    if action == "decide":
+        return None if decides_appeal(principal, handling) else "申诉须由上级单位复核"
+    if action == "follow_up":
+        return None if principal.can(Cap.FOLLOWUP_WORK, handling.area) else _FOLLOW_UP_REFUSAL
+    if not principal.can(Cap.BADREVIEW_HANDLE, handling.area):
+        return _HANDLER_REFUSAL
+    if action == "appeal" and decides_appeal(principal, handling):
+        # 回避: the level that decides an appeal does not also file it.
+        return "申诉由被评价单位提出，上级单位负责复核；负责复核的单位不能自己提出申诉"
+    if action == "evidence" and decides_appeal(principal, handling):
+        return "申诉证据由申诉单位补充；负责复核的上级单位不能补充证据"
+    return None
+
+
+def may(principal: Principal, handling: BadReviewHandling, action: str) -> bool:
+    return refusal(principal, handling, action) is None
+
+
+def check_actor(principal: Principal, handling: BadReviewHandling, action: str) -> None:
+    """403 with the reason when ``principal`` may not take ``action`` (the handling is in their
+    scope: whoever cannot see it got a 404 before this)."""
+    reason = refusal(principal, handling, action)
+    if reason is not None:
+        raise Forbidden(reason)
