@@ -219,3 +219,37 @@ def test_unmasking_is_audited(register, clerk, manager, as_principal):
     full = services.appeal_unmask(actor=as_principal(manager), appeal=appeal, reason="回电")
     assert full["mobile"] == "13812345678"
     assert AuditEntry.objects.filter(action="unmask", target_id=str(appeal.pk)).count() == 2
+
+
+def test_every_offered_owner_can_open_the_appeal_and_others_are_refused_on_the_page(
+        client, login, citizen_appeal, manager, clerk, make_user):
+    """Issue 22.7: the 负责人 list holds no one who would get 404 on the appeal, for every demo role
+    at the appeal's township, its district and the city; choosing anyone else is a 422 naming why."""
+    import re
+
+    from conftest import CITY, GULOU
+
+    from bianmin.accounts.roles import Role
+
+    people = [make_user(role, area, display_name=f"{role}@{area}")
+              for role in Role.values for area in (GUDONG, GULOU, CITY)]
+    url = f"/appeals/{citizen_appeal.number}/"
+    login(manager)
+    html = client.get(url).content.decode()
+    offered = {int(v) for v in re.findall(r'<option value="(\d+)"', html.split('name="owner"')[1].split("</select>")[0])}
+    assert manager.pk in offered and clerk.pk in offered
+    everyone = [*people, manager, clerk]
+    for user in everyone:
+        login(manager)
+        resp = client.post(url, {"action": "assign", "owner": user.pk})
+        if user.pk in offered:
+            assert resp.status_code == 302, user.display_name
+            login(user)  # the new owner opens the appeal and is offered its handling steps
+            assert client.get(url).status_code == 200, user.display_name
+        else:
+            assert resp.status_code == 422, user.display_name
+            assert (f"{user.display_name}不能负责此诉求：负责人须为有权办理鼓东街道诉求的在岗工作人员"
+                    in resp.content.decode())
+    not_offered = {u.display_name for u in everyone if u.pk not in offered}
+    # Only the roles without APPEAL_HANDLE, wherever they sit.
+    assert {n.split("@")[0] for n in not_offered} == {"inspector", "policy_editor", "leader"}

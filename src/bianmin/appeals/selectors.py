@@ -155,11 +155,20 @@ def appeal_owner_candidates(appeal: Appeal, *, limit: int = 200) -> list[OwnerCh
     roles = [r for r, caps in CAPABILITIES.items() if Cap.APPEAL_HANDLE in caps]
     parts = [p for p in appeal.area.path.split("/") if p]
     chain = ["".join(f"{p}/" for p in parts[:i]) for i in range(1, len(parts) + 1)]
-    rows = (RoleAssignment.objects.filter(active=True, user__is_active=True, role__in=roles, area__path__in=chain)
-            .select_related("user", "area").order_by("-area__path", "role", "user__display_name", "user__username"))
+    rows = list(RoleAssignment.objects.filter(active=True, user__is_active=True, role__in=roles, area__path__in=chain)
+                .select_related("user", "area").order_by("-area__path", "role", "user__display_name", "user__username"))
+    # Each candidate is then put to the service's own test (workflow.may_own): the query above
+    # only narrows the field. Their assignments are read in one query, not one per person.
+    from . import workflow
+
+    held = defaultdict(list)
+    for a in RoleAssignment.objects.filter(active=True, user_id__in={a.user_id for a in rows}).select_related("area"):
+        held[a.user_id].append(a)
+    for a in rows:
+        a.user._assignments_cache = held[a.user_id]
     seen, out = set(), []
     for a in rows:
-        if a.user_id in seen:
+        if a.user_id in seen or not workflow.may_own(a.user, appeal.area):  # the service's own test
             continue
         seen.add(a.user_id)
         out.append(OwnerChoice(a.user_id, f"{a.user}（{Role(a.role).label} · {a.area.name}）"))

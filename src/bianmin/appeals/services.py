@@ -357,9 +357,8 @@ def appeal_assign(*, actor: Principal, appeal: Appeal, owner, department=None,
             raise Forbidden("只有首接人或诉求管理人员可以分派")
         if owner is None:
             raise Invalid("请选择负责人", field="owner")
-        if not owner.is_active or Cap.APPEAL_HANDLE not in owner.capabilities_at(appeal.area):
-            # Only someone who can open and handle the appeal (APPEAL_HANDLE over its area) can own it.
-            raise Invalid("负责人须为有权办理该区划诉求的工作人员", field="owner")
+        if not workflow.may_own(owner, appeal.area):
+            raise Invalid(f"{owner}不能负责此诉求：负责人须为有权办理{appeal.area.name}诉求的在岗工作人员", field="owner")
         if appeal.status == Status.REGISTERED:
             _transition(appeal, Status.ASSIGNED)
         elif not appeal.is_open:

@@ -96,7 +96,7 @@ def detail(request, number: str):
         appeal = selectors.appeal_get(principal, number=number)
     except NotFound as exc:
         raise Http404(exc.message) from exc
-    unmasked = None
+    unmasked, status = None, 200
     if request.method == "POST":
         action = request.POST.get("action", "")
         try:
@@ -105,7 +105,10 @@ def detail(request, number: str):
                 messages.success(request, "已保存")
                 return redirect("appeals:detail", number=appeal.number)
         except DomainError as exc:
+            # The page again, with the message and the refusal's own status (422 for a 负责人
+            # who cannot handle the appeal, 403, 409…), not a 200 that reads as success.
             messages.error(request, exc.message)
+            status = exc.status
         appeal = selectors.appeal_get(principal, number=number)
     actions = selectors.appeal_actions(principal, appeal)
     return render(request, "appeals/detail.html", {
@@ -124,7 +127,7 @@ def detail(request, number: str):
         "topic_groups": selectors.topic_classes(),
         "can_unmask": principal.can(Cap.UNMASK, appeal.area),
         "is_owner": appeal.owner_id == request.user.pk, "today": timezone.localdate(),
-    })
+    }, status=status)
 
 
 @login_required

@@ -3,6 +3,7 @@ transition that is not listed is refused with a Chinese message (409), whoever a
 
 from __future__ import annotations
 
+from bianmin.core.capabilities import Cap
 from bianmin.core.errors import Conflict
 
 from .models import Status
@@ -35,3 +36,11 @@ def check(current: str, target: str) -> None:
             field="status",
             code="invalid_transition",
         )
+
+
+def may_own(user, area) -> bool:
+    """Who may be named an appeal's owner (专人负责): an active person holding APPEAL_HANDLE over
+    its area, who can therefore open and handle it. The one rule for ``services.appeal_assign``
+    (which refuses anyone else, 422) and ``selectors.appeal_owner_candidates`` (which offers only
+    them): a 政策编辑 was offered and then got 404 on the appeal they owned (issue 22.7)."""
+    return user is not None and user.is_active and Cap.APPEAL_HANDLE in user.capabilities_at(area)
