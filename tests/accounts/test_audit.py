@@ -174,3 +174,40 @@ def test_a_strangers_log_in_cannot_break_or_arm_the_audit_exports(client, login,
     rows = list(csv.reader(io.StringIO(b"".join(r.streaming_content).decode("utf-8-sig"))))
     assert {row[1] for row in rows[1:]} == {"belluser", "'=1+2", "'@cmd"}
     assert {row[8] for row in rows[1:]} == {"'" + agent}
+
+
+# --- what a person reads (issue 22.9) ---------------------------------------------------------------
+
+
+def test_the_audit_page_shows_labelled_chinese_fields_and_names(client, login, make_user, areas):
+    admin = make_user(Role.CITY_ADMIN, CITY, username="city_admin_x", display_name="王市管")
+    clerk = make_user(Role.WINDOW_CLERK, GUDONG, username="gd_clerk_x", display_name="林小窗")
+    assignment = clerk.role_assignments.get()
+    audit(actor=None, action=AuditEntry.Action.UPDATE, target=clerk, changes={"is_active": [True, False]})
+    audit(actor=principal_for_user(admin), action=AuditEntry.Action.CREATE, target=assignment,
+          changes={"role": "window_clerk", "note": "新到岗"})
+    login(admin)
+    html = client.get("/accounts/audit/").content.decode()
+    table = html[html.index("<table"):html.index("</table>")]
+    assert "系统" in table and ">system<" not in table
+    assert "王市管" in table and "city_admin_x" not in table
+    assert "用户（编号" in table and "accounts.user" not in table and "accounts.roleassignment" not in table
+    assert "是 → 否" in table and "is_active" not in table and "True" not in table
+    assert "角色：窗口人员" in table and "备注：新到岗" in table and "window_clerk" not in table
+
+
+def test_audit_exports_are_labelled_and_named_in_chinese(client, login, make_user, areas):
+    from urllib.parse import quote
+
+    admin = make_user(Role.CITY_ADMIN, CITY, username="city_admin_y", display_name="王市管")
+    audit(actor=principal_for_user(admin), action=AuditEntry.Action.UPDATE, target=admin,
+          changes={"display_name": "王市管"})
+    login(admin)
+    r = client.get("/accounts/audit/export.csv", {"action": "update"})
+    disposition = r["Content-Disposition"]
+    assert disposition.startswith("attachment; filename*=utf-8''" + quote("审计日志-"))
+    assert disposition.endswith(quote(".csv"))
+    rows = list(csv.reader(io.StringIO(b"".join(r.streaming_content).decode("utf-8").lstrip("\ufeff"))))
+    assert rows[1][1] == "王市管" and rows[1][3] == "用户" and rows[1][9] == "姓名：王市管"
+    r = client.get("/accounts/audit/export.xlsx", {"action": "update"})
+    assert "filename*=utf-8''" + quote("审计日志-") in r["Content-Disposition"]

@@ -35,7 +35,7 @@ def principal_for_user(user, *, ip: str | None = None) -> Principal:
     if user is None or not user.is_authenticated:
         return ANONYMOUS
     grants = [Grant(a.area.path, CAPABILITIES.get(a.role, frozenset())) for a in user.active_assignments()]
-    return Principal(label=user.username, grants=grants, user=user, ip=ip)
+    return Principal(label=user.username, grants=grants, user=user, ip=ip, display=str(user))
 
 
 def principal_for_key(key, *, ip: str | None = None) -> Principal:
@@ -43,7 +43,8 @@ def principal_for_key(key, *, ip: str | None = None) -> Principal:
     for scope in key.scopes or []:
         caps |= KEY_SCOPE_CAPABILITIES.get(scope, frozenset())
     path = getattr(key, "scope_path", None) or (key.site.area.path if key.site_id else key.area.path)
-    return Principal(label=f"key:{key.name}", grants=[Grant(path, frozenset(caps))], api_key=key, ip=ip)
+    return Principal(label=f"key:{key.name}", grants=[Grant(path, frozenset(caps))], api_key=key, ip=ip,
+                     display=key.name)
 
 
 def principal_of(request: HttpRequest) -> Principal:

@@ -5,7 +5,6 @@ audit); a secret (a key, a temporary password) is shown once, from the session, 
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Iterator
 
@@ -20,8 +19,10 @@ from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequ
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods, require_POST
 
+from bianmin.core.audit import actor_shown, change_items, changes_shown, target_type_shown
 from bianmin.core.capabilities import Cap
 from bianmin.core.errors import DomainError, Forbidden, Invalid, NotFound
 from bianmin.core.masking import mask_mobile
@@ -100,19 +101,24 @@ def audit_list(request):
     principal, form, valid, filters, qs = _audit_query(request)
     if not valid:
         qs = qs.none()
-    page = Paginator(qs, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(qs.select_related("actor"), AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    # Labelled Chinese fields (core.audit): the person's name, the object's kind, field names and
+    # choice labels; the identifiers stay in the row and its export (issue 22.9).
+    rows = [{"e": e, "actor": actor_shown(e), "type": target_type_shown(e.target_type), "changes": change_items(e)}
+            for e in page]
     return render(request, "accounts/audit_list.html", {
-        "form": form, "page": page, "query": query.urlencode(), "target_types": selectors.audit_target_types(),
+        "form": form, "page": page, "rows": rows, "query": query.urlencode(),
+        "target_types": selectors.audit_target_types(),
     }, status=200 if valid else 422)
 
 
 def _row(entry: AuditEntry) -> list[str]:
     return [
-        timezone.localtime(entry.at).strftime("%Y-%m-%d %H:%M:%S"), entry.actor_label, entry.get_action_display(),
-        entry.target_type, entry.target_id, entry.target_label, entry.area_code, entry.ip or "", entry.user_agent,
-        json.dumps(entry.changes, ensure_ascii=False) if entry.changes else "",
+        timezone.localtime(entry.at).strftime("%Y-%m-%d %H:%M:%S"), actor_shown(entry), entry.get_action_display(),
+        target_type_shown(entry.target_type), entry.target_id, entry.target_label, entry.area_code, entry.ip or "",
+        entry.user_agent, changes_shown(entry),
     ]
 
 
@@ -126,14 +132,15 @@ def audit_export(request, fmt: str):
     # Reading the audit log in bulk is itself recorded.
     services.audit_exported(actor=principal, filters=filters, fmt=fmt)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
-    rows = (_row(entry) for entry in qs.iterator(chunk_size=2000))
+    rows = (_row(entry) for entry in qs.select_related("actor").iterator(chunk_size=2000))
     if fmt == "csv":
         response = StreamingHttpResponse(xlsx.csv_lines(EXPORT_HEADER, rows), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
+        # RFC 6266 filename*: browsers keep the Chinese name (an ASCII fallback for the rest).
+        response["Content-Disposition"] = content_disposition_header(True, f"审计日志-{stamp}.csv")
         return response
     # Spooled to disk past a few MB, then streamed: the log may hold millions of rows.
     return FileResponse(xlsx.spooled([xlsx.Sheet("审计日志", EXPORT_HEADER, rows)]), as_attachment=True,
-                        filename=f"audit-{stamp}.xlsx", content_type=xlsx.XLSX_CONTENT_TYPE)
+                        filename=f"审计日志-{stamp}.xlsx", content_type=xlsx.XLSX_CONTENT_TYPE)
 
 
 # --- 账号管理: users holding roles in the caller's scope ---------------------------------------------------

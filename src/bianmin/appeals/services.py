@@ -19,7 +19,7 @@ from bianmin.core.capabilities import Cap
 from bianmin.core.errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound
 from bianmin.core.models import AuditEntry
 from bianmin.core.outbox import enqueue
-from bianmin.core.principal import Principal
+from bianmin.core.principal import Principal, actor_name
 from bianmin.core.scoping import require
 from bianmin.core.uploads import check_files
 
@@ -136,7 +136,7 @@ def _actor_user(actor: Principal | None):
 def _event(appeal: Appeal, kind: str, actor: Principal | None, *, text: str = "", department=None,
            data: dict | None = None, at=None) -> AppealEvent:
     event = AppealEvent(
-        appeal=appeal, kind=kind, actor=_actor_user(actor), actor_label=(actor.label if actor else "系统")[:150],
+        appeal=appeal, kind=kind, actor=_actor_user(actor), actor_label=actor_name(actor)[:150],
         department=department, text=text, data=data or {}, at=at or timezone.now(),
     )
     event.save()
@@ -236,7 +236,7 @@ def appeal_register(
             lat=lat, lng=lng, category_code=category_code, message_id=message_id or None,
             # A report (举报) is never public: it may name the reporter's neighbour or employer.
             is_public=is_public and kind != AppealKind.REPORT,
-            first_receiver=user, first_receiver_label=(received_by or (actor.label if actor and not actor.is_anonymous else ""))[:150],
+            first_receiver=user, first_receiver_label=(received_by or (actor.name if actor and not actor.is_anonymous else ""))[:150],
             owner=user, status=Status.REGISTERED, registered_at=now, contact_due=contact_due, due_date=due,
             due_in_unconfirmed_year=calc.unconfirmed(timezone.localdate(now), due),
             topic_id=topic.class_id, topic_by=TopicBy.RULE if topic.class_id else "", **party,

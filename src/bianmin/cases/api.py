@@ -7,6 +7,7 @@ from datetime import date
 from django.db.models import Q
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
@@ -178,8 +179,8 @@ def case_detail_out(case: Case) -> dict:
     ]
     data["events"] = [
         {"type": e.type, "label": str(e.get_type_display()), "at": timezone.localtime(e.at).isoformat(),
-         "actor": e.actor_label, "data": e.data}
-        for e in case.events.all()
+         "actor": e.actor_shown, "data": e.data}
+        for e in case.events.select_related("actor")
     ]
     return data
 
@@ -321,7 +322,7 @@ def case_dossier(request, case_id: int):
     case = selectors.case_get(principal=principal, case_id=case_id)
     data = services.case_dossiers_export(actor=principal, cases=[case], as_zip=False)
     response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="dossier-{case.acceptance_number or case.pk}.pdf"'
+    response["Content-Disposition"] = content_disposition_header(False, f"业务卷宗-{case.acceptance_number or case.pk}.pdf")
     return response
 
 

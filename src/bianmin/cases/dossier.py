@@ -74,8 +74,8 @@ def dossier_pdf(case: Case) -> bytes:
     if len(transfers) > 1:
         blocks += [("h", "业务转办"), transfers]
     timeline = [["时间", "事件", "操作人", "说明"]]
-    for e in case.events.all():
-        timeline.append([_dt(e.at), str(e.get_type_display()), e.actor_label, _event_text(e.data)])
+    for e in case.events.select_related("actor"):
+        timeline.append([_dt(e.at), str(e.get_type_display()), e.actor_shown, _event_text(e.data)])
     blocks += [("h", "办理过程"), timeline]
     return pdf.simple_pdf(
         "业务卷宗", blocks,

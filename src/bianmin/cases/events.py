@@ -7,7 +7,7 @@ from datetime import date
 
 from django.utils import timezone
 
-from bianmin.core.principal import Principal
+from bianmin.core.principal import Principal, actor_name
 
 from .models import Case, CaseEvent
 
@@ -18,7 +18,7 @@ def _event(case: Case, type_: str, actor: Principal | None, at=None, **data) -> 
     return CaseEvent.objects.create(
         case=case, type=type_, at=at or timezone.now(),
         actor=getattr(actor, "user", None) if actor else None,
-        actor_label=(actor.label if actor else "system")[:150],
+        actor_label=actor_name(actor)[:150],
         data={k: v for k, v in data.items() if v not in (None, "", [])},
     )
 

@@ -278,3 +278,11 @@ class CaseEvent(models.Model):
         verbose_name = _("办件事件")
         verbose_name_plural = _("办件事件")
         ordering = ["case", "at", "id"]
+
+    @property
+    def actor_shown(self) -> str:
+        """Who acted, as a person reads it (the timeline, the dossier): the person's name; the
+        stored label for a key, the demo or the platform ("系统"). Never a log-in name (22.9)."""
+        if self.actor_id is not None:
+            return str(self.actor)
+        return "系统" if self.actor_label in ("", "system") else self.actor_label

@@ -28,7 +28,7 @@ from bianmin.core.capabilities import Cap
 from bianmin.core.errors import Conflict, Forbidden, Invalid, NotFound
 from bianmin.core.models import AuditEntry
 from bianmin.core.outbox import enqueue
-from bianmin.core.principal import Principal
+from bianmin.core.principal import Principal, actor_name
 from bianmin.core.scoping import require, scope_filter
 from bianmin.core.uploads import check_file, clean_file_name
 from bianmin.core.validators import (
@@ -552,7 +552,7 @@ def case_transfer(*, actor: Principal, case_id: int, note: str = "", now: dateti
         if target is None:
             raise Conflict("该事项未指定转办场所", code="transfer_not_allowed")
         transfer = Transfer.objects.create(case=case, from_site=case.site, to_site=target, note=(note or "")[:300],
-                                           at=now, by_label=actor.label[:150])
+                                           at=now, by_label=actor.name[:150])
         from_name = case.site.name
         case.site = target
         case.owner = None
@@ -576,7 +576,7 @@ def case_assign(*, actor: Principal, case_id: int, owner, now: datetime | None =
         case.owner = owner
         _save(case, ["owner"])
         events.assigned(case, actor, at=now, owner=str(owner) if owner else "")
-        _audit(actor, case, AuditEntry.Action.UPDATE, {"owner": owner.username if owner else None})
+        _audit(actor, case, AuditEntry.Action.UPDATE, {"owner": str(owner) if owner else None})
     return case
 
 
@@ -585,7 +585,7 @@ def case_assign(*, actor: Principal, case_id: int, owner, now: datetime | None =
 
 def _add_visit(case: Case, actor: Principal | None, *, site: ServiceSite, purpose: str, at=None) -> Visit:
     visit = Visit.objects.create(case=case, site=site, at=at or timezone.now(), purpose=purpose[:100],
-                                 recorded_by=(actor.label if actor else "system")[:150])
+                                 recorded_by=actor_name(actor)[:150])
     Case.objects.filter(pk=case.pk).update(visit_count=F("visit_count") + 1)
     case.visit_count += 1
     events.visit(case, actor, at=visit.at, site=site.name, purpose=purpose, count=case.visit_count)

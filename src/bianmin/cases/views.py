@@ -134,7 +134,7 @@ def detail(request, case_id: int):
         "case": case, "deadline": case_clock(case, today=today), "applicant": selectors.masked_applicant(case),
         "actions": actions, "handles": handles, "today": today,
         "missing_required": services.missing_required_materials(case) if "accept" in actions else [],
-        "materials": case.materials.select_related("file"), "events": case.events.all(),
+        "materials": case.materials.select_related("file"), "events": case.events.select_related("actor"),
         "visits": case.visits.select_related("site"), "suspensions": case.suspensions.all(),
         "transfers": case.transfers.select_related("from_site", "to_site"),
         "can_unmask": principal.can(Cap.UNMASK, case.site.area),
@@ -269,7 +269,7 @@ def dossier(request, case_id: int):
         raise Http404 from None
     data = services.case_dossiers_export(actor=principal, cases=[case], as_zip=False)
     response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="dossier-{case.acceptance_number or case.pk}.pdf"'
+    response["Content-Disposition"] = content_disposition_header(False, f"业务卷宗-{case.acceptance_number or case.pk}.pdf")
     return response
 
 
@@ -288,7 +288,8 @@ def dossiers_zip(request):
         messages.error(request, exc.message)
         return redirect(request.POST.get("next") or "cases:manage")
     response = HttpResponse(data, content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="dossiers-{timezone.localdate():%Y%m%d}.zip"'
+    # RFC 6266 filename*: the browser keeps the Chinese name.
+    response["Content-Disposition"] = content_disposition_header(True, f"办件卷宗-{timezone.localdate():%Y%m%d}.zip")
     return response
 
 

@@ -21,7 +21,7 @@ from bianmin.core.capabilities import Cap
 from bianmin.core.errors import Conflict, Invalid, NotFound
 from bianmin.core.models import AuditEntry
 from bianmin.core.pagecache import CATALOG, bump
-from bianmin.core.principal import Principal
+from bianmin.core.principal import Principal, actor_name
 from bianmin.core.scoping import require
 from bianmin.regions.models import Area, ServiceSite, Window
 
@@ -388,7 +388,7 @@ def item_publish(*, actor: Principal | None, item: Item, note: str = "") -> Guid
         raise Conflict("指南内容与上一版相同，无需重新发布")
     number = (last.number if last else 0) + 1
     version = GuideVersion(item=item, number=number, elements=elements, note=note,
-                           published_by=actor.label if actor else "system")
+                           published_by=actor_name(actor))
     _validated(version, exclude=["item"])
     version.save()
     Item.objects.filter(pk=item.pk).update(published_version=number)

@@ -18,7 +18,7 @@ WEEKDAYS = "一二三四五六日"
 
 
 def _principal(request) -> Principal:
-    return Principal(label=request.user.get_username(), user=request.user, ip=client_ip(request))
+    return Principal(label=request.user.get_username(), user=request.user, ip=client_ip(request), display=str(request.user))
 
 
 class _AuditedCalendarAdmin(admin.ModelAdmin):

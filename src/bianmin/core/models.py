@@ -4,6 +4,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# Stored actor labels that name no person (core.audit writes "system" when no principal acts).
+_SYSTEM_LABELS = {"": "系统", "system": "系统", "anonymous": "群众", "cli": "命令行"}
+
 
 class AuditEntry(models.Model):
     """One write or one unmasking of personal data. Append-only: never updated or deleted
@@ -49,6 +52,19 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("审计日志不能删除")
+
+    @property
+    def actor_shown(self) -> str:
+        """Who acted, as a person reads it: the person's name, "系统" for the platform's own jobs,
+        an API key by its name. A failed log-in keeps the name that was typed (no person)."""
+        if self.actor_id is not None:
+            return str(self.actor)
+        label = self.actor_label
+        if label in _SYSTEM_LABELS:
+            return _SYSTEM_LABELS[label]
+        if label.startswith("key:"):
+            return f"接口密钥“{label[4:]}”"
+        return label
 
 
 class CalendarDay(models.Model):

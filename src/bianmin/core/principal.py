@@ -19,6 +19,14 @@ class Principal:
     user: object | None = None  # accounts.User when a person acts
     api_key: object | None = None  # accounts.ApiKey when a system or device acts
     ip: str | None = None
+    # What a person reads where this principal is named (a timeline, 操作人, a PDF): the person's
+    # display name, or the key's name. ``label`` stays the log-in or key identifier the audit
+    # trail keeps (issue 22.9: log-in names were shown where a person's name belongs).
+    display: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.display or self.label
 
     def area_paths_for(self, capability: str) -> list[str]:
         paths = sorted({g.path for g in self.grants if capability in g.capabilities})
@@ -40,7 +48,13 @@ class Principal:
         return self.user is None and self.api_key is None
 
 
-ANONYMOUS = Principal(label="anonymous")
+ANONYMOUS = Principal(label="anonymous", display="群众")
+
+
+def actor_name(actor: Principal | None) -> str:
+    """The name shown for whoever acted: the person's or key's name, "系统" for the platform's
+    own jobs (no principal)."""
+    return actor.name if actor is not None else "系统"
 
 
 # How a request becomes a Principal is accounts' business (roles, keys), and accounts sits above

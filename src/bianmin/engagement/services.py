@@ -25,7 +25,7 @@ from bianmin.core.capabilities import Cap
 from bianmin.core.errors import Conflict, Forbidden, Invalid, NotFound
 from bianmin.core.models import AuditEntry
 from bianmin.core.outbox import enqueue
-from bianmin.core.principal import Principal
+from bianmin.core.principal import Principal, actor_name
 from bianmin.core.scoping import get_scoped, require
 from bianmin.core.validators import credit_code_checksum_ok, validate_credit_code, validate_mobile
 from bianmin.followups import services as followups
@@ -113,7 +113,7 @@ def _text(value, field: str, what: str, *, required: bool = True, limit: int = 2
 
 
 def _label(actor: Principal | None) -> str:
-    return actor.label if actor else "系统"
+    return actor_name(actor)
 
 
 def _mobile(value: str, field: str, *, required: bool = False) -> str:

@@ -23,7 +23,7 @@ from bianmin.core.calendar import add_working_days
 from bianmin.core.capabilities import Cap
 from bianmin.core.errors import Conflict, FieldErrors, Invalid, NotFound, clean_text
 from bianmin.core.models import AuditEntry
-from bianmin.core.principal import Principal
+from bianmin.core.principal import Principal, actor_name
 from bianmin.core.scoping import get_scoped, require
 
 from . import workflow
@@ -62,7 +62,7 @@ def max_tries_default() -> int:
 
 
 def _label(actor: Principal | None) -> str:
-    return actor.label if actor else "系统"
+    return actor_name(actor)
 
 
 _text = clean_text  # core.errors: stripped, required, at most `limit` characters

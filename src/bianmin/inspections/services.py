@@ -29,7 +29,7 @@ from bianmin.core.capabilities import Cap
 from bianmin.core.errors import Conflict, Forbidden, Invalid, NotFound, clean_text
 from bianmin.core.models import AuditEntry
 from bianmin.core.outbox import enqueue
-from bianmin.core.principal import Principal
+from bianmin.core.principal import Principal, actor_name
 from bianmin.core.scoping import get_scoped, require
 
 from . import conf, sampling, signals
@@ -64,7 +64,7 @@ SITE_KINDS = ("center", "station")
 
 
 def _label(actor: Principal | None) -> str:
-    return actor.label if actor else "系统"
+    return actor_name(actor)
 
 
 _text = clean_text  # core.errors: stripped, required, at most `limit` characters

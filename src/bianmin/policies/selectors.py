@@ -423,7 +423,8 @@ def policy_versions(*, policy: Policy) -> list[Policy]:
 def policy_history(*, policy: Policy) -> list[AuditEntry]:
     """Every audited change of every version of the code, newest first."""
     ids = [str(i) for i in Policy.objects.filter(code=policy.code).values_list("id", flat=True)]
-    return list(AuditEntry.objects.filter(target_type="policies.policy", target_id__in=ids).order_by("-at", "-id")[:500])
+    return list(AuditEntry.objects.filter(target_type="policies.policy", target_id__in=ids).select_related("actor")
+                .order_by("-at", "-id")[:500])
 
 
 def departments_for(*, principal: Principal) -> QuerySet[Department]:

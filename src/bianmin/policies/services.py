@@ -28,7 +28,7 @@ from bianmin.core.errors import Conflict, Forbidden, Invalid, NotFound
 from bianmin.core.models import AuditEntry
 from bianmin.core.outbox import enqueue
 from bianmin.core.pagecache import POLICIES, bump
-from bianmin.core.principal import Principal
+from bianmin.core.principal import Principal, actor_name
 from bianmin.core.public_url import public_url
 from bianmin.core.scoping import require
 from bianmin.regions.models import Area
@@ -81,7 +81,7 @@ def _check(actor: Principal | None, area: Area) -> None:
 
 
 def _label(actor: Principal | None) -> str:
-    return actor.label if actor is not None else "系统"
+    return actor_name(actor)
 
 
 def _invalid(exc: ValidationError, model=Policy) -> Invalid:
@@ -733,7 +733,7 @@ def policies_load(*, actor: Principal | None, rows: Sequence[tuple[str, PolicyDa
                              reason=PolicyChange.Reason.PUBLISHED) for p in created], batch_size=1000)
             _bulk_enter_public(created, words_ready=True)
         AuditEntry.objects.bulk_create([
-            AuditEntry(actor=getattr(actor, "user", None), actor_label=_label(actor)[:150],
+            AuditEntry(actor=getattr(actor, "user", None), actor_label=(actor.label if actor else "system")[:150],
                        action=AuditEntry.Action.IMPORT, target_type="policies.policy", target_id=str(p.pk),
                        target_label=str(p)[:200], area_code=p.area.code,
                        changes={"op": "load", "state": p.state, **({"note": note} if note else {})},
