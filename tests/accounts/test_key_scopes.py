@@ -66,3 +66,14 @@ def test_a_center_manager_cannot_mint_a_provincial_key_on_the_page(client, make_
                                             "scopes": ["evaluations.provincial"]})
     assert r.status_code == 403 and "只能由市级密钥管理员授予" in r.content.decode()
     assert not ApiKey.objects.exists()
+
+
+def test_every_scope_has_its_chinese_name_in_the_one_table():
+    """Issue 22.9: a scope is shown by its Chinese name wherever a person reads it; the names live
+    next to what each scope grants (accounts.principals), used by the key pages, exports and admin."""
+    from bianmin.accounts import admin, forms, views
+    from bianmin.accounts.principals import KEY_SCOPE_LABELS
+
+    assert set(KEY_SCOPE_LABELS) == set(KEY_SCOPE_CAPABILITIES)
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in label) for label in KEY_SCOPE_LABELS.values())
+    assert admin.KEY_SCOPE_LABELS is forms.KEY_SCOPE_LABELS is views.KEY_SCOPE_LABELS is KEY_SCOPE_LABELS

@@ -267,3 +267,17 @@ def test_a_township_sees_only_what_was_assigned_to_it(people, areas, proposal):
     with pytest.raises(Forbidden):
         services.proposal_intake(actor=people["agent"], area=areas[GULOU], kind="proposal", session="会", number="9",
                                  title="题", proposer="某", received_on=RECEIVED)
+
+
+def test_the_proposal_history_names_the_person_not_the_log_in(client, login, people, proposal):
+    """Issue 22.9: proposal history showed log-in names where a person's name belongs."""
+    handler = people["users"]["handler"]
+    handler.display_name = "郑办理"
+    handler.save(update_fields=["display_name"])
+    from bianmin.accounts.principals import principal_for_user
+
+    _lead({**people, "handler": principal_for_user(handler)}, {CITY: proposal.area}, proposal)
+    login(handler)
+    html = client.get(f"/engagement/proposals/{proposal.pk}/").content.decode()
+    history = html[html.index('class="timeline"'):]
+    assert "郑办理" in history and handler.username not in history

@@ -145,3 +145,16 @@ def test_a_hidden_step_is_refused_with_whose_step_it_is(client, login, make_user
                        content_type="application/json")
     assert resp.status_code == 403
     assert resp.json()["message"] == "差评回访由回访员负责，您的角色无权记录回访"
+
+
+def test_the_handling_page_names_who_acted_not_their_log_in(client, login, make_user, staged):
+    """Issue 22.9: 差评处理's 操作人 showed log-in names."""
+    agent = make_user("followup_agent", GUDONG, username="hf_agent3", display_name="陈回访")
+    h = staged("explained")
+    login(agent)
+    assert client.post(f"/followups/handling/{h.pk}/", {"action": "follow_up", "satisfied": "1",
+                                                        "result": "群众满意"}).status_code == 302
+    html = client.get(f"/followups/handling/{h.pk}/").content.decode()
+    timeline = html[html.rindex("<table"):]
+    assert "陈回访" in timeline and "hf_agent3" not in timeline and "forms_district" not in timeline
+    assert "系统" in timeline  # the handling was opened by the platform, not a person

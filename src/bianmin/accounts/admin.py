@@ -19,21 +19,11 @@ from bianmin.regions.models import Area
 
 from . import services
 from .models import ApiKey, RoleAssignment, User
-from .principals import KEY_SCOPE_CAPABILITIES, principal_of
+from .principals import KEY_SCOPE_CAPABILITIES, KEY_SCOPE_LABELS, principal_of
 from .roles import CAPABILITIES
 
 _ALL_CAPS = frozenset(c for caps in CAPABILITIES.values() for c in caps)
 
-KEY_SCOPE_LABELS = {
-    "cases.intake": "办件受理（外部系统推送办件）",
-    "evaluations.device": "窗口评价器",
-    "evaluations.kiosk": "自助终端评价",
-    "evaluations.provincial": "省好差评系统对接",
-    "appeals.12345": "12345 工单对接",
-    "open311": "Open311 诉求接口",
-    "policies.read": "惠企政策开放接口（读取、增量同步）",
-    "kiosks.terminal": "自助终端（心跳、配置、证明、使用记录）",
-}
 
 
 def admin_principal(request) -> Principal:

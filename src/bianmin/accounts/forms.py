@@ -7,8 +7,7 @@ from bianmin.core.principal import Principal
 from bianmin.core.validators import validate_day
 
 from . import selectors
-from .admin import KEY_SCOPE_LABELS
-from .principals import KEY_SCOPE_CAPABILITIES
+from .principals import KEY_SCOPE_CAPABILITIES, KEY_SCOPE_LABELS
 from .roles import Role
 from .selectors import AuditFilters, KeyFilters, UserFilters
 from .services import LOGIN_FAILED_MESSAGE

@@ -22,6 +22,19 @@ KEY_SCOPE_CAPABILITIES: dict[str, frozenset[str]] = {
     "kiosks.terminal": frozenset({Cap.KIOSK_DEVICE}),
 }
 
+# What each scope is called wherever a person reads it (the key pages and exports, the admin's
+# choices): one table, next to what each scope grants, so a new scope comes with its name.
+KEY_SCOPE_LABELS = {
+    "cases.intake": "办件受理（外部系统推送办件）",
+    "evaluations.device": "窗口评价器",
+    "evaluations.kiosk": "自助终端评价",
+    "evaluations.provincial": "省好差评系统对接",
+    "appeals.12345": "12345 工单对接",
+    "open311": "Open311 诉求接口",
+    "policies.read": "惠企政策开放接口（读取、增量同步）",
+    "kiosks.terminal": "自助终端（心跳、配置、证明、使用记录）",
+}
+
 
 # Scopes that stand for a connection to an outside system — the provincial 好差评 system, the 12345
 # platform, Open311 clients, the provincial online hall's intake — rather than for a device of

@@ -30,7 +30,6 @@ from bianmin.core.models import AuditEntry
 from bianmin.core.scoping import home_area_code
 
 from . import selectors, services
-from .admin import KEY_SCOPE_LABELS
 from .forms import (
     AuditSearchForm,
     KeyIssueForm,
@@ -42,7 +41,7 @@ from .forms import (
     UserSearchForm,
 )
 from .middleware import TIMED_OUT_MESSAGE
-from .principals import principal_of
+from .principals import KEY_SCOPE_LABELS, principal_of
 
 AUDIT_PAGE_SIZE = 50
 EXPORT_HEADER = ["时间", "操作人", "操作", "对象类型", "对象标识", "对象", "区划代码", "来源地址", "客户端", "内容"]
