@@ -27,7 +27,7 @@ def test_draft_review_publish_is_audited_and_enters_the_feed(editors, content):
     assert not PolicyChange.objects.exists() and not PolicyFacet.objects.exists()
     services.policy_submit(actor=editors["a"], policy_id=draft.pk)
     published = services.policy_approve(actor=editors["b"], policy_id=draft.pk, note="同意")
-    assert published.state == State.PUBLISHED and published.reviewed_by == editors["b"].label
+    assert published.state == State.PUBLISHED and published.reviewed_by == editors["b"].name  # the person, not the log-in (22.9)
     change = PolicyChange.objects.get()
     assert (change.code, change.action, change.reason, change.seq) == (draft.code, "upsert", "published", 1)
     assert published.feed_seq == 1 and published.public_body.startswith('{"code":')
