@@ -25,7 +25,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from bianmin.accounts.auth import key_auth, staff_auth
 from bianmin.accounts.principals import principal_of
-from bianmin.core.errors import Invalid, NotFound
+from bianmin.core.errors import Invalid, NotFound, documented
 from bianmin.core.masking import mask_id_number, mask_name
 from bianmin.core.pagecache import etag_matches
 from bianmin.core.paging import Mapped
@@ -655,14 +655,15 @@ def _verify_rate(request: HttpRequest) -> None:
     check_rate(f"kiosk-verify:{client_ip(request)}", 60, 60, message="核验过于频繁，请稍后再试")
 
 
-@router.get("/kiosk/verify/{number}", response=KioskVerifyOut, auth=None, summary="核验证明（证明编号 + 核验码）")
+@router.get("/kiosk/verify/{number}", response=KioskVerifyOut, auth=None, summary="核验证明（证明编号 + 核验码）",
+            openapi_extra=documented(429))
 def kiosk_verify(request: HttpRequest, number: str, code: str = Query(..., max_length=12)):
     _verify_rate(request)
     return verify_out(selectors.certificate_public(number=number, code=code))
 
 
 @router.post("/kiosk/verify/{number}", response=KioskVerifyMatchOut, auth=None,
-             summary="核对证明文件（提交 PDF 的 SHA-256；被改动的文件不能通过）")
+             summary="核对证明文件（提交 PDF 的 SHA-256；被改动的文件不能通过）", openapi_extra=documented(429))
 def kiosk_verify_file(request: HttpRequest, number: str, payload: KioskVerifyIn):
     _verify_rate(request)
     c = selectors.certificate_public(number=number, code=payload.code)
